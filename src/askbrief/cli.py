@@ -1,0 +1,176 @@
+"""The command line: thin Typer commands over the engine (DESIGN.md lists them).
+
+Readable text by default, the DESIGN.md records with --json. Every `AskbriefError` becomes a
+one-line message on stderr and exit code 1; never a traceback.
+"""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+
+from askbrief.errors import AskbriefError
+from askbrief.records import Answer, Summary
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ask questions of news articles and get answers and summaries cited to the sentence.")
+
+IndexOpt = Annotated[str, typer.Option("--index", "-i", help="Index name, a folder under ASKBRIEF_HOME (./indexes).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the DESIGN.md records as JSON.")]
+SinceOpt = Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")]
+UntilOpt = Annotated[str | None, typer.Option(help="Only articles published on or before this date (YYYY-MM-DD).")]
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn askbrief's errors (and unreadable files) into one line on stderr and exit code 1."""
+    try:
+        yield
+    except AskbriefError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as e:
+        typer.echo(f"error: {e.filename or ''}: {e.strerror or e}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _engine(index: str):
+    from askbrief.engine import Engine  # imported late so `--help` stays fast
+
+    return Engine(index)
+
+
+def _print_json(value: BaseModel | list[BaseModel]) -> None:
+    if isinstance(value, list):
+        typer.echo(json.dumps([v.model_dump() for v in value], ensure_ascii=False, indent=2))
+    else:
+        typer.echo(value.model_dump_json(indent=2))
+
+
+def _print_cited(text: str, citations, note: str = "") -> None:
+    typer.echo(text + (f"\n{note}" if note else ""))
+    for c in citations:
+        where = ", ".join(x for x in (c.title, c.published, c.source) if x)
+        typer.echo(f"  [{c.n}] {c.doc_id} chars {c.start}-{c.end} ({where})")
+
+
+def _print_answer(answer: Answer) -> None:
+    _print_cited(answer.answer, answer.citations, f"(confidence {answer.confidence:.2f})")
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl).")],
+           index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """Add articles to an index, creating it if needed. Example: askbrief ingest seeds/"""
+    with reported():
+        results = _engine(index).ingest_paths(paths, progress=sys.stderr.isatty())
+    if json_out:
+        return _print_json(results)
+    added = [r for r in results if not r.duplicate_of]
+    for r in results:
+        if r.duplicate_of:
+            typer.echo(f"skipped {r.id}: same text as {r.duplicate_of}")
+    typer.echo(f"added {len(added)} documents ({sum(r.sentences for r in added)} sentences, "
+               f"{sum(r.chunks for r in added)} chunks), {len(results) - len(added)} duplicates skipped")
+
+
+@app.command()
+def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+        batch: Annotated[Path | None, typer.Option(help="A file of questions, one a line; prints one Answer JSON a line.")] = None,
+        index: IndexOpt = "default", json_out: JsonOpt = False,
+        top_k: Annotated[int, typer.Option(help="Passages to read the answer from (1-50).")] = 5,
+        since: SinceOpt = None, until: UntilOpt = None) -> None:
+    """Answer a question with cited sentences. Example: askbrief ask "What did Putin say about trade?" """
+    with reported():
+        engine = _engine(index)
+        if batch is not None:
+            questions = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
+            for answer in engine.ask_many(questions, top_k, since, until):
+                typer.echo(answer.model_dump_json())
+            return
+        answer = engine.ask(question or "", top_k, since, until)
+    _print_json(answer) if json_out else _print_answer(answer)
+
+
+@app.command()
+def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document id; repeat for several. None: the whole index.")] = [],  # noqa: B006
+              query: Annotated[str | None, typer.Option(help="Focus the summary on this topic.")] = None,
+              sentences: Annotated[int, typer.Option(help="Sentences in the paragraph (1-20).")] = 4,
+              batch: Annotated[Path | None, typer.Option(help="A file of JSON requests, one a line: {doc_ids, query, max_sentences}.")] = None,
+              index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """A one-paragraph cited summary. Example: askbrief summarize --doc 000_94717b999ff50f1a"""
+    with reported():
+        engine = _engine(index)
+        if batch is not None:
+            for request in _batch_requests(batch):
+                typer.echo(engine.summarize(request.get("doc_ids") or [], request.get("query"),
+                                            request.get("max_sentences", 4)).model_dump_json())
+            return
+        summary = engine.summarize(doc, query, sentences)
+    _print_json(summary) if json_out else _print_cited(summary.summary, summary.citations)
+
+
+def _batch_requests(path: Path) -> Iterator[dict]:
+    from askbrief.errors import BadInput
+
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BadInput("batch", f"{path}:{lineno}: not valid JSON ({e.msg})") from e
+        if not isinstance(request, dict):
+            raise BadInput("batch", f"{path}:{lineno}: expected a JSON object")
+        yield request
+
+
+@app.command()
+def search(query: str, index: IndexOpt = "default", json_out: JsonOpt = False,
+           k: Annotated[int, typer.Option(help="How many passages (1-50).")] = 10) -> None:
+    """Ranked passages for a query, with offsets. Example: askbrief search "trade turnover" """
+    with reported():
+        hits = _engine(index).search(query, k)
+    if json_out:
+        return _print_json(hits)
+    for h in hits:
+        typer.echo(f"{h.score:.4f}  {h.doc_id} {h.start}-{h.end}  {h.text[:100]!r}")
+
+
+@app.command()
+def show(doc_id: str, index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """A stored document, its text exactly as indexed. Example: askbrief show 000_94717b999ff50f1a"""
+    with reported():
+        doc = _engine(index).document(doc_id)
+    if json_out:
+        return _print_json(doc)
+    typer.echo(f"{doc.title}\n{doc.published or 'undated'} · {doc.source}\n\n{doc.text}")
+
+
+@app.command()
+def delete(doc_ids: list[str], index: IndexOpt = "default") -> None:
+    """Remove documents from an index. Example: askbrief delete 000_94717b999ff50f1a"""
+    with reported():
+        _engine(index).delete(doc_ids)
+    typer.echo(f"deleted {len(doc_ids)} documents")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default") -> None:
+    """Serve the HTTP API and the page at /. Example: askbrief serve --port 8000"""
+    import uvicorn
+
+    from askbrief.api import create_app
+
+    with reported():
+        application = create_app(_engine(index))
+    uvicorn.run(application, host=host, port=port)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,203 @@
+"""The engine: one facade over loading, indexing, retrieval, reading and summaries.
+
+The CLI and the API call only this. It validates requests (raising `AskbriefError`s that the
+edges translate), opens the index once, and loads the embedder once per process.
+"""
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from askbrief import __version__
+from askbrief.documents import load_paths, parse_date
+from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
+from askbrief.errors import BadInput, EmptyIndex
+from askbrief.reader import Reader
+from askbrief.records import Answer, Document, IngestResult, SearchHit, Summary
+from askbrief.retrieve import Retriever
+from askbrief.settings import Settings
+from askbrief.store import Filter, Prepared, Store
+from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
+from askbrief.text import make_chunks, split_sentences, terms
+
+MAX_QUESTION = 1000  # characters; longer is a document, not a question
+MAX_SENTENCES = 20  # in a summary; more is no longer a paragraph
+MAX_TOP_K = 50
+INGEST_BATCH = 32  # documents embedded and written per transaction
+QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
+WHOLE_INDEX = 200  # a summary of "everything" reads at most this many newest documents
+_INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class Engine:
+    def __init__(self, index: str = "default", settings: Settings | None = None):
+        if not _INDEX_NAME.fullmatch(index) or ".." in index:
+            raise BadInput("index", f"index name {index!r}: use letters, digits, '_', '-' or '.', up to 64")
+        self.settings = settings or Settings()
+        self.name = index
+        self.path = self.settings.home / index
+        self._store: Store | None = None
+
+    # ---- lazily opened parts --------------------------------------------------------------
+
+    def store(self, create: bool = False) -> Store:
+        if self._store is None:
+            self._store = Store(self.path, MODEL_NAME, DIM, create=create)
+        return self._store
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return load_embedder()
+
+    @cached_property
+    def reader(self) -> Reader:
+        return Reader(self.store(), self.settings.abstain_threshold)
+
+    def _nonempty_store(self) -> Store:
+        store = self.store()
+        if store.count() == 0:
+            raise EmptyIndex(f"index {self.name!r} holds no documents; add some with `askbrief ingest PATH --index {self.name}`")
+        return store
+
+    # ---- writes -------------------------------------------------------------------------
+
+    def ingest_paths(self, paths: Iterable[Path], progress: bool = False) -> list[IngestResult]:
+        """Load every file (all of them first, so a bad file stops the ingest before any write)."""
+        return self.ingest(list(load_paths(paths)), progress=progress)
+
+    def ingest(self, documents: Iterable[Document], progress: bool = False) -> list[IngestResult]:
+        """Add documents in batches, each batch one transaction; exact duplicates are reported."""
+        store = self.store(create=True)
+        results: list[IngestResult] = []
+        seen: dict[str, str] = {}
+        bar = tqdm(desc="ingest", unit="doc", disable=not progress)
+        try:
+            for batch in _batched(iter(documents), INGEST_BATCH):
+                fresh = []
+                for doc in batch:
+                    earlier = seen.get(doc.hash) or store.doc_id_for_hash(doc.hash)
+                    if earlier:
+                        results.append(IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier))
+                    else:
+                        seen[doc.hash] = doc.id
+                        fresh.append(doc)
+                results += store.add(self._prepare(fresh))
+                bar.update(len(batch))
+        finally:
+            bar.close()
+            store.save_accelerator()
+        return results
+
+    def _prepare(self, documents: list[Document]) -> list[Prepared]:
+        """Split and embed a batch with one encode call, so the model sees full batches."""
+        splits = [split_sentences(d.text) for d in documents]
+        chunks = [make_chunks(s) for s in splits]
+        sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]
+        chunk_texts = [d.text[spans[f][0]:spans[l][1]] for d, spans, cs in zip(documents, splits, chunks) for f, l in cs]
+        vectors = self.embedder.encode(sentence_texts + chunk_texts)
+        sentence_vectors, chunk_vectors = vectors[: len(sentence_texts)], vectors[len(sentence_texts):]
+        prepared, s_at, c_at = [], 0, 0
+        for doc, spans, cs in zip(documents, splits, chunks):
+            prepared.append(Prepared(
+                document=doc, sentences=spans, chunks=cs,
+                sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
+                chunk_vectors=chunk_vectors[c_at:c_at + len(cs)],
+                chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]])) for f, l in cs]))
+            s_at += len(spans)
+            c_at += len(cs)
+        return prepared
+
+    def delete(self, doc_ids: list[str]) -> None:
+        store = self.store()
+        store.delete(doc_ids)
+        store.save_accelerator()
+
+    # ---- reads --------------------------------------------------------------------------
+
+    def ask(self, question: str, top_k: int = 5, since: str | None = None, until: str | None = None,
+            sources: Iterable[str] = ()) -> Answer:
+        return self.ask_many([question], top_k, since, until, sources)[0]
+
+    def ask_many(self, questions: list[str], top_k: int = 5, since: str | None = None, until: str | None = None,
+                 sources: Iterable[str] = ()) -> list[Answer]:
+        """Answers in order; the questions are embedded in one batch."""
+        questions = [_check_question(q) for q in questions]
+        _check_range("top_k", top_k, 1, MAX_TOP_K)
+        where = Filter(parse_date(since, "since"), parse_date(until, "until"), tuple(sources))
+        self._nonempty_store()
+        started = time.perf_counter()
+        vectors = self.embedder.encode(questions)
+        embed_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
+        return [self._answer(q, v, top_k, where, embed_ms) for q, v in zip(questions, vectors)]
+
+    def _answer(self, question: str, vector: np.ndarray, top_k: int, where: Filter, embed_ms: float) -> Answer:
+        t0 = time.perf_counter()
+        hits = Retriever(self.store()).search(question, vector, k=max(top_k, 5), where=where)
+        t1 = time.perf_counter()
+        answer = self.reader.answer(question, vector, hits[:top_k])
+        t2 = time.perf_counter()
+        timings = {"embed": embed_ms, "retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
+        timings["total"] = sum(timings.values())
+        return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in timings.items()}})
+
+    def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None) -> list[SearchHit]:
+        query = _check_question(query, field="q")
+        _check_range("k", k, 1, MAX_TOP_K)
+        store = self._nonempty_store()
+        where = Filter(parse_date(since, "since"), parse_date(until, "until"))
+        hits = Retriever(store).search(query, self.embedder.encode([query])[0], k=k, where=where)
+        chunks = store.chunks([h.chunk_id for h in hits])
+        docs = store.documents(c.doc_id for c in chunks.values())
+        return [SearchHit(doc_id=c.doc_id, title=docs[c.doc_id].title, published=docs[c.doc_id].published,
+                          start=c.start, end=c.end, text=docs[c.doc_id].text[c.start:c.end], score=round(h.score, 6))
+                for h in hits for c in [chunks[h.chunk_id]]]
+
+    def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
+                  max_sentences: int = DEFAULT_SENTENCES) -> Summary:
+        """One paragraph over the given documents, the documents a query retrieves, or the index."""
+        _check_range("max_sentences", max_sentences, 1, MAX_SENTENCES)
+        store = self._nonempty_store()
+        doc_ids = list(dict.fromkeys(doc_ids))
+        query = _check_question(query, field="query") if query is not None else None
+        query_vector = self.embedder.encode([query])[0] if query else None
+        if doc_ids:
+            docs = {d: store.document(d) for d in doc_ids}
+        elif query:
+            hits = Retriever(store).search(query, query_vector, k=QUERY_CHUNKS)
+            docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
+        else:
+            docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
+        pool = make_pool([(doc, *store.sentences(doc.id)) for doc in docs.values()])
+        return summarise(pool, docs, max_sentences, query, query_vector)
+
+    def document(self, doc_id: str) -> Document:
+        return self.store().document(doc_id)
+
+    def health(self) -> dict:
+        store = self.store()
+        return {"status": "ok", "version": __version__, "model": MODEL_NAME, "index": self.name,
+                "documents": store.count(), "chunks": store.chunk_count()}
+
+
+def _check_question(text: object, field: str = "question") -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput(field, f"{field} is empty; ask something, e.g. \"What did Putin say about trade?\"")
+    if len(text) > MAX_QUESTION:
+        raise BadInput(field, f"{field} is {len(text)} characters; keep it under {MAX_QUESTION}")
+    return text.strip()
+
+
+def _check_range(field: str, value: int, low: int, high: int) -> None:
+    if not isinstance(value, int) or not low <= value <= high:
+        raise BadInput(field, f"{field} must be a whole number from {low} to {high}, got {value!r}")
+
+
+def _batched(items: Iterator, size: int) -> Iterator[list]:
+    while batch := list(islice(items, size)):
+        yield batch

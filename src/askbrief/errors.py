@@ -1,0 +1,42 @@
+"""The errors askbrief reports to people: the engine raises them, the CLI and the API translate.
+
+Each carries a message that says what to do next; `BadInput` also names the offending field.
+"""
+
+
+class AskbriefError(Exception):
+    """Base of every failure askbrief reports to a user."""
+
+    status = 400  # the HTTP status the API answers with
+
+
+class BadInput(AskbriefError):
+    """A request or a document that askbrief cannot accept as given."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class IndexNotFound(AskbriefError):
+    """The named index does not exist under the index home."""
+
+    status = 404
+
+
+class EmptyIndex(AskbriefError):
+    """The index holds no documents, so there is nothing to answer from."""
+
+    status = 409
+
+
+class DocumentNotFound(AskbriefError):
+    """No document with that id is in the index."""
+
+    status = 404
+
+
+class IndexIncompatible(AskbriefError):
+    """The index was built with another embedding model or format version."""
+
+    status = 409

@@ -1,0 +1,83 @@
+"""The records that pass between stages and leave through the CLI and the API (DESIGN.md).
+
+Invariant kept everywhere: `Citation.quote == Document.text[start:end]`.
+"""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Document(Record):
+    id: str
+    title: str
+    published: str | None  # ISO date, YYYY-MM-DD
+    source: str
+    text: str  # exactly as ingested: every offset points into it
+    hash: str
+
+
+class Citation(Record):
+    n: int  # the marker number, [n] in the text
+    doc_id: str
+    title: str
+    published: str | None
+    source: str
+    start: int
+    end: int
+    quote: str
+
+
+class Answer(Record):
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float  # 0-1, calibrated against evidence accuracy
+    citations: list[Citation]
+    timings_ms: dict[str, float]
+
+
+class Summary(Record):
+    summary: str
+    citations: list[Citation]
+    doc_ids: list[str]
+    query: str | None
+
+
+class IngestResult(Record):
+    id: str
+    sentences: int
+    chunks: int
+    duplicate_of: str | None  # set when the same text is already indexed; nothing was added
+    replaced: bool = False  # an older text under the same id was swapped out
+
+
+class SearchHit(Record):
+    doc_id: str
+    title: str
+    published: str | None
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    doc_id: str
+    idx: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    doc_id: str
+    first: int  # index of its first sentence
+    last: int  # index of its last sentence, inclusive
+    start: int
+    end: int

@@ -1,0 +1,50 @@
+"""Retrieval: a question (its text and vector) in, ranked chunks out.
+
+Dense (FAISS inner product) and keyword (SQLite FTS5 BM25) candidates are fused by reciprocal
+rank, which needs no score normalisation and is robust to either list being empty.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from askbrief.store import Filter, Store
+from askbrief.text import terms
+
+Mode = Literal["fused", "dense", "keyword"]
+RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)
+CANDIDATES = 50  # per list before fusion; both lists' tails barely move the fused top 10
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk_id: int
+    score: float  # the fused (or single-list) score, higher is better
+    dense_rank: int | None  # 0-based rank in the dense list, None when not in it
+    keyword_rank: int | None
+
+
+def fuse(dense: list[int], keyword: list[int], k: int, rrf_k: float = RRF_K) -> list[Hit]:
+    """Reciprocal rank fusion of two ranked id lists: sum of 1 / (rrf_k + rank), best first."""
+    dense_rank = {cid: r for r, cid in enumerate(dense)}
+    keyword_rank = {cid: r for r, cid in enumerate(keyword)}
+    hits = [
+        Hit(cid, sum(1.0 / (rrf_k + 1 + r[cid]) for r in (dense_rank, keyword_rank) if cid in r),
+            dense_rank.get(cid), keyword_rank.get(cid))
+        for cid in dict.fromkeys(dense + keyword)
+    ]
+    hits.sort(key=lambda h: -h.score)
+    return hits[:k]
+
+
+class Retriever:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def search(self, question: str, query_vector: np.ndarray, k: int = 10, where: Filter | None = None,
+               mode: Mode = "fused") -> list[Hit]:
+        """The top `k` chunks for the question, best first."""
+        dense = [cid for cid, _ in self.store.dense_search(query_vector, CANDIDATES, where)] if mode != "keyword" else []
+        keyword = [cid for cid, _ in self.store.keyword_search(terms(question), CANDIDATES, where)] if mode != "dense" else []
+        return fuse(dense, keyword, k)

@@ -1,0 +1,374 @@
+"""The index: prepared documents in, stored rows and nearest chunks out.
+
+SQLite (`index.db`) is the single source of truth: documents, sentences and chunks with their
+vectors, and an FTS5 keyword index. FAISS (`vectors.faiss`) is a derived accelerator, rebuilt
+from SQLite whenever it is missing or older than the database (a write generation tells).
+"""
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import struct
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
+from askbrief.records import Document, IngestResult
+
+FORMAT_VERSION = 1
+SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, published TEXT, source TEXT NOT NULL,
+    text TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, added TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    vector BLOB NOT NULL, PRIMARY KEY (doc_id, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+-- Terms are stemmed by askbrief.text.terms; FTS5 only splits them at spaces ('.-' stay inside).
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize="unicode61 tokenchars '.-''’'");
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+"""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document split and embedded, ready to be written in one transaction."""
+
+    document: Document
+    sentences: list[tuple[int, int]]
+    chunks: list[tuple[int, int]]  # (first, last) sentence indexes
+    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray
+    chunk_terms: list[str]  # space-joined stemmed terms, one string a chunk
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which documents a search may return: published in since..until (inclusive), from sources."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.sources)
+
+    def sql(self) -> tuple[str, list]:
+        """A WHERE clause over `documents d`, and its parameters."""
+        clauses, params = ["1"], []
+        if self.since:
+            clauses.append("d.published >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append("d.published <= ?")
+            params.append(self.until)
+        if self.sources:
+            clauses.append(f"d.source IN ({_marks(list(self.sources))})")
+            params += list(self.sources)
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    id: int
+    doc_id: str
+    first: int
+    last: int
+    start: int
+    end: int
+
+
+class Store:
+    """One index folder. Thread-safe: every call holds one lock, so readers never see half a write."""
+
+    def __init__(self, path: Path, model: str, dim: int, create: bool = False):
+        self.path = Path(path)
+        self.dim = dim
+        manifest = self.path / "manifest.json"
+        if not manifest.exists():
+            if not create:
+                raise IndexNotFound(f"no index at {self.path}; build it with `askbrief ingest PATH --index {self.path.name}`")
+            self.path.mkdir(parents=True, exist_ok=True)
+            _write_atomic(manifest, json.dumps(
+                {"format": FORMAT_VERSION, "model": model, "dim": dim,
+                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
+        self.manifest = json.loads(manifest.read_text())
+        if (self.manifest.get("format"), self.manifest.get("model"), self.manifest.get("dim")) != (FORMAT_VERSION, model, dim):
+            raise IndexIncompatible(
+                f"{self.path} was built with model {self.manifest.get('model')} (format {self.manifest.get('format')}),"
+                f" not {model} (format {FORMAT_VERSION}); rebuild it into a new index")
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")  # readers of other processes keep reading while one writes
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed state
+        self._db.executescript(_SCHEMA)
+        self._faiss: faiss.Index | None = None
+        self._faiss_generation = -1
+
+    # ---- writes -------------------------------------------------------------------------
+
+    def add(self, batch: Iterable[Prepared]) -> list[IngestResult]:
+        """Write a batch in one transaction: all of it lands, or none (also on kill -9)."""
+        results: list[IngestResult] = []
+        new_vectors: list[tuple[int, np.ndarray]] = []
+        removed: list[int] = []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for item in batch:
+                    result, ids, gone = self._add_one(item)
+                    results.append(result)
+                    removed += gone
+                    if ids:
+                        new_vectors.append((ids[0], item.chunk_vectors))
+                self._bump_generation()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._update_faiss(new_vectors, removed)
+        return results
+
+    def _add_one(self, item: Prepared) -> tuple[IngestResult, list[int], list[int]]:
+        doc = item.document
+        same = self._db.execute("SELECT id FROM documents WHERE hash = ?", (doc.hash,)).fetchone()
+        if same:
+            return IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=same[0]), [], []
+        gone = self._delete_one(doc.id) if self.has(doc.id) else []
+        self._db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (doc.id, doc.title, doc.published, doc.source, doc.text, doc.hash,
+             dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        self._db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+            [(doc.id, i, s, e, v.tobytes()) for i, ((s, e), v) in enumerate(zip(item.sentences, item.sentence_vectors))])
+        base = self._db.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
+        ids = list(range(base, base + len(item.chunks)))
+        self._db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(cid, doc.id, f, l, item.sentences[f][0], item.sentences[l][1], v.tobytes())
+             for cid, (f, l), v in zip(ids, item.chunks, item.chunk_vectors)])
+        self._db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", zip(ids, item.chunk_terms))
+        result = IngestResult(id=doc.id, sentences=len(item.sentences), chunks=len(ids), duplicate_of=None, replaced=bool(gone))
+        return result, ids, gone
+
+    def delete(self, doc_ids: list[str]) -> None:
+        """Remove documents with all their rows, in one transaction; unknown ids change nothing."""
+        with self._lock:
+            missing = [d for d in doc_ids if not self.has(d)]
+            if missing:
+                raise DocumentNotFound(f"no document {missing[0]!r} in {self.path.name}; `askbrief search` lists what is there")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = [cid for d in doc_ids for cid in self._delete_one(d)]
+                self._bump_generation()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._update_faiss([], removed)
+
+    def _delete_one(self, doc_id: str) -> list[int]:
+        ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        self._db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
+        self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self._db.execute("DELETE FROM sentences WHERE doc_id = ?", (doc_id,))
+        self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return ids
+
+    def _bump_generation(self) -> None:
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    # ---- documents ----------------------------------------------------------------------
+
+    def has(self, doc_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    def doc_id_for_hash(self, digest: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT id FROM documents WHERE hash = ?", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def chunk_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The stored documents by id; ids not in the index are left out."""
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, Document] = {}
+        with self._lock:
+            for part in _batches(ids):
+                rows = self._db.execute(
+                    f"SELECT id, title, published, source, text, hash FROM documents WHERE id IN ({_marks(part)})", part)
+                for r in rows:
+                    found[r[0]] = Document(id=r[0], title=r[1], published=r[2], source=r[3], text=r[4], hash=r[5])
+        return found
+
+    def document(self, doc_id: str) -> Document:
+        found = self.documents([doc_id])
+        if doc_id not in found:
+            raise DocumentNotFound(f"no document {doc_id!r} in {self.path.name}; `askbrief search` lists what is there")
+        return found[doc_id]
+
+    def list_ids(self, offset: int = 0, limit: int = -1) -> list[str]:
+        """Document ids, oldest published first (undated last), then by id."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM documents ORDER BY published IS NULL, published, id LIMIT ? OFFSET ?", (limit, offset))
+            return [r[0] for r in rows]
+
+    # ---- sentences and chunks -----------------------------------------------------------
+
+    def sentences(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+        """[(idx, start, end)] of a document's sentences in `first..last`, and their vectors."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT idx, start, end, vector FROM sentences WHERE doc_id = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+                (doc_id, first, last)).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows], _vectors([r[3] for r in rows], self.dim)
+
+    def chunks(self, chunk_ids: list[int]) -> dict[int, ChunkRow]:
+        found: dict[int, ChunkRow] = {}
+        with self._lock:
+            for part in _batches(chunk_ids):
+                for r in self._db.execute(
+                        f"SELECT id, doc_id, first, last, start, end FROM chunks WHERE id IN ({_marks(part)})", part):
+                    found[r[0]] = ChunkRow(*r)
+        return found
+
+    # ---- search -------------------------------------------------------------------------
+
+    def keyword_search(self, query_terms: list[str], k: int, where: "Filter | None" = None) -> list[tuple[int, float]]:
+        """Chunks by BM25 (FTS5's `bm25()`, lower is better) over any of the terms: [(id, score)]."""
+        unique = list(dict.fromkeys(t.replace('"', "") for t in query_terms if t.replace('"', "")))
+        if not unique:
+            return []
+        match = " OR ".join(f'"{t}"' for t in unique)
+        sql = "SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
+        params: list = [match]
+        if where:
+            clause, extra = where.sql()
+            sql += f" AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause})"
+            params += extra
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY bm25(chunk_terms) LIMIT ?", [*params, k]).fetchall()
+        return [(r[0], -r[1]) for r in rows]
+
+    def document_frequencies(self, query_terms: list[str]) -> tuple[dict[str, int], int]:
+        """How many chunks hold each term, and how many chunks there are (for IDF)."""
+        unique = list(dict.fromkeys(query_terms))
+        with self._lock:
+            rows = self._db.execute(f"SELECT term, doc FROM chunk_vocab WHERE term IN ({_marks(unique)})", unique) if unique else []
+            freqs = {r[0]: r[1] for r in rows}
+            total = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return freqs, total
+
+    def dense_search(self, query: np.ndarray, k: int, where: "Filter | None" = None) -> list[tuple[int, float]]:
+        """Chunks by inner product with a unit query vector: [(id, cosine)], best first."""
+        with self._lock:
+            index = self._accelerator()
+            params = None
+            if where:
+                clause, extra = where.sql()
+                ids = np.array([r[0] for r in self._db.execute(
+                    f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause}", extra)], dtype=np.int64)
+                if not len(ids):
+                    return []
+                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            k = min(k, index.ntotal)
+            if k == 0:
+                return []
+            scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    # ---- the FAISS accelerator ----------------------------------------------------------
+
+    def _generation(self) -> int:
+        return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def _accelerator(self) -> faiss.Index:
+        """The in-memory FAISS index, loaded from disk or rebuilt from SQLite if stale."""
+        generation = self._generation()
+        if self._faiss is not None and self._faiss_generation == generation:
+            return self._faiss
+        path = self.path / "vectors.faiss"
+        if path.exists():
+            data = path.read_bytes()
+            (stored,) = struct.unpack("<q", data[:8])
+            if stored == generation:
+                self._faiss = faiss.deserialize_index(np.frombuffer(data[8:], dtype=np.uint8))
+                self._faiss_generation = generation
+                return self._faiss
+        self._faiss = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        rows = self._db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        if rows:
+            self._faiss.add_with_ids(_vectors([r[1] for r in rows], self.dim), np.array([r[0] for r in rows], dtype=np.int64))
+        self._faiss_generation = generation
+        self.save_accelerator()
+        return self._faiss
+
+    def _update_faiss(self, added: list[tuple[int, np.ndarray]], removed: list[int]) -> None:
+        """Apply a committed write to the in-memory FAISS index (it is saved by `save_accelerator`)."""
+        if self._faiss is None:
+            return  # built from SQLite on first search
+        if removed:
+            self._faiss.remove_ids(np.array(removed, dtype=np.int64))
+        for first_id, vectors in added:
+            self._faiss.add_with_ids(vectors, np.arange(first_id, first_id + len(vectors), dtype=np.int64))
+        self._faiss_generation = self._generation()
+
+    def save_accelerator(self) -> None:
+        """Persist FAISS atomically, stamped with the generation it reflects."""
+        with self._lock:
+            if self._faiss is None or self._faiss_generation != self._generation():
+                return
+            blob = struct.pack("<q", self._faiss_generation) + faiss.serialize_index(self._faiss).tobytes()
+            _write_atomic(self.path / "vectors.faiss", blob)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _vectors(blobs: list[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+
+
+def _batches(items: list, size: int = SQLITE_VARS) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _marks(items: list) -> str:
+    return ",".join("?" * len(items))

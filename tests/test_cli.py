@@ -1,0 +1,111 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from askbrief.cli import app
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli-home")
+    os.environ["ASKBRIEF_HOME"] = str(home)
+    result = CliRunner().invoke(app, ["ingest", str(SEEDS), "--index", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "added 1 documents (18 sentences" in result.output
+    yield home
+    del os.environ["ASKBRIEF_HOME"]
+
+
+def run(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def check_quotes(home, record):
+    text = json.loads(run("show", record["citations"][0]["doc_id"], "--index", "seed", "--json").output)["text"]
+    for c in record["citations"]:
+        assert text[c["start"]:c["end"]] == c["quote"]
+
+
+def test_ask_json_prints_the_answer_record(home):
+    result = run("ask", SEED_QUESTION, "--index", "seed", "--json")
+    assert result.exit_code == 0
+    answer = json.loads(result.output)
+    assert set(answer) == {"question", "answer", "abstained", "confidence", "citations", "timings_ms"}
+    assert "trade turnover" in answer["citations"][0]["quote"]
+    check_quotes(home, answer)
+
+
+def test_ask_prints_readable_text_by_default(home):
+    result = run("ask", SEED_QUESTION, "--index", "seed")
+    assert result.exit_code == 0
+    assert "trade turnover" in result.output.splitlines()[0]
+    assert f"[1] {SEED_ID} chars" in result.output
+
+
+def test_summarize_json_and_batch(home, tmp_path):
+    summary = json.loads(run("summarize", "--index", "seed", "--json", "--sentences", "3").output)
+    assert len(summary["citations"]) == 3 and summary["doc_ids"] == [SEED_ID]
+    check_quotes(home, summary)
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(json.dumps({"doc_ids": [SEED_ID], "max_sentences": 2}) + "\n" + json.dumps({"query": "trade"}) + "\n")
+    lines = run("summarize", "--index", "seed", "--batch", str(requests)).output.splitlines()
+    assert [len(json.loads(line)["citations"]) for line in lines] == [2, 4]
+
+
+def test_ask_batch_prints_one_answer_a_line(home, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f"{SEED_QUESTION}\n\nWhat did Putin say about football?\n")
+    lines = run("ask", "--batch", str(questions), "--index", "seed").output.splitlines()
+    answers = [json.loads(line) for line in lines]
+    assert [a["abstained"] for a in answers] == [False, True]
+
+
+def test_search_show_and_delete(home, tmp_path):
+    hits = json.loads(run("search", "trade turnover", "--index", "seed", "--json").output)
+    assert "trade turnover" in hits[0]["text"]
+    note = tmp_path / "note.txt"
+    note.write_text("A short note about the weather in Moscow, which was cold and snowy.")
+    assert run("ingest", str(note), "--index", "seed").exit_code == 0
+    assert run("delete", "note", "--index", "seed").output.strip() == "deleted 1 documents"
+    assert run("show", "note", "--index", "seed").exit_code == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "", "--index", "seed"], "question is empty"),
+    (["ask", "x" * 1001, "--index", "seed"], "keep it under 1000"),
+    (["ask", SEED_QUESTION, "--index", "nope"], "no index at"),
+    (["ask", SEED_QUESTION, "--index", "seed", "--top-k", "0"], "top_k must be"),
+    (["show", "nope", "--index", "seed"], "no document 'nope'"),
+    (["delete", "nope", "--index", "seed"], "no document 'nope'"),
+    (["summarize", "--doc", "nope", "--index", "seed"], "no document 'nope'"),
+    (["summarize", "--sentences", "100", "--index", "seed"], "max_sentences must be"),
+    (["ingest", "missing-folder", "--index", "seed"], "no such file"),
+])
+def test_bad_input_is_one_line_and_exit_1(home, args, message):
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_bad_files_are_refused_before_anything_is_written(home, tmp_path):
+    (tmp_path / "good.txt").write_text("A good article about rain.")
+    (tmp_path / "bad.jsonl").write_text('{"id": "x"}\n')
+    result = run("ingest", str(tmp_path / "good.txt"), str(tmp_path / "bad.jsonl"), "--index", "seed")
+    assert result.exit_code == 1 and "bad.jsonl:1" in result.output and "'text'" in result.output
+    assert run("show", "good", "--index", "seed").exit_code == 1
+    (tmp_path / "latin.txt").write_bytes(b"caf\xe9")
+    assert "not UTF-8" in run("ingest", str(tmp_path / "latin.txt"), "--index", "seed").output
+
+
+def test_the_installed_command_reports_errors_without_a_traceback(tmp_path):
+    env = {**os.environ, "ASKBRIEF_HOME": str(tmp_path)}
+    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "askbrief"), "ask", "  "],
+                            capture_output=True, text=True, env=env, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'error: question is empty; ask something, e.g. "What did Putin say about trade?"'

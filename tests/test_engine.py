@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from askbrief.errors import BadInput, EmptyIndex, IndexNotFound
+from askbrief.engine import Engine
+from askbrief.settings import Settings
+from conftest import SEED_ID, SEED_QUESTION, assert_faithful, bbc_articles, cosine_pairs
+
+
+def test_the_seed_question_is_answered_from_the_trade_sentences(seed_engine):
+    answer = seed_engine.ask(SEED_QUESTION)
+    assert not answer.abstained
+    assert "trade turnover" in answer.citations[0].quote
+    assert 1 <= len(answer.citations) <= 3
+    assert answer.confidence >= seed_engine.settings.abstain_threshold
+    assert set(answer.timings_ms) >= {"embed", "retrieve", "read", "total"}
+    assert_faithful(seed_engine, answer)
+
+
+def test_a_question_the_seed_does_not_answer_is_declined(seed_engine):
+    answer = seed_engine.ask("What did Putin say about football?")
+    assert answer.abstained
+    assert answer.confidence < seed_engine.settings.abstain_threshold
+    assert answer.answer.startswith("The indexed articles do not answer")
+    assert "[1]" not in answer.answer
+    assert_faithful(seed_engine, answer)
+
+
+def test_titles_find_their_own_bbc_article(bbc_engine):
+    rows = bbc_articles(8)[::4]
+    answers = bbc_engine.ask_many([r["title"] for r in rows])
+    found = sum(a.citations[0].doc_id == r["id"] for a, r in zip(answers, rows) if a.citations)
+    assert found >= 0.75 * len(rows)
+    for a in answers:
+        assert_faithful(bbc_engine, a)
+
+
+def test_batch_answers_equal_single_answers(seed_engine):
+    questions = [SEED_QUESTION, "Who did Jaishankar meet in Moscow?"]
+    batch = seed_engine.ask_many(questions)
+    single = [seed_engine.ask(q) for q in questions]
+    assert [a.citations for a in batch] == [a.citations for a in single]
+
+
+def test_summary_of_the_seed_is_cited_ordered_and_not_redundant(seed_engine):
+    summary = seed_engine.summarize()
+    assert len(summary.citations) == 4 and summary.doc_ids == [SEED_ID]
+    assert [c.start for c in summary.citations] == sorted(c.start for c in summary.citations)
+    assert cosine_pairs(seed_engine, summary).max() < 0.85
+    assert_faithful(seed_engine, summary)
+    assert len(seed_engine.summarize([SEED_ID], max_sentences=2).citations) == 2
+
+
+def test_multi_article_summary_keeps_each_article_in_source_order(bbc_engine):
+    ids = [r["id"] for r in bbc_articles(2, ("tech",))]
+    summary = bbc_engine.summarize(ids, max_sentences=6)
+    assert set(summary.doc_ids) == set(ids) and len(summary.citations) == 6
+    for doc_id in ids:
+        starts = [c.start for c in summary.citations if c.doc_id == doc_id]
+        assert starts == sorted(starts)
+    assert_faithful(bbc_engine, summary)
+    focused = bbc_engine.summarize(query="athletes running races and world records", max_sentences=3)
+    assert focused.query and all(c.doc_id.startswith("bbc-sport") for c in focused.citations)
+    assert_faithful(bbc_engine, focused)
+
+
+@pytest.mark.parametrize("question, field", [("", "question"), ("   \n", "question"), ("x" * 1001, "question")])
+def test_bad_questions_are_rejected(seed_engine, question, field):
+    with pytest.raises(BadInput) as e:
+        seed_engine.ask(question)
+    assert e.value.field == field
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda e: e.ask(SEED_QUESTION, top_k=0), "top_k"),
+    (lambda e: e.ask(SEED_QUESTION, since="yesterday"), "published"),
+    (lambda e: e.summarize(max_sentences=0), "max_sentences"),
+    (lambda e: e.summarize(max_sentences=100), "max_sentences"),
+])
+def test_bad_options_are_rejected(seed_engine, call, field):
+    with pytest.raises(BadInput) as e:
+        call(seed_engine)
+    assert e.value.field == field
+
+
+def test_unknown_and_empty_indexes(tmp_path):
+    with pytest.raises(IndexNotFound):
+        Engine("nothing", Settings(home=tmp_path)).ask(SEED_QUESTION)
+    with pytest.raises(BadInput, match="index name"):
+        Engine("../escape", Settings(home=tmp_path))
+    empty = Engine("empty", Settings(home=tmp_path))
+    empty.ingest([])
+    with pytest.raises(EmptyIndex):
+        empty.summarize()
+
+
+def test_answer_sentences_are_the_best_scored(seed_engine):
+    """The reader's ranker must put a sentence at least as similar as the runner-up first."""
+    vector = seed_engine.embedder.encode([SEED_QUESTION])[0]
+    from askbrief.retrieve import Retriever
+
+    hits = Retriever(seed_engine.store()).search(SEED_QUESTION, vector)
+    cands, feats, logits, confidence, _ = seed_engine.reader.score(SEED_QUESTION, vector, hits)
+    assert len(cands) == feats.shape[0] == len(logits) and 0 <= confidence <= 1
+    assert np.argmax(logits) in np.argsort(-feats[:, 0])[:3]

@@ -1,0 +1,114 @@
+import json
+import sqlite3
+import struct
+
+import numpy as np
+import pytest
+
+from askbrief.documents import make_document
+from askbrief.embed import DIM, MODEL_NAME
+from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
+from askbrief.store import Filter, Prepared, Store
+from conftest import SEED_QUESTION, SEEDS, assert_faithful, bbc_articles
+
+
+def rows(engine, table):
+    return sqlite3.connect(engine.path / "index.db").execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_exact_duplicates_are_not_added_twice_and_the_caller_is_told(engine, tmp_path):
+    first = engine.ingest_paths([SEEDS])
+    copy = tmp_path / "copy.txt"
+    copy.write_text((SEEDS / "000_94717b999ff50f1a.txt").read_text())
+    again = engine.ingest_paths([SEEDS, copy])
+    assert first[0].duplicate_of is None and first[0].sentences == 18
+    assert [r.duplicate_of for r in again] == [first[0].id, first[0].id]
+    assert engine.store().count() == 1 and rows(engine, "sentences") == 18
+
+
+def test_delete_removes_every_row_and_vector_without_a_rebuild(engine):
+    rows_in = bbc_articles(2, ("business",))
+    docs = [make_document(r["text"], where=r["id"], id=r["id"], title=r["title"]) for r in rows_in]
+    engine.ingest(docs)
+    keep, gone = docs
+    engine.ask(rows_in[1]["title"])  # FAISS is now in memory
+    engine.delete([gone.id])
+    store = engine.store()
+    assert store.count() == 1 and not store.has(gone.id)
+    assert rows(engine, "sentences") == len(store.sentences(keep.id)[0])
+    assert rows(engine, "chunk_terms") == rows(engine, "chunks")
+    assert store._accelerator().ntotal == rows(engine, "chunks")
+    answer = engine.ask(rows_in[1]["title"])
+    assert all(c.doc_id == keep.id for c in answer.citations)
+    with pytest.raises(DocumentNotFound, match="no document 'nope'"):
+        engine.delete([keep.id, "nope"])
+    assert store.has(keep.id)  # an all-or-nothing delete changed nothing
+
+
+def test_same_id_with_new_text_replaces_the_old_version(engine):
+    engine.ingest([make_document("Old text about oil prices.", where="t", id="story")])
+    (result,) = engine.ingest([make_document("New text about gold prices rising sharply.", where="t", id="story")])
+    assert result.replaced and engine.document("story").text.startswith("New text")
+    assert engine.store().count() == 1
+
+
+def test_a_failed_batch_leaves_the_index_as_it_was(engine):
+    engine.ingest_paths([SEEDS])
+    good = make_document("A fine article about rain in Spain.", where="a", id="good")
+    bad = make_document("A broken article.", where="b", id="bad")
+    vec = np.zeros((1, DIM), dtype=np.float32)
+    batch = [Prepared(good, [(0, 35)], [(0, 0)], vec, vec, ["rain spain"]),
+             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"])]  # no .tobytes(): fails mid-write
+    with pytest.raises(AttributeError):
+        engine.store().add(batch)
+    assert engine.store().count() == 1 and not engine.store().has("good")
+
+
+def test_faiss_is_rebuilt_when_missing_or_stale(seed_engine, tmp_path):
+    before = seed_engine.ask(SEED_QUESTION)
+    path = seed_engine.path / "vectors.faiss"
+    assert path.exists()
+    for damage in ("delete", "stale"):
+        if damage == "delete":
+            path.unlink()
+        else:
+            path.write_bytes(struct.pack("<q", -5) + path.read_bytes()[8:] if path.exists() else b"")
+        reopened = Store(seed_engine.path, MODEL_NAME, DIM)
+        assert reopened._accelerator().ntotal == reopened.chunk_count()
+        assert path.exists()
+        hits = reopened.dense_search(seed_engine.embedder.encode([SEED_QUESTION])[0], 3)
+        assert len(hits) == 3
+    assert seed_engine.ask(SEED_QUESTION).citations == before.citations
+
+
+def test_opening_an_index_of_another_model_is_a_clear_error(seed_engine, tmp_path):
+    manifest = json.loads((seed_engine.path / "manifest.json").read_text())
+    assert (manifest["model"], manifest["dim"]) == (MODEL_NAME, DIM)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({**manifest, "model": "some/other-model"}))
+    with pytest.raises(IndexIncompatible, match="some/other-model"):
+        Store(other, MODEL_NAME, DIM)
+    with pytest.raises(IndexNotFound, match="askbrief ingest"):
+        Store(tmp_path / "missing", MODEL_NAME, DIM)
+
+
+def test_date_and_source_filters(bbc_engine):
+    store = bbc_engine.store()
+    q = bbc_engine.embedder.encode(["profits"])[0]
+    march = Filter(since="2005-03-01", until="2005-03-31")
+    hits = store.dense_search(q, 50, march) + store.keyword_search(["profit"], 50, march)
+    docs = store.documents(c.doc_id for c in store.chunks([h for h, _ in hits]).values())
+    assert docs and all(d.published.startswith("2005-03") for d in docs.values())
+    sport = store.keyword_search(["goal"], 50, Filter(sources=("BBC sport",)))
+    assert sport and {store.chunks([h])[h].doc_id.split("-")[1] for h, _ in sport} == {"sport"}
+    answer = bbc_engine.ask("How did the company's profits change?", since="2005-02-01", until="2005-02-28")
+    assert answer.citations and all(c.published.startswith("2005-02") for c in answer.citations)
+    assert_faithful(bbc_engine, answer)
+
+
+def test_an_index_emptied_by_deletes_says_so(engine):
+    engine.ingest([make_document("Short lived article about tea.", where="t", id="tea")])
+    engine.delete(["tea"])
+    with pytest.raises(EmptyIndex, match="askbrief ingest"):
+        engine.ask("What about tea?")
