@@ -1,0 +1,137 @@
+"""Evaluate askbrief's answers on a SQuAD-format file: retrieval, evidence, abstention,
+calibration, faithfulness and latency in one table (printed, and JSON under results/).
+
+    python scripts/eval_qa.py ../shared/data/squad2-dev-subset.json [--limit N]
+"""
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from squad import Question, build_engine, contains_answer, load_squad  # noqa: E402
+
+from askbrief.retrieve import Retriever  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def doc_ranking(engine, retriever, question: str, vector: np.ndarray, mode: str) -> list[str]:
+    """Paragraph ids in the order their first chunk appears in the top 50."""
+    hits = retriever.search(question, vector, k=50, mode=mode)
+    chunks = engine.store().chunks([h.chunk_id for h in hits])
+    return list(dict.fromkeys(chunks[h.chunk_id].doc_id for h in hits))
+
+
+def retrieval_metrics(ranks: list[int | None]) -> dict:
+    """recall@1/5/20 and MRR@10 from the 0-based rank of the gold paragraph (None: not found)."""
+    n = len(ranks)
+    return {
+        "recall@1": sum(r is not None and r < 1 for r in ranks) / n,
+        "recall@5": sum(r is not None and r < 5 for r in ranks) / n,
+        "recall@20": sum(r is not None and r < 20 for r in ranks) / n,
+        "mrr@10": sum(1 / (r + 1) for r in ranks if r is not None and r < 10) / n,
+    }
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """Weighted mean gap between confidence and accuracy over equal-width confidence bins."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    return float(sum(abs(confidence[which == b].mean() - correct[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
+
+
+def evaluate(path: Path, limit: int | None) -> dict:
+    documents, questions = load_squad(path, limit)
+    with tempfile.TemporaryDirectory() as home:
+        started = time.perf_counter()
+        engine = build_engine(documents, Path(home))
+        ingest_s = time.perf_counter() - started
+        vectors = engine.embedder.encode([q.text for q in questions])
+        retriever = Retriever(engine.store())
+        table = {}
+        for mode in ("dense", "keyword", "fused"):
+            ranks = []
+            for q, v in zip(questions, vectors):
+                ranking = doc_ranking(engine, retriever, q.text, v, mode)
+                ranks.append(ranking.index(q.doc_id) if q.doc_id in ranking else None)
+            table[f"retrieval_{mode}"] = retrieval_metrics(ranks)
+        engine.ask(questions[0].text)  # warm the reader before timing
+        answers = engine.ask_many([q.text for q in questions])
+        table.update(answer_metrics(engine, questions, answers))
+    table["questions"] = len(questions)
+    table["answerable"] = sum(q.answerable for q in questions)
+    table["paragraphs"] = len(documents)
+    table["ingest_s"] = round(ingest_s, 1)
+    return table
+
+
+def answer_metrics(engine, questions: list[Question], answers) -> dict:
+    answerable = [(q, a) for q, a in zip(questions, answers) if q.answerable]
+    unanswerable = [(q, a) for q, a in zip(questions, answers) if not q.answerable]
+    at1 = [bool(a.citations) and contains_answer(a.citations[0].quote, q.answers) for q, a in answerable]
+    at3 = [any(contains_answer(c.quote, q.answers) for c in a.citations[:3]) for q, a in answerable]
+    answered = sum(not a.abstained for _, a in answerable) / max(len(answerable), 1)
+    declined = sum(a.abstained for _, a in unanswerable) / len(unanswerable) if unanswerable else None
+    right = np.array([q.answerable and bool(a.citations) and contains_answer(a.citations[0].quote, q.answers)
+                      for q, a in zip(questions, answers)], dtype=float)
+    confidence = np.array([a.confidence for a in answers])
+    texts = {}
+    faithful = total = 0
+    for a in answers:
+        for c in a.citations:
+            text = texts.setdefault(c.doc_id, engine.document(c.doc_id).text)
+            faithful += text[c.start:c.end] == c.quote
+            total += 1
+    latency = [a.timings_ms["total"] for a in answers]
+    return {
+        "evidence_accuracy@1": sum(at1) / max(len(at1), 1),
+        "evidence_accuracy@3": sum(at3) / max(len(at3), 1),
+        "answered_when_answerable": answered,
+        "declined_when_unanswerable": declined,
+        "abstention_balanced_accuracy": (answered + declined) / 2 if declined is not None else None,
+        "ece": expected_calibration_error(confidence, right),
+        "citation_faithfulness": faithful / max(total, 1),
+        "latency_ms_median": statistics.median(latency),
+        "latency_ms_p95": float(np.percentile(latency, 95)),
+    }
+
+
+def print_table(name: str, table: dict) -> None:
+    print(f"\n{name}: {table['paragraphs']} paragraphs, {table['questions']} questions "
+          f"({table['answerable']} answerable), ingest {table['ingest_s']} s")
+    print(f"{'retrieval':<10} {'recall@1':>9} {'recall@5':>9} {'recall@20':>9} {'MRR@10':>8}")
+    for mode in ("dense", "keyword", "fused"):
+        r = table[f"retrieval_{mode}"]
+        print(f"{mode:<10} {r['recall@1']:>9.3f} {r['recall@5']:>9.3f} {r['recall@20']:>9.3f} {r['mrr@10']:>8.3f}")
+    for key in ("evidence_accuracy@1", "evidence_accuracy@3", "answered_when_answerable", "declined_when_unanswerable",
+                "abstention_balanced_accuracy", "ece", "citation_faithfulness", "latency_ms_median", "latency_ms_p95"):
+        value = table[key]
+        print(f"{key:<30} {'n/a' if value is None else f'{value:.3f}'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="a SQuAD-format JSON file")
+    parser.add_argument("--limit", type=int, help="only the first N questions")
+    args = parser.parse_args()
+    table = evaluate(args.data, args.limit)
+    table["data"] = args.data.name
+    table["date"] = dt.date.today().isoformat()
+    print_table(args.data.name, table)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"eval_qa-{args.data.stem}.json"
+    out.write_text(json.dumps(table, indent=2) + "\n")
+    print(f"\nwritten to {out.relative_to(RESULTS.parent)}")
+
+
+if __name__ == "__main__":
+    main()

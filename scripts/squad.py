@@ -1,0 +1,60 @@
+"""SQuAD data for the evaluations: one document per paragraph, questions with gold answers.
+
+Shared by eval_qa.py and fit_reader.py; reads the file given on the command line (the data
+stays in ../shared/data).
+"""
+
+import json
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from askbrief.documents import make_document
+from askbrief.engine import Engine
+from askbrief.records import Document
+from askbrief.settings import Settings
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    doc_id: str  # the gold paragraph
+    article: str
+    answers: tuple[str, ...]  # empty when unanswerable
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_squad(path: Path, limit: int | None = None) -> tuple[list[Document], list[Question]]:
+    data = json.loads(Path(path).read_text())["data"]
+    documents, questions = [], []
+    for article in data:
+        for p, paragraph in enumerate(article["paragraphs"]):
+            doc_id = f"{article['title']}-{p}"
+            documents.append(make_document(paragraph["context"], where=doc_id, id=doc_id, title=article["title"]))
+            for qa in paragraph["qas"]:
+                answers = () if qa.get("is_impossible") else tuple(a["text"] for a in qa["answers"])
+                questions.append(Question(qa["id"], qa["question"], doc_id, article["title"], answers))
+    return documents, questions[:limit] if limit else questions
+
+
+def normalise(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def contains_answer(sentence: str, answers: tuple[str, ...]) -> bool:
+    padded = f" {normalise(sentence)} "
+    return any(f" {normalise(a)} " in padded for a in answers if normalise(a))
+
+
+def build_engine(documents: list[Document], home: Path, name: str = "squad") -> Engine:
+    engine = Engine(name, Settings(home=home))
+    engine.ingest(documents)
+    return engine
