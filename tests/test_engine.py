@@ -12,7 +12,7 @@ def test_the_seed_question_is_answered_from_the_trade_sentences(seed_engine):
     assert not answer.abstained
     assert "trade turnover" in answer.citations[0].quote
     assert 1 <= len(answer.citations) <= 3
-    assert answer.confidence >= seed_engine.settings.abstain_threshold
+    assert answer.confidence >= seed_engine.reader.threshold
     assert set(answer.timings_ms) >= {"embed", "retrieve", "read", "total"}
     assert_faithful(seed_engine, answer)
 
@@ -20,7 +20,7 @@ def test_the_seed_question_is_answered_from_the_trade_sentences(seed_engine):
 def test_a_question_the_seed_does_not_answer_is_declined(seed_engine):
     answer = seed_engine.ask("What did Putin say about football?")
     assert answer.abstained
-    assert answer.confidence < seed_engine.settings.abstain_threshold
+    assert answer.confidence < seed_engine.reader.threshold
     assert answer.answer.startswith("The indexed articles do not answer")
     assert "[1]" not in answer.answer
     assert_faithful(seed_engine, answer)

@@ -22,11 +22,17 @@ from askbrief.text import terms
 
 READ_CHUNKS = 5  # sentences come from the top chunks only; SQuAD recall@5 is ~0.95 (README)
 MAX_SENTENCES = 3  # an answer is one to three sentences
-FOLLOW_RATIO = 0.6  # a further sentence joins when its probability is this share of the best's
+# A further sentence joins the best one when its ranker logit is within this many nats of the
+# best's (a share of e^-1.4 = 0.25 of the softmax weight), or within FOLLOW_ADJACENT when it is
+# next to a chosen sentence and so continues it ("…growing," he was quoted as saying).
+FOLLOW_GAP = 1.4
+FOLLOW_ADJACENT = 3.0
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 
-FEATURES = ("cos", "cos_gap", "neighbour_cos", "coverage", "window_coverage", "missing_rare",
-            "chunk_rank", "type_match", "log_words")
+FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
+            "bigrams", "window_coverage", "missing_rare", "chunk_rank", "dense_rank", "keyword_rank", "type_match",
+            "log_words")
+BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza (2009), the usual defaults
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bcentur", re.I)
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
@@ -40,6 +46,8 @@ class Candidate:
     start: int
     end: int
     chunk_rank: int
+    dense_rank: int | None  # of its chunk in the dense list before fusion
+    keyword_rank: int | None
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class ReaderModel:
     ranker_intercept: float
     calibrator_coef: np.ndarray
     calibrator_intercept: float
+    threshold: float  # abstain below this confidence unless the settings say otherwise
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "ReaderModel":
@@ -57,7 +66,7 @@ class ReaderModel:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path} was fitted on features {data['features']}, reader has {FEATURES}")
         return cls(np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
-                   np.array(data["calibrator"]["coef"]), data["calibrator"]["intercept"])
+                   np.array(data["calibrator"]["coef"]), data["calibrator"]["intercept"], data["threshold"])
 
 
 @cache
@@ -83,6 +92,13 @@ def answer_type(question: str) -> re.Pattern | None:
     return None
 
 
+def offers_new(wanted: re.Pattern, sentence: str, question: str) -> bool:
+    """Whether the sentence holds something of the wanted type that the question does not
+    already say: the answer to "Who met Putin?" is a name other than Putin."""
+    asked = question.lower()
+    return any(m.group(0).lower() not in asked for m in wanted.finditer(sentence))
+
+
 def candidates(store: Store, hits: list[Hit]) -> tuple[list[Candidate], dict[tuple[str, int], tuple[int, int, np.ndarray]]]:
     """The sentences of the top chunks (each once, with its best chunk rank), and every fetched
     sentence by (doc_id, idx), neighbours included."""
@@ -95,44 +111,71 @@ def candidates(store: Store, hits: list[Hit]) -> tuple[list[Candidate], dict[tup
         for (idx, start, end), vector in zip(rows, vectors):
             fetched[(chunk.doc_id, idx)] = (start, end, vector)
             if chunk.first <= idx <= chunk.last and (chunk.doc_id, idx) not in seen:
-                seen[(chunk.doc_id, idx)] = Candidate(chunk.doc_id, idx, start, end, rank)
+                seen[(chunk.doc_id, idx)] = Candidate(chunk.doc_id, idx, start, end, rank, hit.dense_rank, hit.keyword_rank)
     return list(seen.values()), fetched
 
 
 def features(question: str, query_vector: np.ndarray, cands: list[Candidate],
              fetched: dict[tuple[str, int], tuple[int, int, np.ndarray]], docs: dict[str, Document],
              idf: dict[str, float]) -> np.ndarray:
-    """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns."""
+    """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns.
+
+    Columns ending in _gap or _rank compare a sentence with the other candidates of the same
+    question, which is what a per-question ranking needs.
+    """
+    out = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
+    if not cands:
+        return out
     q_terms = set(idf)
+    q_list = terms(question)
+    q_bigrams = set(zip(q_list, q_list[1:]))
     total_idf = sum(idf.values()) or 1.0
     max_idf = max(idf.values(), default=1.0)
     wanted = answer_type(question)
     cos_of = {key: float(vec @ query_vector) for key, (_, _, vec) in fetched.items()}
-    best_cos = max((cos_of[(c.doc_id, c.idx)] for c in cands), default=0.0)
-    out = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
+    texts = {key: docs[key[0]].text[start:end] for key, (start, end, _) in fetched.items()}
+    tokens = {key: terms(text) for key, text in texts.items()}
+    avg_len = np.mean([len(tokens[(c.doc_id, c.idx)]) for c in cands]) or 1.0
     for row, c in enumerate(cands):
-        text = docs[c.doc_id].text
-        own = set(terms(text[c.start:c.end]))
-        window = set(own)
+        key = (c.doc_id, c.idx)
+        own_list = tokens[key]
+        own = set(own_list)
         neighbours = [(c.doc_id, c.idx - 1), (c.doc_id, c.idx + 1)]
-        for key in neighbours:
-            if key in fetched:
-                window |= set(terms(text[fetched[key][0]:fetched[key][1]]))
-        missing = [idf[t] for t in q_terms - window]
-        cos = cos_of[(c.doc_id, c.idx)]
-        sentence = text[c.start:c.end]
+        window = own.union(*(tokens[k] for k in neighbours if k in tokens))
+        tf = {t: own_list.count(t) for t in q_terms & own}
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(own_list) / avg_len)
+        bm25 = sum(idf[t] * n * (BM25_K1 + 1) / (n + norm) for t, n in tf.items())
         out[row] = (
-            cos,
-            cos - best_cos,
+            cos_of[key],
+            0.0,  # cos_gap, filled below
+            0.0,  # cos_rank
             max((cos_of[k] for k in neighbours if k in cos_of), default=0.0),
-            sum(idf[t] for t in q_terms & own) / total_idf,
+            sum(idf[t] for t in tf) / total_idf,
+            0.0,  # coverage_gap
+            len(tf) / max(len(q_terms), 1),
+            bm25 / total_idf,
+            len(q_bigrams & set(zip(own_list, own_list[1:]))) / max(len(q_bigrams), 1),
             sum(idf[t] for t in q_terms & window) / total_idf,
-            max(missing, default=0.0) / max_idf,
+            max((idf[t] for t in q_terms - window), default=0.0) / max_idf,
             1.0 / (1 + c.chunk_rank),
-            0.5 if wanted is None else float(bool(wanted.search(sentence))),
-            math.log(1 + len(sentence.split())),
+            0.0 if c.dense_rank is None else 1.0 / (1 + c.dense_rank),
+            0.0 if c.keyword_rank is None else 1.0 / (1 + c.keyword_rank),
+            0.5 if wanted is None else float(offers_new(wanted, texts[key], question)),
+            math.log(1 + len(texts[key].split())),
         )
+    col = {name: i for i, name in enumerate(FEATURES)}
+    out[:, col["cos_gap"]] = out[:, col["cos"]] - out[:, col["cos"]].max()
+    out[:, col["coverage_gap"]] = out[:, col["coverage"]] - out[:, col["coverage"]].max()
+    out[:, col["cos_rank"]] = 1.0 / (1 + np.argsort(np.argsort(-out[:, col["cos"]])))
     return out
+
+
+def gather(store: Store, question: str, query_vector: np.ndarray, hits: list[Hit]):
+    """The candidate sentences of the top chunks, their feature matrix, and their documents."""
+    cands, fetched = candidates(store, hits)
+    docs = store.documents({c.doc_id for c in cands})
+    idf = idf_weights(store, list(dict.fromkeys(terms(question))))
+    return cands, features(question, query_vector, cands, fetched, docs, idf), docs
 
 
 def calibrator_inputs(logits: np.ndarray, feats: np.ndarray) -> np.ndarray:
@@ -151,17 +194,14 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
 
 
 class Reader:
-    def __init__(self, store: Store, threshold: float, model: ReaderModel | None = None):
+    def __init__(self, store: Store, threshold: float | None = None, model: ReaderModel | None = None):
         self.store = store
-        self.threshold = threshold
         self.model = model or load_model()
+        self.threshold = self.model.threshold if threshold is None else threshold
 
     def score(self, question: str, query_vector: np.ndarray, hits: list[Hit]):
-        """Candidates, their features, ranker logits and the answer's confidence."""
-        cands, fetched = candidates(self.store, hits)
-        docs = self.store.documents({c.doc_id for c in cands})
-        idf = idf_weights(self.store, list(dict.fromkeys(terms(question))))
-        feats = features(question, query_vector, cands, fetched, docs, idf)
+        """Candidates, their features, ranker logits, the answer's confidence, and their documents."""
+        cands, feats, docs = gather(self.store, question, query_vector, hits)
         if not cands:
             return cands, feats, np.zeros(0), 0.0, docs
         logits = feats @ self.model.ranker_coef + self.model.ranker_intercept
@@ -175,14 +215,22 @@ class Reader:
         if not cands or confidence < self.threshold:
             closest = [cands[i] for i in order[:2]]
             return compose_abstention(question, closest, docs, confidence)
-        chosen = [cands[order[0]]]
-        best = sigmoid(logits[order[0]])
-        for i in order[1:]:
-            if len(chosen) == MAX_SENTENCES:
-                break
-            if sigmoid(logits[i]) >= FOLLOW_RATIO * best:
-                chosen.append(cands[i])
-        return compose_answer(question, chosen, docs, confidence)
+        return compose_answer(question, choose(cands, logits), docs, confidence)
+
+
+def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
+    """The best sentence, plus up to two more that score nearly as well or continue a chosen one."""
+    order = [int(i) for i in np.argsort(-logits)]
+    best = logits[order[0]]
+    chosen = [cands[order[0]]]
+    for i in order[1:]:
+        if len(chosen) == MAX_SENTENCES or best - logits[i] > FOLLOW_ADJACENT:
+            break
+        c = cands[i]
+        adjacent = any(o.doc_id == c.doc_id and abs(o.idx - c.idx) == 1 for o in chosen)
+        if best - logits[i] <= FOLLOW_GAP or adjacent:
+            chosen.append(c)
+    return chosen
 
 
 def cite(n: int, doc: Document, start: int, end: int) -> Citation:
@@ -192,9 +240,18 @@ def cite(n: int, doc: Document, start: int, end: int) -> Citation:
 
 
 def in_reading_order(chosen: list[Candidate]) -> list[Candidate]:
-    """Sentences grouped by document (in order of first appearance), in source order within one."""
-    first_seen = {c.doc_id: i for i, c in reversed(list(enumerate(chosen)))}
-    return sorted(chosen, key=lambda c: (first_seen[c.doc_id], c.idx))
+    """Runs of adjacent sentences in source order, the runs in the order of their best sentence,
+    so the first citation is the best one unless the sentence just before it was chosen too."""
+    runs: list[list[Candidate]] = []
+    for c in chosen:  # best first
+        for run in runs:
+            if run[0].doc_id == c.doc_id and (c.idx == run[0].idx - 1 or c.idx == run[-1].idx + 1):
+                run.append(c)
+                run.sort(key=lambda x: x.idx)
+                break
+        else:
+            runs.append([c])
+    return [c for run in runs for c in run]
 
 
 def compose_answer(question: str, chosen: list[Candidate], docs: dict[str, Document], confidence: float) -> Answer:

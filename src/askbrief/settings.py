@@ -9,7 +9,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASKBRIEF_")
 
     home: Path = Path("indexes")  # where indexes live, one folder each
-    # Below this calibrated confidence the reader abstains. 0.5 answers when it is more likely
-    # right than wrong; raise it to abstain more (see README, "Quality").
-    abstain_threshold: float = 0.5
+    # Below this calibrated confidence the reader abstains. None takes the threshold fitted with
+    # the calibrator (reader_model.json: the best balanced accuracy of answering answerable and
+    # declining unanswerable SQuAD questions); raise it to abstain more (README, "Quality").
+    abstain_threshold: float | None = None
     reader_model: Path | None = None  # a local transformers QA model for short-answer spans
