@@ -35,7 +35,7 @@ def test_ask_json_prints_the_answer_record(home):
     result = run("ask", SEED_QUESTION, "--index", "seed", "--json")
     assert result.exit_code == 0
     answer = json.loads(result.output)
-    assert set(answer) == {"question", "answer", "abstained", "confidence", "citations", "timings_ms"}
+    assert set(answer) == {"question", "answer", "abstained", "confidence", "citations", "timings_ms", "span"}
     assert "trade turnover" in answer["citations"][0]["quote"]
     check_quotes(home, answer)
 

@@ -103,3 +103,17 @@ def test_answer_sentences_are_the_best_scored(seed_engine):
     cands, feats, logits, confidence, _ = seed_engine.reader.score(SEED_QUESTION, vector, hits)
     assert len(cands) == feats.shape[0] == len(logits) and 0 <= confidence <= 1
     assert np.argmax(logits) in np.argsort(-feats[:, 0])[:3]
+
+
+def test_a_fact_two_articles_share_is_said_once_and_cited_to_the_earlier(engine):
+    from askbrief.documents import make_document
+
+    row = bbc_articles(1, ("business",))[0]
+    paragraphs = row["text"].split("\n\n")
+    edited = "\n\n".join(["Wire copy: " + paragraphs[0]] + paragraphs[1:] + ["Reporting by our correspondent."])
+    engine.ingest([make_document(row["text"], where="a", id="early", title=row["title"], published="2005-01-10"),
+                   make_document(edited, where="b", id="late", title=row["title"], published="2005-01-11")])
+    summary = engine.summarize(["late", "early"], max_sentences=5)
+    assert {c.doc_id for c in summary.citations} == {"early"}
+    assert cosine_pairs(engine, summary).max() < 0.85
+    assert_faithful(engine, summary)

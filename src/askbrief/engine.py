@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -23,6 +24,9 @@ from askbrief.records import Answer, Document, IngestResult, SearchHit, Summary
 from askbrief.retrieve import Retriever
 from askbrief.settings import Settings
 from askbrief.store import Filter, Prepared, Store
+
+if TYPE_CHECKING:
+    from askbrief.highlight import SpanReader
 from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
 from askbrief.text import make_chunks, split_sentences, terms
 
@@ -58,6 +62,14 @@ class Engine:
     @cached_property
     def reader(self) -> Reader:
         return Reader(self.store(), self.settings.abstain_threshold)
+
+    @cached_property
+    def span_reader(self) -> "SpanReader | None":
+        if self.settings.reader_model is None:
+            return None
+        from askbrief.highlight import SpanReader
+
+        return SpanReader(self.settings.reader_model)
 
     def _nonempty_store(self) -> Store:
         store = self.store()
@@ -143,6 +155,9 @@ class Engine:
         answer = self.reader.answer(question, vector, hits[:top_k])
         t2 = time.perf_counter()
         timings = {"embed": embed_ms, "retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
+        if self.span_reader is not None and not answer.abstained:
+            answer = answer.model_copy(update={"span": self.span_reader.span(question, answer.citations[0])})
+            timings["span"] = (time.perf_counter() - t2) * 1000
         timings["total"] = sum(timings.values())
         return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in timings.items()}})
 
@@ -173,7 +188,8 @@ class Engine:
             docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
         else:
             docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
-        pool = make_pool([(doc, *store.sentences(doc.id)) for doc in docs.values()])
+        titles = self.embedder.encode([doc.title for doc in docs.values()])
+        pool = make_pool([(doc, *store.sentences(doc.id)) for doc in docs.values()], titles)
         return summarise(pool, docs, max_sentences, query, query_vector)
 
     def document(self, doc_id: str) -> Document:

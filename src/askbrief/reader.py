@@ -23,9 +23,9 @@ from askbrief.text import terms
 READ_CHUNKS = 5  # sentences come from the top chunks only; SQuAD recall@5 is ~0.95 (README)
 MAX_SENTENCES = 3  # an answer is one to three sentences
 # A further sentence joins the best one when its ranker logit is within this many nats of the
-# best's (a share of e^-1.4 = 0.25 of the softmax weight), or within FOLLOW_ADJACENT when it is
-# next to a chosen sentence and so continues it ("…growing," he was quoted as saying).
-FOLLOW_GAP = 1.4
+# best's (half its softmax weight; 0.7 trades evidence@1 against @3 on SQuAD, README), or within FOLLOW_ADJACENT when it
+# directly follows a chosen sentence and so continues it ("…growing," he was quoted as saying).
+FOLLOW_GAP = 0.7
 FOLLOW_ADJACENT = 3.0
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 
@@ -227,8 +227,8 @@ def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
         if len(chosen) == MAX_SENTENCES or best - logits[i] > FOLLOW_ADJACENT:
             break
         c = cands[i]
-        adjacent = any(o.doc_id == c.doc_id and abs(o.idx - c.idx) == 1 for o in chosen)
-        if best - logits[i] <= FOLLOW_GAP or adjacent:
+        follows = any(o.doc_id == c.doc_id and c.idx == o.idx + 1 for o in chosen)
+        if best - logits[i] <= FOLLOW_GAP or follows:
             chosen.append(c)
     return chosen
 

@@ -32,6 +32,15 @@ class Citation(Record):
     quote: str
 
 
+class Span(Record):
+    """A short answer inside the first cited sentence: `text == document.text[start:end]`."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
 class Answer(Record):
     question: str
     answer: str
@@ -39,6 +48,7 @@ class Answer(Record):
     confidence: float  # 0-1, calibrated against evidence accuracy
     citations: list[Citation]
     timings_ms: dict[str, float]
+    span: Span | None = None  # only with a local QA model (ASKBRIEF_READER_MODEL)
 
 
 class Summary(Record):
