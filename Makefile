@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help env demo test eval bench clean
+.PHONY: help env browser demo test eval fit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -23,12 +23,23 @@ demo: env  ## index seeds/, ask the seed question, print a cited answer and a su
 	$(BIN)/askbrief ask "What did Putin say about trade?" --index demo
 	$(BIN)/askbrief summarize --index demo
 
-test: env  ## run the test suite
+browser:  ## Debian's chromium + chromium-driver for the page test (only where root can apt-get)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	    echo "chromium not installed: the browser test will be skipped"; }
+
+test: env browser  ## run the test suite
 	$(BIN)/python -m pytest -q
 
 eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tables under results/
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad2-dev-subset.json
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad1-dev-xquad-subset.json
+	$(BIN)/python scripts/eval_summary.py $(DATA)/bbc-news-summary.jsonl
+
+fit: env  ## refit the reader (SQuAD) and the summariser (BBC, odd-numbered articles) models
+	$(BIN)/python scripts/fit_reader.py $(DATA)/squad2-dev-subset.json $(DATA)/squad1-dev-xquad-subset.json
+	$(BIN)/python scripts/fit_summariser.py $(DATA)/bbc-news-summary.jsonl
 
 clean:  ## remove the environment and built indexes
 	rm -rf $(VENV) indexes/*/

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from askbrief.api import create_app
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from conftest import SEED_ID, SEED_QUESTION, assert_faithful
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +54,60 @@ def test_health_and_an_empty_index(client, tmp_path):
     empty.ingest([])
     response = TestClient(create_app(empty)).post("/ask", json={"question": SEED_QUESTION})
     assert response.status_code == 409 and "holds no documents" in response.json()["detail"][0]["msg"]
+
+
+@pytest.fixture()
+def fresh(tmp_path):
+    return TestClient(create_app(Engine("api", Settings(home=tmp_path))))
+
+
+def test_documents_added_as_json_listed_and_deleted(fresh):
+    assert fresh.get("/health").json()["documents"] == 0
+    one = fresh.post("/documents", json={"id": "a", "text": "Oil prices rose sharply on Monday in London trading.",
+                                         "published": "2005-01-03", "source": "BBC"})
+    assert one.status_code == 200 and one.json() == {"id": "a", "sentences": 1, "chunks": 1, "duplicate_of": None,
+                                                     "replaced": False}
+    many = fresh.post("/documents", json=[{"id": "b", "text": "Gold fell as the dollar rallied."},
+                                          {"id": "c", "text": "Oil prices rose sharply on Monday in London trading."}])
+    assert [r["duplicate_of"] for r in many.json()] == [None, "a"]
+    page = fresh.get("/documents", params={"limit": 1}).json()
+    assert page["total"] == 2 and [d["id"] for d in page["documents"]] == ["a"]
+    assert fresh.delete("/documents/a").status_code == 204
+    assert fresh.delete("/documents/a").status_code == 404
+    assert fresh.get("/documents").json()["total"] == 1
+
+
+def test_documents_uploaded_as_files(fresh):
+    upload = fresh.post("/documents", files={"file": ("seed.txt", (SEEDS / f"{SEED_ID}.txt").read_bytes(), "text/plain")})
+    assert upload.status_code == 200 and upload.json()[0]["sentences"] == 18
+    assert fresh.get("/documents/seed").json()["published"] == "2023-12-27"
+    bad = fresh.post("/documents", files={"file": ("paper.pdf", b"%PDF-1.4", "application/pdf")})
+    assert bad.status_code == 400 and "unsupported type .pdf" in bad.json()["detail"][0]["msg"]
+    latin = fresh.post("/documents", files={"file": ("x.txt", b"caf\xe9", "text/plain")})
+    assert latin.status_code == 400 and latin.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+@pytest.mark.parametrize("body, field", [({"title": "no text"}, "text"), ({"text": "x", "colour": 1}, "colour"),
+                                         ([{"text": ""}], "text"), ({"text": "x", "published": "soon"}, "published")])
+def test_bad_documents_are_4xx_naming_the_field(fresh, body, field):
+    response = fresh.post("/documents", json=body)
+    assert 400 <= response.status_code < 500
+    assert field in [part for d in response.json()["detail"] for part in d["loc"]]
+
+
+def test_oversized_bodies_are_refused(fresh):
+    response = fresh.post("/documents", content=b"x", headers={"content-length": str(11 * 1024 * 1024),
+                                                                 "content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_api_key_guards_writes_and_optionally_reads(tmp_path):
+    keyed = TestClient(create_app(Engine("k", Settings(home=tmp_path, api_key="s3cret"))))
+    doc = {"id": "a", "text": "Oil prices rose sharply on Monday."}
+    assert keyed.post("/documents", json=doc).status_code == 401
+    assert keyed.post("/documents", json=doc, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert keyed.post("/documents", json=doc, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert keyed.post("/ask", json={"question": "What happened to oil?"}).status_code == 200
+    locked = TestClient(create_app(Engine("k", Settings(home=tmp_path, api_key="s3cret", protect_reads=True))))
+    assert locked.post("/ask", json={"question": "What happened to oil?"}).status_code == 401
+    assert locked.get("/documents/a", headers={"Authorization": "Bearer s3cret"}).status_code == 200

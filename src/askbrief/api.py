@@ -1,23 +1,37 @@
 """The HTTP API: FastAPI over the same engine as the CLI (DESIGN.md lists the endpoints).
 
 Request bodies are pydantic models that reject unknown fields; an `AskbriefError` becomes a
-4xx whose JSON body names the field, in FastAPI's own validation-error shape.
+4xx whose JSON body names the field, in FastAPI's own validation-error shape. Writes need the
+API key when one is set (ASKBRIEF_API_KEY), compared in constant time.
 """
 
+import hmac
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from askbrief import __version__
+from askbrief.documents import load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SENTENCES, MAX_TOP_K, Engine
 from askbrief.errors import AskbriefError, BadInput
-from askbrief.records import Answer, Document, SearchHit, Summary
+from askbrief.records import Answer, Document, IngestResult, SearchHit, Summary
+
+PAGE_FILE = Path(__file__).with_name("static") / "index.html"
+MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
+PAGE = 50  # documents listed per page by default
 
 
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What did Putin say about trade?"}]})
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AskRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"question": "What did Putin say about trade?"}]})
     question: str = Field(min_length=1, max_length=MAX_QUESTION)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     since: str | None = None
@@ -25,42 +39,152 @@ class AskRequest(BaseModel):
     sources: list[str] = []
 
 
-class SummarizeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"query": "trade between Russia and India"}]})
+class SummarizeRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "trade between Russia and India"}]})
     doc_ids: list[str] = []
     query: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
     max_sentences: int = Field(4, ge=1, le=MAX_SENTENCES)
 
 
+class DocumentIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "tass-2023-12-27", "title": "Putin meets Jaishankar", "published": "2023-12-27",
+         "source": "TASS", "text": "Russian President Vladimir Putin met India's foreign minister…"}]})
+    text: str = Field(min_length=1)
+    id: str | None = Field(None, max_length=200)
+    title: str | None = None
+    published: str | None = None
+    source: str | None = None
+
+
+class DocumentInfo(BaseModel):
+    id: str
+    title: str
+    published: str | None
+    source: str
+
+
+class DocumentPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentInfo]
+
+
+_documents_in = TypeAdapter(DocumentIn | list[DocumentIn])
+
+
 def create_app(engine: Engine) -> FastAPI:
+    settings = engine.settings
     app = FastAPI(title="askbrief", version=__version__,
                   description="Answers and summaries over news articles, every sentence cited.")
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    def require_key(request: Request) -> None:
+        if not settings.api_key:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {settings.api_key}".encode()):
+            raise Unauthorised()
+
+    def require_key_for_reads(request: Request) -> None:
+        if settings.protect_reads:
+            require_key(request)
+
+    write = [Depends(require_key)]
+    read = [Depends(require_key_for_reads)]
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return _error(413, "body", f"request body is {int(length)} bytes; the limit is {MAX_BODY}")
+        return await call_next(request)
 
     @app.exception_handler(AskbriefError)
     def askbrief_error(request: Request, exc: AskbriefError) -> JSONResponse:
         field = exc.field if isinstance(exc, BadInput) else "index"
-        return JSONResponse(status_code=exc.status, content={
-            "detail": [{"loc": ["body", field], "msg": str(exc), "type": type(exc).__name__}]})
+        return _error(exc.status, field, str(exc), type(exc).__name__)
 
-    @app.post("/ask", response_model=Answer)
+    @app.exception_handler(Unauthorised)
+    def unauthorised(request: Request, exc: Exception) -> JSONResponse:
+        response = _error(401, "authorization", "a valid `Authorization: Bearer <ASKBRIEF_API_KEY>` header is required")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.post("/ask", response_model=Answer, dependencies=read)
     def ask(request: AskRequest) -> Answer:
         return engine.ask(request.question, request.top_k, request.since, request.until, request.sources)
 
-    @app.post("/summarize", response_model=Summary)
+    @app.post("/summarize", response_model=Summary, dependencies=read)
     def summarize(request: SummarizeRequest) -> Summary:
         return engine.summarize(request.doc_ids, request.query, request.max_sentences)
 
-    @app.get("/search", response_model=list[SearchHit])
+    @app.get("/search", response_model=list[SearchHit], dependencies=read)
     def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],
                k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10) -> list[SearchHit]:
         return engine.search(q, k)
 
-    @app.get("/documents/{doc_id}", response_model=Document)
+    @app.post("/documents", response_model=IngestResult | list[IngestResult], dependencies=write,
+              openapi_extra={"requestBody": {"content": {
+                  "application/json": {"schema": _documents_in.json_schema()},
+                  "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                      "file": {"type": "string", "format": "binary"}}}}}}})
+    async def add_documents(request: Request) -> IngestResult | list[IngestResult]:
+        """A JSON document, a JSON list of them, or an uploaded file (.txt .md .html .json .jsonl)."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadInput("file", "send the article as a multipart field named 'file'")
+            documents = load_bytes(await upload.read(), name=upload.filename or "upload.txt", source=upload.filename or "")
+            return await run_in_threadpool(engine.ingest, documents)
+        try:
+            body = _documents_in.validate_json(await request.body())
+        except ValidationError as e:
+            return JSONResponse(status_code=422, content={"detail": [
+                {"loc": ["body", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]} for err in e.errors()]})
+        items = body if isinstance(body, list) else [body]
+        documents = [make_document(d.text, where=f"body[{i}]", id=d.id, title=d.title, published=d.published,
+                                   source=d.source) for i, d in enumerate(items)]
+        results = await run_in_threadpool(engine.ingest, documents)
+        return results if isinstance(body, list) else results[0]
+
+    @app.get("/documents", response_model=DocumentPage, dependencies=read)
+    def list_documents(offset: Annotated[int, Query(ge=0)] = 0,
+                       limit: Annotated[int, Query(ge=1, le=500)] = PAGE) -> DocumentPage:
+        store = engine.store()
+        ids = store.list_ids(offset, limit)
+        docs = store.documents(ids)
+        return DocumentPage(total=store.count(), offset=offset, limit=limit, documents=[
+            DocumentInfo(id=d.id, title=d.title, published=d.published, source=d.source) for d in map(docs.get, ids)])
+
+    @app.get("/documents/{doc_id}", response_model=Document, dependencies=read)
     def document(doc_id: str) -> Document:
         return engine.document(doc_id)
+
+    @app.delete("/documents/{doc_id}", status_code=204, dependencies=write)
+    def delete_document(doc_id: str) -> Response:
+        engine.delete([doc_id])
+        return Response(status_code=204)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> HTMLResponse:
+        """The question page: no build step, one file of HTML, CSS and JavaScript."""
+        return HTMLResponse(PAGE_FILE.read_text(encoding="utf-8"))
 
     @app.get("/health")
     def health() -> dict:
         return engine.health()
 
     return app
+
+
+class Unauthorised(Exception):
+    """A protected endpoint was called without the right API key."""
+
+
+def _error(status: int, field: str, message: str, kind: str = "invalid") -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": [{"loc": ["body", field], "msg": message, "type": kind}]})

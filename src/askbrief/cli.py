@@ -168,7 +168,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
     from askbrief.api import create_app
 
     with reported():
-        application = create_app(_engine(index))
+        engine = _engine(index)
+        engine.warm()
+        application = create_app(engine)
     uvicorn.run(application, host=host, port=port)
 
 

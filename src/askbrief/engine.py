@@ -71,6 +71,12 @@ class Engine:
 
         return SpanReader(self.settings.reader_model)
 
+    def warm(self) -> None:
+        """Load the models now rather than on the first request (a server calls this at start)."""
+        self.embedder.encode(["warm up"])
+        if self.path.exists():
+            _ = self.reader, self.span_reader
+
     def _nonempty_store(self) -> Store:
         store = self.store()
         if store.count() == 0:
@@ -91,15 +97,15 @@ class Engine:
         bar = tqdm(desc="ingest", unit="doc", disable=not progress)
         try:
             for batch in _batched(iter(documents), INGEST_BATCH):
-                fresh = []
+                fresh, known = [], []
                 for doc in batch:
                     earlier = seen.get(doc.hash) or store.doc_id_for_hash(doc.hash)
-                    if earlier:
-                        results.append(IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier))
-                    else:
+                    known.append(earlier and IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier))
+                    if not earlier:
                         seen[doc.hash] = doc.id
                         fresh.append(doc)
-                results += store.add(self._prepare(fresh))
+                added = iter(store.add(self._prepare(fresh)))
+                results += [r or next(added) for r in known]  # in input order
                 bar.update(len(batch))
         finally:
             bar.close()
@@ -196,9 +202,11 @@ class Engine:
         return self.store().document(doc_id)
 
     def health(self) -> dict:
-        store = self.store()
-        return {"status": "ok", "version": __version__, "model": MODEL_NAME, "index": self.name,
-                "documents": store.count(), "chunks": store.chunk_count()}
+        """Model, version and index size; an index not built yet counts as empty."""
+        size = {"documents": 0, "chunks": 0}
+        if (self.path / "manifest.json").exists():
+            size = {"documents": self.store().count(), "chunks": self.store().chunk_count()}
+        return {"status": "ok", "version": __version__, "model": MODEL_NAME, "index": self.name, **size}
 
 
 def _check_question(text: object, field: str = "question") -> str:

@@ -1,0 +1,89 @@
+"""The web page at /, in a real headless browser (Debian's chromium driven by selenium).
+
+`make test` installs chromium and chromium-driver from Debian when it can (root and apt-get);
+nothing downloads a browser build.
+"""
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from askbrief.api import create_app
+from conftest import ROOT, SEED_QUESTION
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                                reason="Debian's chromium and chromium-driver are not installed (make test installs them)")
+
+
+@pytest.fixture(scope="module")
+def server(seed_engine):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(seed_engine), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1200,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def ask_in_page(browser, server, question):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server)
+    box = browser.find_element(By.ID, "question")
+    box.send_keys(question, Keys.ENTER)  # keyboard only
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources mark")))
+    return By
+
+
+def test_the_seed_question_in_a_real_browser(browser, server, seed_engine):
+    By = ask_in_page(browser, server, SEED_QUESTION)
+    expected = seed_engine.ask(SEED_QUESTION)
+    answer = browser.find_element(By.ID, "answer").text
+    assert "trade turnover" in answer and "[1]" in answer
+    marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#sources mark")]
+    assert marks == [c.quote for c in expected.citations]
+    heading = browser.find_element(By.CSS_SELECTOR, "#source-1 .meta").text
+    assert "2023-12-27" in heading
+    browser.find_element(By.CSS_SELECTOR, "a.marker[data-n='1']").click()
+    assert "active" in browser.find_element(By.ID, "source-1").get_attribute("class")
+    (ROOT / "results").mkdir(exist_ok=True)
+    browser.save_screenshot(str(ROOT / "results" / "page.png"))
+
+
+def test_declining_and_phone_width(browser, server):
+    By = ask_in_page(browser, server, "What did Putin say about football?")
+    assert "Not in these articles" in browser.find_element(By.ID, "answer").text
+    browser.set_window_size(390, 844)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    browser.set_window_size(1200, 1000)
