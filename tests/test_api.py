@@ -111,3 +111,15 @@ def test_api_key_guards_writes_and_optionally_reads(tmp_path):
     locked = TestClient(create_app(Engine("k", Settings(home=tmp_path, api_key="s3cret", protect_reads=True))))
     assert locked.post("/ask", json={"question": "What happened to oil?"}).status_code == 401
     assert locked.get("/documents/a", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_every_response_carries_a_request_id_and_is_logged(client, caplog):
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="askbrief.api"):
+        response = client.get("/health", headers={"X-Request-ID": "abc123"})
+    assert response.headers["x-request-id"] == "abc123"
+    line = json.loads(caplog.records[-1].getMessage())
+    assert line["request_id"] == "abc123" and line["path"] == "/health" and line["status"] == 200
+    assert len(client.get("/health").headers["x-request-id"]) == 16

@@ -6,6 +6,10 @@ API key when one is set (ASKBRIEF_API_KEY), compared in constant time.
 """
 
 import hmac
+import json
+import logging
+import time
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +28,7 @@ from askbrief.records import Answer, Document, IngestResult, SearchHit, Summary
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
 PAGE = 50  # documents listed per page by default
+log = logging.getLogger("askbrief.api")
 
 
 class Strict(BaseModel):
@@ -102,6 +107,17 @@ def create_app(engine: Engine) -> FastAPI:
         if length and length.isdigit() and int(length) > MAX_BODY:
             return _error(413, "body", f"request body is {int(length)} bytes; the limit is {MAX_BODY}")
         return await call_next(request)
+
+    @app.middleware("http")
+    async def log_request(request: Request, call_next):
+        """One JSON log line a request, with a request id the caller may set (X-Request-ID)."""
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        log.info(json.dumps({"request_id": request_id, "method": request.method, "path": request.url.path,
+                             "status": response.status_code, "ms": round((time.perf_counter() - started) * 1000, 1)}))
+        return response
 
     @app.exception_handler(AskbriefError)
     def askbrief_error(request: Request, exc: AskbriefError) -> JSONResponse:

@@ -65,10 +65,11 @@ def _print_answer(answer: Answer) -> None:
 
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl).")],
-           index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+           index: IndexOpt = "default", json_out: JsonOpt = False,
+           quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
     """Add articles to an index, creating it if needed. Example: askbrief ingest seeds/"""
     with reported():
-        results = _engine(index).ingest_paths(paths, progress=sys.stderr.isatty())
+        results = _engine(index).ingest_paths(paths, progress=sys.stderr.isatty() and not quiet)
     if json_out:
         return _print_json(results)
     added = [r for r in results if not r.duplicate_of]
@@ -163,9 +164,13 @@ def delete(doc_ids: list[str], index: IndexOpt = "default") -> None:
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default") -> None:
     """Serve the HTTP API and the page at /. Example: askbrief serve --port 8000"""
+    import logging
+
     import uvicorn
 
     from askbrief.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the API logs one JSON line a request
 
     with reported():
         engine = _engine(index)

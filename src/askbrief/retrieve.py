@@ -15,6 +15,9 @@ from askbrief.text import terms
 Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)
 CANDIDATES = 50  # per list before fusion; both lists' tails barely move the fused top 10
+# The keyword list counts twice: on SQuAD 2.0 this lifts fused MRR@10 from 0.855 to 0.873, past
+# either list alone (keyword 0.866, dense 0.786); on SQuAD 1.1 it changes nothing (README).
+KEYWORD_WEIGHT = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +28,18 @@ class Hit:
     keyword_rank: int | None
 
 
-def fuse(dense: list[int], keyword: list[int], k: int, rrf_k: float = RRF_K) -> list[Hit]:
-    """Reciprocal rank fusion of two ranked id lists: sum of 1 / (rrf_k + rank), best first."""
+def fuse(dense: list[int], keyword: list[int], k: int, rrf_k: float = RRF_K,
+         keyword_weight: float = KEYWORD_WEIGHT) -> list[Hit]:
+    """Weighted reciprocal rank fusion of two ranked id lists: the sum of weight / (rrf_k + rank),
+    best first."""
     dense_rank = {cid: r for r, cid in enumerate(dense)}
     keyword_rank = {cid: r for r, cid in enumerate(keyword)}
-    hits = [
-        Hit(cid, sum(1.0 / (rrf_k + 1 + r[cid]) for r in (dense_rank, keyword_rank) if cid in r),
-            dense_rank.get(cid), keyword_rank.get(cid))
-        for cid in dict.fromkeys(dense + keyword)
-    ]
+
+    def score(cid: int) -> float:
+        total = 1.0 / (rrf_k + 1 + dense_rank[cid]) if cid in dense_rank else 0.0
+        return total + (keyword_weight / (rrf_k + 1 + keyword_rank[cid]) if cid in keyword_rank else 0.0)
+
+    hits = [Hit(cid, score(cid), dense_rank.get(cid), keyword_rank.get(cid)) for cid in dict.fromkeys(dense + keyword)]
     hits.sort(key=lambda h: -h.score)
     return hits[:k]
 
