@@ -2,6 +2,10 @@
 
 import json
 import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +38,29 @@ def bbc_articles(n: int, categories=("business", "entertainment", "sport", "tech
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+@contextmanager
+def live_server(engine: Engine):
+    """The API on a free loopback port in a background thread; yields its base URL."""
+    import uvicorn
+
+    from askbrief.api import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def assert_faithful(engine: Engine, record: Answer | Summary) -> None:

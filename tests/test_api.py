@@ -123,3 +123,12 @@ def test_every_response_carries_a_request_id_and_is_logged(client, caplog):
     line = json.loads(caplog.records[-1].getMessage())
     assert line["request_id"] == "abc123" and line["path"] == "/health" and line["status"] == 200
     assert len(client.get("/health").headers["x-request-id"]) == 16
+
+
+def test_a_streamed_body_past_the_limit_is_refused(fresh):
+    def chunks():
+        for _ in range(11):
+            yield b" " * (1024 * 1024)
+
+    response = fresh.post("/documents", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "limit" in response.json()["detail"][0]["msg"]

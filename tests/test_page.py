@@ -5,15 +5,10 @@ nothing downloads a browser build.
 """
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 
-from askbrief.api import create_app
-from conftest import ROOT, SEED_QUESTION
+from conftest import ROOT, SEED_QUESTION, live_server
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -23,18 +18,8 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
 
 @pytest.fixture(scope="module")
 def server(seed_engine):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(seed_engine), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(seed_engine) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 from askbrief.text import make_chunks, split_sentences
-from conftest import ROOT, bbc_articles, write_jsonl
+from conftest import ROOT, bbc_articles, live_server, write_jsonl
 
 CLIENTS = 16
 
@@ -25,27 +25,12 @@ CLIENTS = 16
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A live server on a fresh index that starts with one article (so questions can be asked)."""
-    import socket
-
-    import uvicorn
-
-    from askbrief.api import create_app
-
     engine = Engine("live", Settings(home=tmp_path_factory.mktemp("live")))
     first = bbc_articles(1, ("tech",))[0]
     engine.ingest_paths([write_jsonl(tmp_path_factory.mktemp("seed") / "first.jsonl", [first])])
     engine.warm()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(engine) as url:
+        yield url
 
 
 def test_sixteen_clients_keep_getting_answers_while_200_articles_are_ingested(live):

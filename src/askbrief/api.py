@@ -151,14 +151,14 @@ def create_app(engine: Engine) -> FastAPI:
     async def add_documents(request: Request) -> IngestResult | list[IngestResult]:
         """A JSON document, a JSON list of them, or an uploaded file (.txt .md .html .json .jsonl)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form()
+            form = await request.form(max_files=1, max_part_size=MAX_BODY)
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise BadInput("file", "send the article as a multipart field named 'file'")
             documents = load_bytes(await upload.read(), name=upload.filename or "upload.txt", source=upload.filename or "")
             return await run_in_threadpool(engine.ingest, documents)
         try:
-            body = _documents_in.validate_json(await request.body())
+            body = _documents_in.validate_json(await _read_limited(request))
         except ValidationError as e:
             return JSONResponse(status_code=422, content={"detail": [
                 {"loc": ["body", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]} for err in e.errors()]})
@@ -196,6 +196,21 @@ def create_app(engine: Engine) -> FastAPI:
         return engine.health()
 
     return app
+
+
+class BodyTooLarge(BadInput):
+    """A request body past MAX_BODY, caught while streaming (no Content-Length to check)."""
+
+    status = 413
+
+
+async def _read_limited(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise BodyTooLarge("body", f"request body is over the limit of {MAX_BODY} bytes; send fewer documents at once")
+    return bytes(body)
 
 
 class Unauthorised(Exception):

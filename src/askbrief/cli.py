@@ -117,15 +117,10 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
 
 
 def _batch_requests(path: Path) -> Iterator[dict]:
+    from askbrief.documents import json_lines
     from askbrief.errors import BadInput
 
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise BadInput("batch", f"{path}:{lineno}: not valid JSON ({e.msg})") from e
+    for lineno, request in json_lines(path.read_text(encoding="utf-8"), str(path), "batch"):
         if not isinstance(request, dict):
             raise BadInput("batch", f"{path}:{lineno}: expected a JSON object")
         yield request

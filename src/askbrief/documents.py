@@ -177,14 +177,17 @@ def _from_json(raw: str, name: str, source: str) -> list[Document]:
     return [_from_record(r, f"{name}[{i}]", source) for i, r in enumerate(records)]
 
 
-def _from_jsonl(raw: str, name: str, source: str) -> list[Document]:
-    documents = []
+def json_lines(raw: str, name: str, field: str) -> Iterator[tuple[int, object]]:
+    """(line number, value) of each non-blank line of a JSON-lines text; a bad line is a
+    `BadInput` on `field` that names the file and the line."""
     for lineno, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            yield lineno, json.loads(line)
         except json.JSONDecodeError as e:
-            raise BadInput("file", f"{name}:{lineno}: not valid JSON ({e.msg})") from e
-        documents.append(_from_record(record, f"{name}:{lineno}", source))
-    return documents
+            raise BadInput(field, f"{name}:{lineno}: not valid JSON ({e.msg})") from e
+
+
+def _from_jsonl(raw: str, name: str, source: str) -> list[Document]:
+    return [_from_record(record, f"{name}:{lineno}", source) for lineno, record in json_lines(raw, name, "file")]
