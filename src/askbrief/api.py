@@ -169,7 +169,7 @@ def create_app(engine: Engine) -> FastAPI:
         return results if isinstance(body, list) else results[0]
 
     @app.get("/documents", response_model=DocumentPage, dependencies=read)
-    def list_documents(offset: Annotated[int, Query(ge=0)] = 0,
+    def list_documents(offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
                        limit: Annotated[int, Query(ge=1, le=500)] = PAGE) -> DocumentPage:
         store = engine.store()
         ids = store.list_ids(offset, limit)
