@@ -71,6 +71,7 @@ def assert_faithful(engine: Engine, record: Answer | Summary) -> None:
         assert doc.text[c.start:c.end] == c.quote, (c.doc_id, c.start, c.end)
         assert c.quote.strip() == c.quote and c.quote
         assert (c.title, c.published, c.source) == (doc.title, doc.published, doc.source)
+        assert engine.citation(c.id).quote == c.quote  # the stable id resolves to the same text
         if not getattr(record, "abstained", False):
             assert f"{c.quote} [{c.n}]" in text
     assert [c.n for c in record.citations] == list(range(1, len(record.citations) + 1))

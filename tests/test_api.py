@@ -138,3 +138,10 @@ def test_paging_past_any_index_size_is_a_4xx_not_a_crash(client):
     # found by the schemathesis fuzz: an offset beyond SQLite's 64-bit integers crashed the page
     assert client.get("/documents", params={"offset": 10**20}).status_code == 422
     assert client.get("/documents", params={"offset": 10**6}).json()["documents"] == []
+
+
+def test_citations_resolve_by_id(client):
+    cited = client.post("/ask", json={"question": SEED_QUESTION}).json()["citations"][0]
+    assert client.get(f"/citations/{cited['id']}").json()["quote"] == cited["quote"]
+    assert client.get("/citations/0123456789abcdef:0-5").status_code == 404
+    assert client.get("/citations/bad").status_code == 400

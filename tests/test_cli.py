@@ -109,3 +109,11 @@ def test_the_installed_command_reports_errors_without_a_traceback(tmp_path):
                             capture_output=True, text=True, env=env, cwd=ROOT)
     assert result.returncode == 1
     assert result.stderr.strip() == 'error: question is empty; ask something, e.g. "What did Putin say about trade?"'
+
+
+def test_show_resolves_a_citation_id(home):
+    answer = json.loads(run("ask", SEED_QUESTION, "--index", "seed", "--json").output)
+    cited = answer["citations"][0]
+    shown = json.loads(run("show", "--citation", cited["id"], "--index", "seed", "--json").output)
+    assert (shown["quote"], shown["start"], shown["end"]) == (cited["quote"], cited["start"], cited["end"])
+    assert run("show", "--citation", "zz", "--index", "seed").exit_code == 1

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from askbrief.errors import BadInput, EmptyIndex, IndexNotFound
+from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, IndexNotFound
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from conftest import SEED_ID, SEED_QUESTION, assert_faithful, bbc_articles, cosine_pairs
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful, bbc_articles, cosine_pairs
 
 
 def test_the_seed_question_is_answered_from_the_trade_sentences(seed_engine):
@@ -117,3 +117,23 @@ def test_a_fact_two_articles_share_is_said_once_and_cited_to_the_earlier(engine)
     assert {c.doc_id for c in summary.citations} == {"early"}
     assert cosine_pairs(engine, summary).max() < 0.85
     assert_faithful(engine, summary)
+
+
+def test_citation_ids_are_stable_and_resolve(tmp_path):
+    from askbrief.documents import make_document
+
+    engine = Engine("ids", Settings(home=tmp_path))
+    engine.ingest_paths([SEEDS])
+    first = engine.ask(SEED_QUESTION).citations[0]
+    assert engine.citation(first.id).quote == first.quote
+    other = make_document("A short note about the weather in Moscow, which was cold.", where="n", id="note")
+    engine.ingest([other])
+    engine.delete(["note"])  # deletes of other documents leave it alone
+    engine.delete([SEED_ID])
+    engine.ingest_paths([SEEDS])  # so does a re-index of the same text
+    again = engine.ask(SEED_QUESTION).citations[0]
+    assert again.id == first.id and engine.citation(first.id).quote == first.quote
+    with pytest.raises(BadInput, match="expected HASH:START-END"):
+        engine.citation("nonsense")
+    with pytest.raises(DocumentNotFound):
+        engine.citation("0123456789abcdef:0-10")

@@ -23,7 +23,7 @@ from askbrief import __version__
 from askbrief.documents import load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SENTENCES, MAX_TOP_K, Engine
 from askbrief.errors import AskbriefError, BadInput
-from askbrief.records import Answer, Document, IngestResult, SearchHit, Summary
+from askbrief.records import Answer, Citation, Document, IngestResult, SearchHit, Summary
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
@@ -180,6 +180,11 @@ def create_app(engine: Engine) -> FastAPI:
     @app.get("/documents/{doc_id}", response_model=Document, dependencies=read)
     def document(doc_id: str) -> Document:
         return engine.document(doc_id)
+
+    @app.get("/citations/{citation_id}", response_model=Citation, dependencies=read)
+    def citation(citation_id: str) -> Citation:
+        """A citation by its stable id: the quote, cut from the stored text at its offsets."""
+        return engine.citation(citation_id)
 
     @app.delete("/documents/{doc_id}", status_code=204, dependencies=write)
     def delete_document(doc_id: str) -> Response:

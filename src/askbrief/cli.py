@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel
 
-from askbrief.errors import AskbriefError
+from askbrief.errors import AskbriefError, BadInput
 from askbrief.records import Answer, Summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -118,7 +118,6 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
 
 def _batch_requests(path: Path) -> Iterator[dict]:
     from askbrief.documents import json_lines
-    from askbrief.errors import BadInput
 
     for lineno, request in json_lines(path.read_text(encoding="utf-8"), str(path), "batch"):
         if not isinstance(request, dict):
@@ -139,9 +138,16 @@ def search(query: str, index: IndexOpt = "default", json_out: JsonOpt = False,
 
 
 @app.command()
-def show(doc_id: str, index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
-    """A stored document, its text exactly as indexed. Example: askbrief show 000_94717b999ff50f1a"""
+def show(doc_id: Annotated[str | None, typer.Argument(help="A document id.")] = None,
+         citation: Annotated[str | None, typer.Option(help="A citation id (HASH:START-END) to resolve instead.")] = None,
+         index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """A stored document, its text exactly as indexed, or one cited sentence. Example: askbrief show 000_94717b999ff50f1a"""
     with reported():
+        if citation is not None:
+            record = _engine(index).citation(citation)
+            return _print_json(record) if json_out else _print_cited(record.quote, [record.model_copy(update={"n": 1})])
+        if doc_id is None:
+            raise BadInput("doc_id", "name a document id, or a citation with --citation ID")
         doc = _engine(index).document(doc_id)
     if json_out:
         return _print_json(doc)

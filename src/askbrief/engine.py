@@ -18,9 +18,9 @@ from tqdm import tqdm
 from askbrief import __version__
 from askbrief.documents import load_paths, parse_date
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
-from askbrief.errors import BadInput, EmptyIndex
-from askbrief.reader import Reader
-from askbrief.records import Answer, Document, IngestResult, SearchHit, Summary
+from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
+from askbrief.reader import Reader, cite
+from askbrief.records import Answer, Citation, Document, IngestResult, SearchHit, Summary
 from askbrief.retrieve import Retriever
 from askbrief.settings import Settings
 from askbrief.store import Filter, Prepared, Store
@@ -36,6 +36,7 @@ MAX_TOP_K = 50
 INGEST_BATCH = 32  # documents embedded and written per transaction
 QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
 WHOLE_INDEX = 200  # a summary of "everything" reads at most this many newest documents
+_CITATION_ID = re.compile(r"([0-9a-fA-F]{8,64}):(\d{1,9})-(\d{1,9})")
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -200,6 +201,20 @@ class Engine:
 
     def document(self, doc_id: str) -> Document:
         return self.store().document(doc_id)
+
+    def citation(self, citation_id: str) -> Citation:
+        """Resolve a citation id ("<hash prefix>:<start>-<end>") to its quote in the stored text."""
+        match = _CITATION_ID.fullmatch(citation_id.strip())
+        if not match:
+            raise BadInput("citation", f"citation id {citation_id!r}: expected HASH:START-END, as in an answer's citations")
+        prefix, start, end = match.group(1).lower(), int(match.group(2)), int(match.group(3))
+        doc_id = self.store().id_for_hash_prefix(prefix)
+        if doc_id is None:
+            raise DocumentNotFound(f"no document in {self.name!r} has the text that citation {citation_id} quotes")
+        doc = self.store().document(doc_id)
+        if not start < end <= len(doc.text):
+            raise BadInput("citation", f"citation {citation_id} points past the end of {doc_id} ({len(doc.text)} characters)")
+        return cite(0, doc, start, end)
 
     def health(self) -> dict:
         """Model, version and index size; an index not built yet counts as empty."""

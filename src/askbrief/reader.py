@@ -233,10 +233,19 @@ def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
     return chosen
 
 
+CITATION_HASH = 16  # hex digits of the text's sha256 in a citation id: 64 bits, no collision in practice
+
+
+def citation_id(doc: Document, start: int, end: int) -> str:
+    """A sentence's id from what it is, not where it is stored: the same text gives the same id
+    after a re-index, an upsert of the same text, or deletes of other documents."""
+    return f"{doc.hash[:CITATION_HASH]}:{start}-{end}"
+
+
 def cite(n: int, doc: Document, start: int, end: int) -> Citation:
     """The one way a citation is made: its quote is cut from the stored text at its offsets."""
-    return Citation(n=n, doc_id=doc.id, title=doc.title, published=doc.published, source=doc.source,
-                    start=start, end=end, quote=doc.text[start:end])
+    return Citation(n=n, id=citation_id(doc, start, end), doc_id=doc.id, title=doc.title, published=doc.published,
+                    source=doc.source, start=start, end=end, quote=doc.text[start:end])
 
 
 def in_reading_order(chosen: list[Candidate]) -> list[Candidate]:

@@ -23,6 +23,7 @@ class Document(Record):
 
 class Citation(Record):
     n: int  # the marker number, [n] in the text
+    id: str  # content-addressed: "<first 16 hex of the text's sha256>:<start>-<end>", stable across re-indexing
     doc_id: str
     title: str
     published: str | None

@@ -204,6 +204,13 @@ class Store:
             row = self._db.execute("SELECT id FROM documents WHERE hash = ?", (digest,)).fetchone()
         return row[0] if row else None
 
+    def id_for_hash_prefix(self, prefix: str) -> str | None:
+        """The document whose text hash starts with `prefix` (hex), if exactly one does."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM documents WHERE hash >= ? AND hash < ? LIMIT 2",
+                                    (prefix, prefix + "g")).fetchall()  # 'g' sorts after every hex digit
+        return rows[0][0] if len(rows) == 1 else None
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
