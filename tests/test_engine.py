@@ -137,3 +137,28 @@ def test_citation_ids_are_stable_and_resolve(tmp_path):
         engine.citation("nonsense")
     with pytest.raises(DocumentNotFound):
         engine.citation("0123456789abcdef:0-10")
+
+
+def test_the_same_story_on_different_dates(tmp_path):
+    from askbrief.documents import make_document
+
+    engine = Engine("dated", Settings(home=tmp_path))
+    story = "Brent crude oil prices rose in London trading on {day}, closing at ${price} a barrel, traders said."
+    engine.ingest([
+        make_document(story.format(day="Monday", price="41.48"), where="a", id="jan", published="2005-01-10"),
+        make_document(story.format(day="Tuesday", price="45.20"), where="b", id="feb", published="2005-02-15"),
+        make_document(story.format(day="Friday", price="48.62"), where="c", id="mar", published="2005-03-18"),
+        make_document("Shares in BMW rose after record car sales in China.", where="d", id="cars", published="2005-03-01"),
+    ])
+    latest = engine.ask("What is the latest oil price?")
+    assert latest.citations[0].doc_id == "mar" and latest.answer.startswith("As of 2005-03-18: ")
+    february = engine.ask("What was the oil price in February?")
+    assert {c.doc_id for c in february.citations} == {"feb"}
+    last_month = engine.ask("What did oil cost last month?")  # read against 2005-03-18, not today
+    assert {c.doc_id for c in last_month.citations} == {"feb"}
+    explicit = engine.ask("What was the oil price in February?", since="2005-01-01", until="2005-01-31")
+    assert {c.doc_id for c in explicit.citations} == {"jan"}  # explicit options win
+    for answer in (latest, february, last_month, explicit):
+        assert_faithful(engine, answer)
+    with pytest.raises(BadInput, match="swap them"):
+        engine.ask("oil?", since="2005-03-01", until="2005-01-01")

@@ -4,6 +4,7 @@ The CLI and the API call only this. It validates requests (raising `AskbriefErro
 edges translate), opens the index once, and loads the embedder once per process.
 """
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -16,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from askbrief import __version__
+from askbrief.dates import scope
 from askbrief.documents import load_paths, parse_date
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
@@ -148,19 +150,34 @@ class Engine:
         """Answers in order; the questions are embedded in one batch."""
         questions = [_check_question(q) for q in questions]
         _check_range("top_k", top_k, 1, MAX_TOP_K)
-        where = Filter(parse_date(since, "since"), parse_date(until, "until"), tuple(sources))
-        self._nonempty_store()
+        since, until = parse_date(since, "since"), parse_date(until, "until")
+        if since and until and since > until:
+            raise BadInput("since", f"since {since} is after until {until}; swap them")
+        newest = self._nonempty_store().newest_published()
         embedder = self.embedder  # loaded before the clock starts: timings are per question, not per process
         started = time.perf_counter()
         vectors = embedder.encode(questions)
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
-        return [self._answer(q, v, top_k, where, embed_ms) for q, v in zip(questions, vectors)]
+        newest_date = dt.date.fromisoformat(newest) if newest else None
+        return [self._answer(q, v, top_k, self._scope(q, since, until, sources, newest_date), embed_ms)
+                for q, v in zip(questions, vectors)]
 
-    def _answer(self, question: str, vector: np.ndarray, top_k: int, where: Filter, embed_ms: float) -> Answer:
+    @staticmethod
+    def _scope(question: str, since: str | None, until: str | None, sources: Iterable[str],
+               newest: dt.date | None) -> tuple[Filter, bool]:
+        """The filter for one question: explicit dates win over dates read from its words."""
+        asked = scope(question, newest)
+        if not (since or until):
+            since, until = asked.since, asked.until
+        return Filter(since, until, tuple(sources)), asked.prefer_recent
+
+    def _answer(self, question: str, vector: np.ndarray, top_k: int, scoped: tuple[Filter, bool],
+                embed_ms: float) -> Answer:
+        where, prefer_recent = scoped
         t0 = time.perf_counter()
-        hits = Retriever(self.store()).search(question, vector, k=max(top_k, 5), where=where)
+        hits = Retriever(self.store()).search(question, vector, k=max(top_k, 5), where=where, prefer_recent=prefer_recent)
         t1 = time.perf_counter()
-        answer = self.reader.answer(question, vector, hits[:top_k])
+        answer = self.reader.answer(question, vector, hits[:top_k], prefer_recent)
         t2 = time.perf_counter()
         timings = {"embed": embed_ms, "retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
         if self.span_reader is not None and not answer.abstained:

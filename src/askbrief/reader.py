@@ -27,6 +27,7 @@ MAX_SENTENCES = 3  # an answer is one to three sentences
 # directly follows a chosen sentence and so continues it ("…growing," he was quoted as saying).
 FOLLOW_GAP = 0.7
 FOLLOW_ADJACENT = 3.0
+TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated copies) go to the newer article
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
@@ -189,6 +190,23 @@ def calibrator_inputs(logits: np.ndarray, feats: np.ndarray) -> np.ndarray:
                      feats[top, col["coverage"]], feats[top, col["cos"]]])
 
 
+def newness(published: list[str | None]) -> np.ndarray:
+    """0 for the oldest (or undated) of these articles up to 1 for the newest."""
+    dates = sorted({p for p in published if p})
+    rank = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
+    return np.array([rank.get(p, 0.0) if p else 0.0 for p in published])
+
+
+def newest_first(logits: np.ndarray, published: list[str | None]) -> np.ndarray:
+    """Lower every candidate from an article older than the newest near-best one by FOLLOW_ADJACENT."""
+    near_best = logits >= logits.max() - FOLLOW_ADJACENT
+    newest = max((p for p, ok in zip(published, near_best) if ok and p), default=None)
+    if newest is None:
+        return logits
+    older = np.array([(p or "") < newest for p in published])
+    return logits - FOLLOW_ADJACENT * older
+
+
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -199,18 +217,25 @@ class Reader:
         self.model = model or load_model()
         self.threshold = self.model.threshold if threshold is None else threshold
 
-    def score(self, question: str, query_vector: np.ndarray, hits: list[Hit]):
-        """Candidates, their features, ranker logits, the answer's confidence, and their documents."""
+    def score(self, question: str, query_vector: np.ndarray, hits: list[Hit], prefer_recent: bool = False):
+        """Candidates, their features, ranker logits, the answer's confidence, and their documents.
+
+        With `prefer_recent` ("the latest on…") the newest article among those that answer nearly
+        as well as the best (within FOLLOW_ADJACENT nats) leads: older ones step back by that gap."""
         cands, feats, docs = gather(self.store, question, query_vector, hits)
         if not cands:
             return cands, feats, np.zeros(0), 0.0, docs
         logits = feats @ self.model.ranker_coef + self.model.ranker_intercept
+        published = [docs[c.doc_id].published for c in cands]
+        logits = logits + TIE_BREAK * newness(published)
+        if prefer_recent:
+            logits = newest_first(logits, published)
         confidence = float(sigmoid(calibrator_inputs(logits, feats) @ self.model.calibrator_coef
                                    + self.model.calibrator_intercept))
         return cands, feats, logits, confidence, docs
 
-    def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> Answer:
-        cands, _, logits, confidence, docs = self.score(question, query_vector, hits)
+    def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit], prefer_recent: bool = False) -> Answer:
+        cands, _, logits, confidence, docs = self.score(question, query_vector, hits, prefer_recent)
         order = list(np.argsort(-logits))
         if not cands or confidence < self.threshold:
             closest = [cands[i] for i in order[:2]]
@@ -266,6 +291,9 @@ def in_reading_order(chosen: list[Candidate]) -> list[Candidate]:
 def compose_answer(question: str, chosen: list[Candidate], docs: dict[str, Document], confidence: float) -> Answer:
     citations = [cite(n, docs[c.doc_id], c.start, c.end) for n, c in enumerate(in_reading_order(chosen), 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    dated = [c.published for c in citations if c.published]
+    if dated:  # news goes stale: say when the cited articles are from
+        text = f"As of {max(dated)}: {text}"
     return Answer(question=question, answer=text, abstained=False, confidence=round(confidence, 4),
                   citations=citations, timings_ms={})
 

@@ -211,6 +211,10 @@ class Store:
                                     (prefix, prefix + "g")).fetchall()  # 'g' sorts after every hex digit
         return rows[0][0] if len(rows) == 1 else None
 
+    def newest_published(self) -> str | None:
+        with self._lock:
+            return self._db.execute("SELECT max(published) FROM documents").fetchone()[0]
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM documents").fetchone()[0]

@@ -1,0 +1,81 @@
+"""Dates in questions: a question and the newest date in the index in, a time scope out.
+
+"latest", "this week", "last month", "in March", "since 2023" are resolved against the newest
+article in the index, not the wall clock, so an archive of 2005 news answers "this week" with
+the last week of 2005. Explicit `since`/`until` options always win over words in the question.
+"""
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_RECENT = re.compile(r"\b(latest|most recent|newest|recent(ly)?|lately|currently|now)\b", re.I)
+_RELATIVE = re.compile(r"\b(today|yesterday|this (week|month|year)|last (week|month|year))\b", re.I)
+_IN_MONTH = re.compile(rf"\bin {_MONTH}(?: (\d{{4}}))?\b", re.I)
+_IN_YEAR = re.compile(r"\bin (\d{4})\b")
+_SINCE = re.compile(rf"\b(since|after|before|until) (?:{_MONTH} )?(\d{{4}})(?:-(\d\d)-(\d\d))?\b", re.I)
+
+
+@dataclass(frozen=True)
+class TimeScope:
+    since: str | None = None  # ISO dates, inclusive
+    until: str | None = None
+    prefer_recent: bool = False  # rank newer articles up ("latest", "most recent")
+
+
+def _month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _relative(phrase: str, newest: dt.date) -> tuple[dt.date, dt.date]:
+    phrase = phrase.lower()
+    if phrase == "today":
+        return newest, newest
+    if phrase == "yesterday":
+        day = newest - dt.timedelta(days=1)
+        return day, day
+    unit = phrase.split()[1]
+    last = phrase.startswith("last")
+    if unit == "week":
+        monday = newest - dt.timedelta(days=newest.weekday()) - dt.timedelta(weeks=int(last))
+        return monday, monday + dt.timedelta(days=6)
+    if unit == "month":
+        year, month = (newest.year, newest.month - 1) if last else (newest.year, newest.month)
+        if month == 0:
+            year, month = year - 1, 12
+        return _month_range(year, month)
+    year = newest.year - int(last)
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def scope(question: str, newest: dt.date | None) -> TimeScope:
+    """The dates a question's own words ask for, read against the newest indexed date."""
+    prefer_recent = bool(_RECENT.search(question))
+    if newest is None:
+        return TimeScope(prefer_recent=prefer_recent)
+    span: tuple[dt.date | None, dt.date | None] = (None, None)
+    if m := _RELATIVE.search(question):
+        span = _relative(m.group(1), newest)
+    elif m := _SINCE.search(question):
+        word, month, year, mm, dd = m.group(1).lower(), m.group(2), int(m.group(3)), m.group(4), m.group(5)
+        if mm and dd:
+            day = dt.date(year, int(mm), int(dd))
+        else:
+            first, last = _month_range(year, _MONTHS[month.lower()]) if month else (dt.date(year, 1, 1), dt.date(year, 12, 31))
+            day = first if word in ("since", "until") else (last if word == "after" else first)
+            if word == "until":
+                day = last
+        span = (day, None) if word in ("since", "after") else (None, day)
+    elif m := _IN_MONTH.search(question):
+        month = _MONTHS[m.group(1).lower()]
+        year = int(m.group(2)) if m.group(2) else (newest.year if month <= newest.month else newest.year - 1)
+        span = _month_range(year, month)
+    elif m := _IN_YEAR.search(question):
+        year = int(m.group(1))
+        span = (dt.date(year, 1, 1), dt.date(year, 12, 31))
+    since, until = span
+    return TimeScope(since.isoformat() if since else None, until.isoformat() if until else None, prefer_recent)

@@ -1,0 +1,29 @@
+import datetime as dt
+
+import pytest
+
+from askbrief.dates import TimeScope, scope
+
+NEWEST = dt.date(2005, 3, 16)  # a Wednesday
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What is the latest on oil prices?", TimeScope(prefer_recent=True)),
+    ("What happened this week?", TimeScope("2005-03-14", "2005-03-20")),
+    ("What happened last week?", TimeScope("2005-03-07", "2005-03-13")),
+    ("What did the minister say last month?", TimeScope("2005-02-01", "2005-02-28")),
+    ("What happened in March?", TimeScope("2005-03-01", "2005-03-31")),
+    ("What happened in May?", TimeScope("2004-05-01", "2004-05-31")),  # the most recent May
+    ("Who won in 2004?", TimeScope("2004-01-01", "2004-12-31")),
+    ("What has changed since 2004?", TimeScope("2004-01-01", None)),
+    ("What has changed since March 2004?", TimeScope("2004-03-01", None)),
+    ("What happened before 2005-02-01?", TimeScope(None, "2005-02-01")),
+    ("Who scored today?", TimeScope("2005-03-16", "2005-03-16")),
+    ("What did Putin say about trade?", TimeScope()),
+])
+def test_relative_dates_read_against_the_newest_article(question, expected):
+    assert scope(question, NEWEST) == expected
+
+
+def test_an_undated_index_keeps_only_the_recency_wish():
+    assert scope("latest news this week", None) == TimeScope(prefer_recent=True)
