@@ -9,6 +9,7 @@ from askbrief.documents import make_document
 from askbrief.embed import DIM, MODEL_NAME
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
 from askbrief.store import Filter, Prepared, Store
+from askbrief.syndication import signature
 from conftest import SEED_QUESTION, SEEDS, assert_faithful, bbc_articles
 
 
@@ -57,8 +58,9 @@ def test_a_failed_batch_leaves_the_index_as_it_was(engine):
     good = make_document("A fine article about rain in Spain.", where="a", id="good")
     bad = make_document("A broken article.", where="b", id="bad")
     vec = np.zeros((1, DIM), dtype=np.float32)
-    batch = [Prepared(good, [(0, 35)], [(0, 0)], vec, vec, ["rain spain"]),
-             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"])]  # no .tobytes(): fails mid-write
+    sig = signature("anything")
+    batch = [Prepared(good, [(0, 35)], [(0, 0)], vec, vec, ["rain spain"], sig),
+             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"], sig)]  # no .tobytes(): fails mid-write
     with pytest.raises(AttributeError):
         engine.store().add(batch)
     assert engine.store().count() == 1 and not engine.store().has("good")

@@ -30,6 +30,7 @@ from askbrief.store import Filter, Prepared, Store
 if TYPE_CHECKING:
     from askbrief.highlight import SpanReader
 from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
+from askbrief.syndication import signature
 from askbrief.text import make_chunks, split_sentences, terms
 
 MAX_QUESTION = 1000  # characters; longer is a document, not a question
@@ -129,7 +130,8 @@ class Engine:
                 document=doc, sentences=spans, chunks=cs,
                 sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
                 chunk_vectors=chunk_vectors[c_at:c_at + len(cs)],
-                chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]])) for f, l in cs]))
+                chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]])) for f, l in cs],
+                signature=signature(doc.text)))
             s_at += len(spans)
             c_at += len(cs)
         return prepared
@@ -191,9 +193,13 @@ class Engine:
         _check_range("k", k, 1, MAX_TOP_K)
         store = self._nonempty_store()
         where = Filter(parse_date(since, "since"), parse_date(until, "until"))
-        hits = Retriever(store).search(query, self.embedder.encode([query])[0], k=k, where=where)
+        hits = Retriever(store).search(query, self.embedder.encode([query])[0], k=k * 2, where=where)
         chunks = store.chunks([h.chunk_id for h in hits])
         docs = store.documents(c.doc_id for c in chunks.values())
+        clusters = store.clusters_of(docs)
+        first_copy = {}  # cluster -> the best-ranked copy; the others' chunks are left out
+        hits = [h for h in hits if first_copy.setdefault(clusters[chunks[h.chunk_id].doc_id],
+                                                          chunks[h.chunk_id].doc_id) == chunks[h.chunk_id].doc_id][:k]
         return [SearchHit(doc_id=c.doc_id, title=docs[c.doc_id].title, published=docs[c.doc_id].published,
                           start=c.start, end=c.end, text=docs[c.doc_id].text[c.start:c.end], score=round(h.score, 6))
                 for h in hits for c in [chunks[h.chunk_id]]]
@@ -213,12 +219,15 @@ class Engine:
             docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
         else:
             docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
+        docs = _one_per_cluster(docs, store.clusters_of(docs))
         titles = self.embedder.encode([doc.title for doc in docs.values()])
         pool = make_pool([(doc, *store.sentences(doc.id)) for doc in docs.values()], titles)
         return summarise(pool, docs, max_sentences, query, query_vector)
 
     def document(self, doc_id: str) -> Document:
-        return self.store().document(doc_id)
+        """The stored document, with the ids of its syndicated copies."""
+        store = self.store()
+        return store.document(doc_id).model_copy(update={"also_reported_by": store.also_reported_by(doc_id)})
 
     def citation(self, citation_id: str) -> Citation:
         """Resolve a citation id ("<hash prefix>:<start>-<end>") to its quote in the stored text."""
@@ -240,6 +249,14 @@ class Engine:
         if (self.path / "manifest.json").exists():
             size = {"documents": self.store().count(), "chunks": self.store().chunk_count()}
         return {"status": "ok", "version": __version__, "model": MODEL_NAME, "index": self.name, **size}
+
+
+def _one_per_cluster(docs: dict[str, Document], clusters: dict[str, str]) -> dict[str, Document]:
+    """Of syndicated copies, keep the earliest published (then the smallest id)."""
+    keep: dict[str, Document] = {}
+    for doc in sorted(docs.values(), key=lambda d: (d.published or "9999", d.id)):
+        keep.setdefault(clusters[doc.id], doc)
+    return {d.id: d for d in keep.values()}
 
 
 def _check_question(text: object, field: str = "question") -> str:

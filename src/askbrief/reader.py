@@ -104,10 +104,14 @@ def candidates(store: Store, hits: list[Hit]) -> tuple[list[Candidate], dict[tup
     """The sentences of the top chunks (each once, with its best chunk rank), and every fetched
     sentence by (doc_id, idx), neighbours included."""
     chunks = store.chunks([h.chunk_id for h in hits[:READ_CHUNKS]])
+    clusters = store.clusters_of(c.doc_id for c in chunks.values())
+    reader_of: dict[str, str] = {}  # cluster -> the one copy read: the best-ranked
     seen: dict[tuple[str, int], Candidate] = {}
     fetched: dict[tuple[str, int], tuple[int, int, np.ndarray]] = {}
     for rank, hit in enumerate(hits[:READ_CHUNKS]):
         chunk = chunks[hit.chunk_id]
+        if reader_of.setdefault(clusters[chunk.doc_id], chunk.doc_id) != chunk.doc_id:
+            continue  # a syndicated copy of an article already being read
         rows, vectors = store.sentences(chunk.doc_id, chunk.first - 1, chunk.last + 1)
         for (idx, start, end), vector in zip(rows, vectors):
             fetched[(chunk.doc_id, idx)] = (start, end, vector)
@@ -240,7 +244,9 @@ class Reader:
         if not cands or confidence < self.threshold:
             closest = [cands[i] for i in order[:2]]
             return compose_abstention(question, closest, docs, confidence)
-        return compose_answer(question, choose(cands, logits), docs, confidence)
+        chosen = choose(cands, logits)
+        copies = len(self.store.also_reported_by(chosen[0].doc_id))
+        return compose_answer(question, chosen, docs, confidence, copies)
 
 
 def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
@@ -288,12 +294,18 @@ def in_reading_order(chosen: list[Candidate]) -> list[Candidate]:
     return [c for run in runs for c in run]
 
 
-def compose_answer(question: str, chosen: list[Candidate], docs: dict[str, Document], confidence: float) -> Answer:
+def compose_answer(question: str, chosen: list[Candidate], docs: dict[str, Document], confidence: float,
+                   copies: int = 0) -> Answer:
+    """The cited sentences, preceded by the date they speak for and how many other outlets ran
+    the same story (`copies`), e.g. "As of 2005-03-18 (also reported by 2 other sources): …"."""
     citations = [cite(n, docs[c.doc_id], c.start, c.end) for n, c in enumerate(in_reading_order(chosen), 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     dated = [c.published for c in citations if c.published]
+    also = f"also reported by {copies} other source{'s' * (copies != 1)}" if copies else ""
     if dated:  # news goes stale: say when the cited articles are from
-        text = f"As of {max(dated)}: {text}"
+        text = f"As of {max(dated)}{f' ({also})' if also else ''}: {text}"
+    elif also:
+        text = f"{also[0].upper()}{also[1:]}: {text}"
     return Answer(question=question, answer=text, abstained=False, confidence=round(confidence, 4),
                   citations=citations, timings_ms={})
 

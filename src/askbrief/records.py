@@ -19,6 +19,7 @@ class Document(Record):
     source: str
     text: str  # exactly as ingested: every offset points into it
     hash: str
+    also_reported_by: list[str] = []  # other indexed documents that are syndicated copies of this one
 
 
 class Citation(Record):

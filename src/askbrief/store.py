@@ -20,6 +20,7 @@ import numpy as np
 
 from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
 from askbrief.records import Document, IngestResult
+from askbrief.syndication import THRESHOLD, Clusters, _sketch
 
 FORMAT_VERSION = 1
 SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
@@ -39,6 +40,9 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 -- Terms are stemmed by askbrief.text.terms; FTS5 only splits them at spaces ('.-' stay inside).
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize="unicode61 tokenchars '.-''’'");
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
+CREATE TABLE IF NOT EXISTS syndication (
+    doc_id TEXT PRIMARY KEY, signature BLOB NOT NULL, cluster TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS syndication_cluster ON syndication(cluster);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
@@ -54,6 +58,7 @@ class Prepared:
     sentence_vectors: np.ndarray
     chunk_vectors: np.ndarray
     chunk_terms: list[str]  # space-joined stemmed terms, one string a chunk
+    signature: np.ndarray  # MinHash of the text, to find syndicated copies
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class Store:
         self._db.executescript(_SCHEMA)
         self._faiss: faiss.Index | None = None
         self._faiss_generation = -1
+        self._clusters: Clusters | None = None  # built from the syndication table on first use
 
     # ---- writes -------------------------------------------------------------------------
 
@@ -126,11 +132,12 @@ class Store:
         results: list[IngestResult] = []
         new_vectors: list[tuple[int, np.ndarray]] = []
         removed: list[int] = []
+        pending: list[tuple[str, np.ndarray, str]] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for item in batch:
-                    result, ids, gone = self._add_one(item)
+                    result, ids, gone = self._add_one(item, pending)
                     results.append(result)
                     removed += gone
                     if ids:
@@ -141,9 +148,14 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._update_faiss(new_vectors, removed)
+            if removed or self._clusters is None:
+                self._clusters = None  # rebuilt from SQLite when next needed
+            else:
+                for doc_id, values, cluster in pending:
+                    self._clusters.add(doc_id, values, cluster)
         return results
 
-    def _add_one(self, item: Prepared) -> tuple[IngestResult, list[int], list[int]]:
+    def _add_one(self, item: Prepared, pending: list) -> tuple[IngestResult, list[int], list[int]]:
         doc = item.document
         same = self._db.execute("SELECT id FROM documents WHERE hash = ?", (doc.hash,)).fetchone()
         if same:
@@ -163,6 +175,9 @@ class Store:
             [(cid, doc.id, f, l, item.sentences[f][0], item.sentences[l][1], v.tobytes())
              for cid, (f, l), v in zip(ids, item.chunks, item.chunk_vectors)])
         self._db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", zip(ids, item.chunk_terms))
+        cluster = self._cluster_for(item.signature, pending) or doc.id
+        self._db.execute("INSERT INTO syndication VALUES (?, ?, ?)", (doc.id, item.signature.tobytes(), cluster))
+        pending.append((doc.id, item.signature, cluster))
         result = IngestResult(id=doc.id, sentences=len(item.sentences), chunks=len(ids), duplicate_of=None, replaced=bool(gone))
         return result, ids, gone
 
@@ -181,6 +196,32 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._update_faiss([], removed)
+            self._clusters = None
+
+    def _cluster_for(self, values: np.ndarray, pending: list[tuple[str, np.ndarray, str]]) -> str | None:
+        """The cluster a new text joins: a stored near-copy's, or one written earlier in this batch."""
+        if self._clusters is None:
+            self._clusters = Clusters(self._db.execute("SELECT doc_id, signature, cluster FROM syndication").fetchall())
+        found = self._clusters.find(values)
+        if found:
+            return found
+        sketch = _sketch(values)
+        return next((c for _, v, c in pending if sketch.jaccard(_sketch(v)) >= THRESHOLD), None)
+
+    def also_reported_by(self, doc_id: str) -> list[str]:
+        """The other documents in this one's cluster of syndicated copies."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc_id FROM syndication WHERE cluster = (SELECT cluster FROM syndication WHERE doc_id = ?)"
+                " AND doc_id != ? ORDER BY doc_id", (doc_id, doc_id))
+            return [r[0] for r in rows]
+
+    def clusters_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(doc_ids))
+        with self._lock:
+            rows = self._db.execute(f"SELECT doc_id, cluster FROM syndication WHERE doc_id IN ({_marks(ids)})", ids)
+            found = dict(rows.fetchall()) if ids else {}
+        return {d: found.get(d, d) for d in ids}
 
     def _delete_one(self, doc_id: str) -> list[int]:
         ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
@@ -188,6 +229,7 @@ class Store:
         self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM sentences WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        self._db.execute("DELETE FROM syndication WHERE doc_id = ?", (doc_id,))
         return ids
 
     def _bump_generation(self) -> None:

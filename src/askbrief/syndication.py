@@ -1,0 +1,58 @@
+"""Syndicated copies: a document's text in, the cluster of near-identical articles it joins out.
+
+The same wire story arrives from many outlets with a new headline or a line of boilerplate.
+MinHash signatures of 5-word shingles with LSH (datasketch) find such copies in constant time per
+article; exact duplicates never get here (the store rejects them by hash first).
+"""
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from askbrief.text import words
+
+NUM_PERM = 128  # datasketch's default: Jaccard estimates within about ±0.09 (1/sqrt(128))
+SHINGLE = 5  # words per shingle: long enough that two different stories rarely share one
+THRESHOLD = 0.4  # estimated shingle Jaccard: edited copies of BBC articles measured 0.47-0.96, distinct stories <= 0.03
+SCHEME = "affine32"  # datasketch's hashing scheme, stated so stored signatures stay readable
+
+
+def signature(text: str) -> np.ndarray:
+    """The MinHash of a text's word shingles, NUM_PERM uint32 values."""
+    tokens = words(text)
+    shingles = {" ".join(tokens[i:i + SHINGLE]) for i in range(max(len(tokens) - SHINGLE + 1, 1))}
+    sketch = MinHash(num_perm=NUM_PERM)
+    sketch.update_batch([s.encode() for s in shingles])
+    return sketch.hashvalues.astype(np.uint32)
+
+
+def _sketch(values: np.ndarray) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
+
+
+class Clusters:
+    """An in-memory LSH over every stored signature, with each document's cluster label."""
+
+    def __init__(self, rows: list[tuple[str, bytes, str]]):
+        self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        self.cluster: dict[str, str] = {}
+        self.sketches: dict[str, MinHash] = {}
+        for doc_id, blob, cluster in rows:
+            self.add(doc_id, np.frombuffer(blob, dtype=np.uint32), cluster)
+
+    def find(self, values: np.ndarray) -> str | None:
+        """The cluster of the most similar stored document at or above THRESHOLD, if any."""
+        sketch = _sketch(values)
+        scored = [(sketch.jaccard(self.sketches[d]), d) for d in self.lsh.query(sketch)]
+        best = max((s for s in scored if s[0] >= THRESHOLD), default=None)
+        return self.cluster[best[1]] if best else None
+
+    def add(self, doc_id: str, values: np.ndarray, cluster: str) -> None:
+        sketch = _sketch(values)
+        self.lsh.insert(doc_id, sketch)
+        self.sketches[doc_id] = sketch
+        self.cluster[doc_id] = cluster
+
+    def remove(self, doc_id: str) -> None:
+        if doc_id in self.cluster:
+            self.lsh.remove(doc_id)
+            del self.sketches[doc_id], self.cluster[doc_id]

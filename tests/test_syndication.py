@@ -1,0 +1,62 @@
+"""Syndicated copies: real BBC articles and edited copies of them (a new headline, boilerplate,
+small edits) are clustered; different articles are not; exact copies stay rejected."""
+
+import random
+
+from askbrief.documents import make_document
+from askbrief.engine import Engine
+from askbrief.settings import Settings
+from askbrief.syndication import signature
+from conftest import assert_faithful, bbc_articles
+
+
+def edited_copy(text: str, title: str, rng: random.Random) -> str:
+    """What a second outlet does to wire copy: a new headline, a dropped or reworded sentence,
+    a standfirst and a footer."""
+    paragraphs = text.split("\n\n")
+    body = paragraphs[1:]
+    if len(body) > 3:
+        body.pop(rng.randrange(1, len(body)))
+    body[0] = body[0].replace(" said ", " told reporters ", 1)
+    return "\n\n".join([f"{title.upper()} - WIRE REPORT", "By our business staff.", *body,
+                        "Copyright 2005 Newswire. All rights reserved."])
+
+
+def test_clusters_edited_copies_and_nothing_else(tmp_path):
+    rng = random.Random(3)
+    rows = bbc_articles(10)  # 40 real articles, four categories
+    originals = [make_document(r["text"], where=r["id"], id=r["id"], title=r["title"], published="2005-01-10")
+                 for r in rows]
+    copies = [make_document(edited_copy(r["text"], r["title"], rng), where="copy", id=f"copy-of-{r['id']}",
+                            published="2005-01-11") for r in rows[::2]]
+    engine = Engine("synd", Settings(home=tmp_path))
+    engine.ingest(originals + copies)
+    truth = {(c.id, c.id.removeprefix("copy-of-")) for c in copies}
+    found = {(doc.id, other) for doc in originals + copies for other in engine.document(doc.id).also_reported_by}
+    found_pairs = {tuple(sorted(p)) for p in found}
+    true_pairs = {tuple(sorted(p)) for p in truth}
+    precision = len(found_pairs & true_pairs) / max(len(found_pairs), 1)
+    recall = len(found_pairs & true_pairs) / len(true_pairs)
+    print(f"syndicated-copy clustering on {len(originals)} BBC articles + {len(copies)} edited copies: "
+          f"precision {precision:.2f}, recall {recall:.2f}")
+    assert precision == 1.0 and recall >= 0.9
+
+    again = engine.ingest([make_document(rows[0]["text"], where="dup", id="exact-dup")])
+    assert again[0].duplicate_of == rows[0]["id"]  # exact copies are still rejected
+
+    answer = engine.ask(rows[0]["title"])
+    assert "also reported by 1 other source" in answer.answer
+    assert len({c.doc_id for c in answer.citations} & {rows[0]["id"], f"copy-of-{rows[0]['id']}"}) == 1
+    assert_faithful(engine, answer)
+    summary = engine.summarize([rows[0]["id"], f"copy-of-{rows[0]['id']}"])
+    assert {c.doc_id for c in summary.citations} == {rows[0]["id"]}  # the earlier copy speaks for both
+    hits = engine.search(rows[0]["title"], k=5)
+    assert len({h.doc_id for h in hits} & {rows[0]["id"], f"copy-of-{rows[0]['id']}"}) == 1
+
+
+def test_signatures_of_different_stories_differ():
+    a, b = bbc_articles(2, ("sport",))
+    from datasketch import MinHash
+
+    sa, sb = (MinHash(num_perm=128, hashvalues=signature(r["text"]), scheme="affine32") for r in (a, b))
+    assert sa.jaccard(sb) < 0.1 and sa.jaccard(sa) == 1.0
