@@ -59,8 +59,8 @@ def test_a_failed_batch_leaves_the_index_as_it_was(engine):
     bad = make_document("A broken article.", where="b", id="bad")
     vec = np.zeros((1, DIM), dtype=np.float32)
     sig = signature("anything")
-    batch = [Prepared(good, [(0, 35)], [(0, 0)], vec, vec, ["rain spain"], sig),
-             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"], sig)]  # no .tobytes(): fails mid-write
+    batch = [Prepared(good, [(0, 35)], [(0, 0)], vec, vec, ["rain spain"], sig, []),
+             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"], sig, [])]  # no .tobytes(): fails mid-write
     with pytest.raises(AttributeError):
         engine.store().add(batch)
     assert engine.store().count() == 1 and not engine.store().has("good")

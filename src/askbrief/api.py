@@ -23,7 +23,7 @@ from askbrief import __version__
 from askbrief.documents import load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SENTENCES, MAX_TOP_K, Engine
 from askbrief.errors import AskbriefError, BadInput
-from askbrief.records import Answer, Citation, Document, IngestResult, SearchHit, Summary
+from askbrief.records import Answer, Citation, Document, IngestResult, QuoteRecord, SearchHit, Summary
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
@@ -142,6 +142,13 @@ def create_app(engine: Engine) -> FastAPI:
     def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],
                k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10) -> list[SearchHit]:
         return engine.search(q, k)
+
+    @app.get("/quotes", response_model=list[QuoteRecord], dependencies=read)
+    def quotes(speaker: Annotated[str | None, Query(max_length=200)] = None,
+               about: Annotated[str | None, Query(max_length=MAX_QUESTION)] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[QuoteRecord]:
+        """Who said what: a speaker's quotes (part of the name, any case), ranked by a topic if given."""
+        return engine.quotes(speaker, about, limit)
 
     @app.post("/documents", response_model=IngestResult | list[IngestResult], dependencies=write,
               openapi_extra={"requestBody": {"content": {

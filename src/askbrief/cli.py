@@ -126,6 +126,19 @@ def _batch_requests(path: Path) -> Iterator[dict]:
 
 
 @app.command()
+def quotes(speaker: Annotated[str | None, typer.Option(help="Part of the speaker's name, any case.")] = None,
+           about: Annotated[str | None, typer.Option(help="Rank the quotes by relevance to this topic.")] = None,
+           index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """Who said what, with offsets. Example: askbrief quotes --speaker Putin --about trade"""
+    with reported():
+        found = _engine(index).quotes(speaker, about)
+    if json_out:
+        return _print_json(found)
+    for q in found:
+        typer.echo(f"{q.speaker} ({q.cue}, {q.doc_id} {q.start}-{q.end}, {q.published or 'undated'}): {q.quote}")
+
+
+@app.command()
 def search(query: str, index: IndexOpt = "default", json_out: JsonOpt = False,
            k: Annotated[int, typer.Option(help="How many passages (1-50).")] = 10) -> None:
     """Ranked passages for a query, with offsets. Example: askbrief search "trade turnover" """

@@ -68,6 +68,20 @@ class IngestResult(Record):
     replaced: bool = False  # an older text under the same id was swapped out
 
 
+class QuoteRecord(Record):
+    """Who said what: `quote == text[start:end]`, `text[speaker_start:speaker_end]` names the speaker there."""
+
+    speaker: str
+    quote: str
+    cue: str
+    doc_id: str
+    start: int
+    end: int
+    speaker_start: int
+    speaker_end: int
+    published: str | None
+
+
 class SearchHit(Record):
     doc_id: str
     title: str

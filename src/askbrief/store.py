@@ -19,6 +19,7 @@ import faiss
 import numpy as np
 
 from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
+from askbrief.quotes import Quote
 from askbrief.records import Document, IngestResult
 from askbrief.syndication import THRESHOLD, Clusters, _sketch
 
@@ -40,6 +41,10 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 -- Terms are stemmed by askbrief.text.terms; FTS5 only splits them at spaces ('.-' stay inside).
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize="unicode61 tokenchars '.-''’'");
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
+CREATE TABLE IF NOT EXISTS quotes (
+    doc_id TEXT NOT NULL, speaker TEXT NOT NULL, cue TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    speaker_start INTEGER NOT NULL, speaker_end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS quotes_doc ON quotes(doc_id);
 CREATE TABLE IF NOT EXISTS syndication (
     doc_id TEXT PRIMARY KEY, signature BLOB NOT NULL, cluster TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS syndication_cluster ON syndication(cluster);
@@ -59,6 +64,7 @@ class Prepared:
     chunk_vectors: np.ndarray
     chunk_terms: list[str]  # space-joined stemmed terms, one string a chunk
     signature: np.ndarray  # MinHash of the text, to find syndicated copies
+    quotes: list[Quote]  # who said what in it
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,8 @@ class Store:
             [(cid, doc.id, f, l, item.sentences[f][0], item.sentences[l][1], v.tobytes())
              for cid, (f, l), v in zip(ids, item.chunks, item.chunk_vectors)])
         self._db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", zip(ids, item.chunk_terms))
+        self._db.executemany("INSERT INTO quotes VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (doc.id, q.speaker, q.cue, q.start, q.end, q.speaker_start, q.speaker_end) for q in item.quotes])
         cluster = self._cluster_for(item.signature, pending) or doc.id
         self._db.execute("INSERT INTO syndication VALUES (?, ?, ?)", (doc.id, item.signature.tobytes(), cluster))
         pending.append((doc.id, item.signature, cluster))
@@ -208,6 +216,19 @@ class Store:
         sketch = _sketch(values)
         return next((c for _, v, c in pending if sketch.jaccard(_sketch(v)) >= THRESHOLD), None)
 
+    def quotes(self, speaker: str | None = None) -> list[tuple[str, Quote]]:
+        """(doc_id, quote) of every stored quote, or of speakers whose name contains `speaker`
+        (any case), oldest article first."""
+        sql = ("SELECT q.doc_id, q.speaker, q.cue, q.start, q.end, q.speaker_start, q.speaker_end FROM quotes q"
+               " JOIN documents d ON d.id = q.doc_id")
+        params: list = []
+        if speaker:
+            sql += " WHERE q.speaker LIKE ? ESCAPE '\\'"
+            params.append("%" + speaker.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY d.published IS NULL, d.published, q.doc_id, q.start", params).fetchall()
+        return [(r[0], Quote(*r[1:])) for r in rows]
+
     def also_reported_by(self, doc_id: str) -> list[str]:
         """The other documents in this one's cluster of syndicated copies."""
         with self._lock:
@@ -230,6 +251,7 @@ class Store:
         self._db.execute("DELETE FROM sentences WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         self._db.execute("DELETE FROM syndication WHERE doc_id = ?", (doc_id,))
+        self._db.execute("DELETE FROM quotes WHERE doc_id = ?", (doc_id,))
         return ids
 
     def _bump_generation(self) -> None:

@@ -1,0 +1,184 @@
+"""Quote attribution: an article's text in, who said what out, with char offsets for both.
+
+Direct quotes ("…", “…”, across several sentences) and reported speech ("X said that …",
+"according to X, …") are found with patterns; the speaker is the name at the speech cue, or for
+"he", "she" and role nouns ("the minister") the nearest earlier person the article has named
+with a title or a cue. A rule-based first cut: no NER model ships on PyPI here.
+"""
+
+import re
+from dataclasses import dataclass
+
+CUES = ("said", "says", "told", "added", "warned", "argued", "claimed", "announced", "stated", "explained",
+        "insisted", "noted", "stressed", "urged", "wrote", "tweeted", "asked", "replied", "admitted", "suggested")
+_CUE = r"(?:" + "|".join(CUES) + r"|was quoted as saying|is quoted as saying)"
+TITLES = ("President", "Minister", "Prime Minister", "Secretary", "Chancellor", "Dr", "Dr.", "Mr", "Mr.", "Mrs", "Mrs.",
+          "Ms", "Ms.", "Prof", "Professor", "chairman", "chief executive", "boss", "spokesman", "spokeswoman",
+          "director", "manager", "coach", "captain", "analyst", "Senator", "Governor", "King", "Queen", "Sir")
+_NAME = r"(?:[A-Z][\w'’.-]*\s)*?[A-Z][\w'’-]+"  # one or more capitalised words
+_PERSON_AFTER_TITLE = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES) + r")\s+((?:[A-Z][\w'’-]*\.?\s){0,3}[A-Z][\w'’-]+)")
+_PRONOUN = r"(?:he|she|they|He|She|They)"
+ROLE_HEADS = ("minister", "president", "chairman", "chief", "boss", "spokesman", "spokeswoman", "coach", "captain",
+              "manager", "director", "analyst", "official", "star", "singer", "actor", "player", "executive")
+_ROLE = r"(?:[Tt]he\s+(?:[A-Z]?[a-z]+\s+){0,2}(?i:" + "|".join(ROLE_HEADS) + r"))"
+_SPEAKER = rf"({_ROLE}|{_PRONOUN}|{_NAME})"
+_HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)+")
+_OPEN_CLOSE = {'"': '"', "“": "”"}
+MIN_WORDS = 4  # shorter quoted bits are titles or scare quotes, not statements
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    speaker: str
+    cue: str
+    start: int  # text[start:end] is the quote (inside the quote marks, or the reported clause)
+    end: int
+    speaker_start: int  # text[speaker_start:speaker_end] is how the article names the speaker there
+    speaker_end: int
+
+
+def direct_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) inside each pair of quote marks; a quote left open runs to its paragraph's end."""
+    spans = []
+    for para in re.finditer(r"[^\n]+", text):
+        at = para.start()
+        line = para.group(0)
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if ch in _OPEN_CLOSE:
+                close = line.find(_OPEN_CLOSE[ch], i + 1)
+                end = close if close != -1 else len(line)
+                if len(line[i + 1:end].split()) >= MIN_WORDS:
+                    spans.append((at + i + 1, at + end))
+                i = end + 1
+            else:
+                i += 1
+    return spans
+
+
+@dataclass(frozen=True)
+class People:
+    """Named people in one article: their mentions in order, and the words around their titled
+    mentions ("external affairs minister"), which role nouns are matched against."""
+
+    mentions: list[tuple[int, int, str]]  # (start, end, full name)
+    titles: dict[str, str]
+
+
+def people(text: str) -> People:
+    """Mentions of named people: after a title ("President Vladimir Putin") or at a speech cue
+    ("Putin told"); a bare surname later on counts as the fullest name it belongs to."""
+    titled = [(m.start(1), m.end(1), _HONORIFIC.sub("", m.group(1)).strip(), m.start())
+              for m in _PERSON_AFTER_TITLE.finditer(text)]
+    found = [(s, e, n) for s, e, n, _ in titled]
+    for m in re.finditer(rf"\b({_NAME})\s+(?:\w+ly\s+)?{_CUE}\b", text):
+        if not re.fullmatch(r"(?:The|In|On|At|But|And|It|This|That|A|An|He|She|They)", m.group(1).split()[0]):
+            found.append((m.start(1), m.end(1), _HONORIFIC.sub("", m.group(1)).strip()))
+    full: dict[str, str] = {}
+    for _, _, name in sorted(found, key=lambda f: -len(f[2])):
+        full.setdefault(name.split()[-1], name)
+    mentions = {(s, e, full[name.split()[-1]]) for s, e, name in found}
+    for surname, name in full.items():
+        for m in re.finditer(rf"\b{re.escape(surname)}\b", text):
+            mentions.add((m.start(), m.end(), name))
+    titles: dict[str, str] = {}
+    for _, _, name, at in titled:
+        key = full[name.split()[-1]]
+        titles[key] = titles.get(key, "") + " " + text[max(0, at - 40):at + 20].lower()
+    return People(sorted(mentions), titles)
+
+
+def _sentence_start(text: str, at: int) -> int:
+    cut = max(text.rfind(". ", 0, at), text.rfind("? ", 0, at), text.rfind("! ", 0, at), text.rfind("\n", 0, at))
+    return cut + 1
+
+
+def resolve(text: str, mention: str, at: int, known: People) -> str | None:
+    """A name to its fullest form; a pronoun to the subject (first named person) of the nearest
+    earlier sentence that names someone; a role noun ("the minister") to the nearest earlier
+    person with that title."""
+    if not (re.fullmatch(_PRONOUN, mention) or re.fullmatch(_ROLE, mention)):
+        surname = _HONORIFIC.sub("", mention).split()[-1]
+        named = [m for m in known.mentions if m[2].split()[-1] == surname]
+        return named[0][2] if named else _HONORIFIC.sub("", mention)
+    earlier = [m for m in known.mentions if m[1] <= at]
+    head = mention.lower().split()[-1]
+    if head in ROLE_HEADS:
+        titled = [m for m in earlier if head in known.titles.get(m[2], "")]
+        if titled:
+            return titled[-1][2]
+    if not earlier:
+        return None
+    sentence = _sentence_start(text, earlier[-1][0])
+    return next(m[2] for m in earlier if m[0] >= sentence)
+
+
+def extract(text: str) -> list[Quote]:
+    """Every attributed quote in the text, in order. Quotes with no speaker found are left out."""
+    mentions = people(text)
+    quotes: list[Quote] = []
+    for start, end in direct_spans(text):
+        quote = _attribute_direct(text, start, end, mentions, quotes)
+        if quote:
+            quotes.append(quote)
+    taken = [(q.start, q.end) for q in quotes]
+    for m in re.finditer(rf"(?:^|(?<=[.!?]\s)|(?<=,\s)){_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})(?:\s+(?:{_NAME}|him|her|them|reporters))?\s+(?:that\s+)?([^\"“”\n]+?[.!?])(?=\s|$)", text):
+        clause = (m.start(3), m.end(3) - 1)
+        if any(s <= clause[0] < e for s, e in taken) or len(m.group(3).split()) < MIN_WORDS:
+            continue
+        speaker = resolve(text, m.group(1), m.start(1), mentions)
+        if speaker:
+            quotes.append(Quote(speaker, m.group(2), clause[0], clause[1], m.start(1), m.end(1)))
+    for m in re.finditer(rf"[Aa]ccording to ({_NAME}),?\s+([^\"“”\n]+?[.!?])(?=\s|$)", text):
+        speaker = resolve(text, m.group(1), m.start(1), mentions)
+        if speaker and len(m.group(2).split()) >= MIN_WORDS:
+            quotes.append(Quote(speaker, "according to", m.start(2), m.end(2) - 1, m.start(1), m.end(1)))
+    return sorted(quotes, key=lambda q: q.start)
+
+
+def _attribute_direct(text: str, start: int, end: int, mentions, earlier: list[Quote]) -> Quote | None:
+    after = text[end + 1:end + 120].split("\n")[0]
+    before_line = text[:start - 1].rsplit("\n", 1)[-1]
+    before = before_line[-120:]
+    base_after = end + 1
+    patterns_after = [rf"^[,.!?]?\s*{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})", rf"^[,.!?]?\s*({_CUE})\s+({_NAME})"]
+    m = re.search(patterns_after[0], after)
+    if m:
+        return _make(text, m.group(1), m.group(2), start, end, base_after + m.start(1), mentions)
+    m = re.search(patterns_after[1], after)
+    if m:
+        return _make(text, m.group(2), m.group(1), start, end, base_after + m.start(2), mentions)
+    m = re.search(rf"{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})[^.!?\"“]*?[:,]?\s*$", before)
+    if m:
+        return _make(text, m.group(1), m.group(2), start, end, start - 1 - len(before) + m.start(1), mentions)
+    between = text[earlier[-1].end:start - 1] if earlier else "x"
+    if earlier and not between.strip(" \t\n.,;\"“”"):
+        last = earlier[-1]  # a quote standing alone continues the last speaker
+        return Quote(last.speaker, last.cue, start, end, last.speaker_start, last.speaker_end)
+    return None
+
+
+def _make(text, mention, cue, start, end, at, mentions) -> Quote | None:
+    speaker = resolve(text, mention, at, mentions)
+    if not speaker:
+        return None
+    return Quote(speaker, cue, start, end, at, at + len(mention))
+
+
+_ASKS_SPEAKER = re.compile(
+    r"^\s*what\s+(?:did|does|has|have|had)\s+(.+?)\s+(?:say|said|tell|told|think|thought)"
+    r"(?:\s+(?:\w+\s+){0,2}?(?:about|on|of|regarding)\s+(.+?))?\s*\??\s*$", re.I)
+
+
+def speaker_question(question: str) -> tuple[str, str | None] | None:
+    """(speaker, topic) of "What did X say (about Y)?", else None."""
+    m = _ASKS_SPEAKER.match(question)
+    return (m.group(1).strip(), m.group(2).strip() if m.group(2) else None) if m else None
+
+
+def with_marks(text: str, start: int, end: int) -> tuple[int, int]:
+    """The quote's span widened to take in its own quote marks, when it has them."""
+    if start > 0 and text[start - 1] in '"“' and end < len(text) and text[end] in '"”':
+        return start - 1, end + 1
+    return start, end

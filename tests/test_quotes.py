@@ -1,0 +1,72 @@
+"""Who said what, on the seed article and through the CLI and API."""
+
+import json
+
+from fastapi.testclient import TestClient
+
+from askbrief.api import create_app
+from askbrief.documents import load_paths
+from askbrief.quotes import extract
+from conftest import SEEDS
+
+
+def seed_quotes():
+    (doc,) = load_paths([SEEDS])
+    return doc.text, extract(doc.text)
+
+
+def by_opening(text, quotes, opening):
+    return next(q for q in quotes if text[q.start:q.end].startswith(opening))
+
+
+def test_the_seed_quotes_go_to_the_right_speakers():
+    text, quotes = seed_quotes()
+    trade = by_opening(text, quotes, "Our trade turnover is growing")
+    assert "Putin" in trade.speaker and trade.cue == "was quoted as saying"
+    assert text[trade.speaker_start:trade.speaker_end] == "he"  # resolved through the pronoun
+    partners = by_opening(text, quotes, "As strategic partners")
+    assert "Jaishankar" in partners.speaker
+    minister = by_opening(text, quotes, "Noted the progress")
+    assert "Jaishankar" in minister.speaker and text[minister.speaker_start:minister.speaker_end] == "the minister"
+    visit = by_opening(text, quotes, "our dear friend")
+    assert "Putin" in visit.speaker and text[visit.speaker_start:visit.speaker_end] == "The Russian President"
+    assert "Putin" in by_opening(text, quotes, "Please tell him").speaker  # a quote standing alone continues
+
+
+def test_offsets_point_at_the_quote_and_the_speaker_mention():
+    text, quotes = seed_quotes()
+    for q in quotes:
+        assert q.start < q.end and text[q.start:q.end].strip() == text[q.start:q.end]
+        assert text[q.speaker_start:q.speaker_end]
+
+
+def test_quotes_from_the_cli_and_the_api(seed_engine, monkeypatch):
+    found = seed_engine.quotes("putin", about="trade")
+    assert found[0].quote.startswith("Our trade turnover is growing")
+    for q in found:
+        assert seed_engine.document(q.doc_id).text[q.start:q.end] == q.quote
+    assert seed_engine.quotes("Nobody") == []
+    client = TestClient(create_app(seed_engine))
+    body = client.get("/quotes", params={"speaker": "Jaishankar"}).json()
+    assert body and all("Jaishankar" in q["speaker"] for q in body)
+    assert client.get("/quotes", params={"speaker": "%"}).json() == []
+
+    from typer.testing import CliRunner
+
+    from askbrief.cli import app
+
+    monkeypatch.setenv("ASKBRIEF_HOME", str(seed_engine.settings.home))
+    result = CliRunner().invoke(app, ["quotes", "--speaker", "Putin", "--index", "seed", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)[0]["speaker"].endswith("Putin")
+
+
+def test_what_did_x_say_is_answered_from_x_quotes(seed_engine):
+    from conftest import SEED_QUESTION, assert_faithful
+
+    answer = seed_engine.ask(SEED_QUESTION)
+    assert "Vladimir Putin said: \"Our trade turnover is growing" in answer.answer
+    assert answer.citations[0].quote.startswith('"Our trade turnover') and len(answer.citations) == 1
+    assert_faithful(seed_engine, answer)
+    assert seed_engine.ask("What did Putin say about football?").abstained  # no relevant quote, no answer
+    lavrov = seed_engine.ask("What did Jaishankar say about the meeting with Lavrov?")
+    assert "Jaishankar said:" in lavrov.answer and "Lavrov" in lavrov.citations[0].quote
