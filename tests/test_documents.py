@@ -54,7 +54,6 @@ def test_json_and_jsonl_records_keep_their_fields():
 @pytest.mark.parametrize("raw, name, field, words", [
     (b'{"id": "ok", "text": "Fine."}\n{"id": "bad"}\n', "x.jsonl", "text", "x.jsonl:2"),
     (b'{"text": "   "}', "x.json", "text", "non-empty"),
-    (b'{"text": "x", "published": "last Tuesday"}', "x.json", "published", "YYYY-MM-DD"),
     (b"caf\xe9 au lait", "latin1.txt", "file", "not UTF-8"),
     (b"%PDF-1.4", "paper.pdf", "file", "unsupported type .pdf"),
     (b"{not json", "x.json", "file", "not valid JSON"),
@@ -75,3 +74,9 @@ def test_folders_recurse_and_skip_what_is_not_an_article(tmp_path):
     assert [d.id for d in load_paths([tmp_path])] == ["a", "b"]
     with pytest.raises(BadInput, match="no such file"):
         list(load_paths([tmp_path / "missing"]))
+
+
+def test_a_bad_date_is_ingested_as_undated_with_a_warning_naming_the_file(caplog):
+    (doc,) = load_bytes(b'{"text": "Markets rose.", "published": "last Tuesday"}', name="x.json", source="x.json")
+    assert doc.published is None
+    assert "x.json[0]: cannot read the date 'last Tuesday'" in caplog.text and "ingested with no date" in caplog.text

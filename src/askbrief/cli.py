@@ -194,4 +194,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
 
 
 def main() -> None:
+    import logging
+
+    handler = logging.StreamHandler()  # warnings such as an unreadable date reach the person, one line each
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger = logging.getLogger("askbrief")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
     app()

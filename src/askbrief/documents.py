@@ -7,6 +7,7 @@ The stored `text` is what every citation offset points into, so loaders only str
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from askbrief.errors import BadInput
 from askbrief.records import Document
 
+log = logging.getLogger("askbrief")
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 # `date 2023-12-27` or `date: 27 December 2023` opening a .txt file, as in seeds/; the seed
 # article runs on after the date on the same line, so only the header itself is cut.
@@ -46,6 +48,16 @@ def parse_date(value: object, where: str) -> str | None:
     raise BadInput("published", f"{where}: cannot read the date {value!r}; write it as YYYY-MM-DD")
 
 
+def lenient_date(value: object, where: str) -> str | None:
+    """A document's date, or None with a warning naming the file: a bad date in one article's
+    metadata should not stop a whole ingest."""
+    try:
+        return parse_date(value, where)
+    except BadInput as e:
+        log.warning("%s; ingested with no date", e)
+        return None
+
+
 def make_document(
     text: object,
     *,
@@ -66,7 +78,7 @@ def make_document(
     return Document(
         id=doc_id,
         title=str(title).strip() if title else headline(text),
-        published=parse_date(published, where),
+        published=lenient_date(published, where),
         source=str(source or ""),
         text=text,
         hash=digest,

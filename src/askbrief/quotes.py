@@ -9,19 +9,26 @@ with a title or a cue. A rule-based first cut: no NER model ships on PyPI here.
 import re
 from dataclasses import dataclass
 
-CUES = ("said", "says", "told", "added", "warned", "argued", "claimed", "announced", "stated", "explained",
+CUES = ("said", "says", "told", "added", "warned", "argued", "claimed", "announced", "stated", "explained", "described",
         "insisted", "noted", "stressed", "urged", "wrote", "tweeted", "asked", "replied", "admitted", "suggested")
 _CUE = r"(?:" + "|".join(CUES) + r"|was quoted as saying|is quoted as saying)"
 TITLES = ("President", "Minister", "Prime Minister", "Secretary", "Chancellor", "Dr", "Dr.", "Mr", "Mr.", "Mrs", "Mrs.",
           "Ms", "Ms.", "Prof", "Professor", "chairman", "chief executive", "boss", "spokesman", "spokeswoman",
-          "director", "manager", "coach", "captain", "analyst", "Senator", "Governor", "King", "Queen", "Sir")
-_NAME = r"(?:[A-Z][\w'’.-]*\s)*?[A-Z][\w'’-]+"  # one or more capitalised words
-_PERSON_AFTER_TITLE = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES) + r")\s+((?:[A-Z][\w'’-]*\.?\s){0,3}[A-Z][\w'’-]+)")
+          "director", "manager", "coach", "captain", "analyst", "Senator", "Governor", "King", "Queen", "Sir",
+          "champion", "economist", "lawyer", "producer", "writer", "author", "playwright", "critic", "actor",
+          "actress", "singer", "founder", "head", "MP", "striker", "player", "athlete", "organiser", "Prince")
+_NOT_NAME = r"(?!(?:It|He|She|They|The|I|We|You)\b|I['’])"  # capitalised, but not a name
+_NAME = rf"(?:{_NOT_NAME}(?:[A-Z]\.|[A-Z][\w'’-]*)\s)*{_NOT_NAME}[A-Z][\w'’-]+"  # capitalised words; "S." initials
 _PRONOUN = r"(?:he|she|they|He|She|They)"
 ROLE_HEADS = ("minister", "president", "chairman", "chief", "boss", "spokesman", "spokeswoman", "coach", "captain",
-              "manager", "director", "analyst", "official", "star", "singer", "actor", "player", "executive")
-_ROLE = r"(?:[Tt]he\s+(?:[A-Z]?[a-z]+\s+){0,2}(?i:" + "|".join(ROLE_HEADS) + r"))"
+              "manager", "director", "analyst", "official", "star", "singer", "actor", "player", "executive",
+              "champion", "bishop", "economist")
+# Bodies that speak as themselves: "the magazine said" is attributed to the magazine.
+ORG_HEADS = ("magazine", "council", "company", "firm", "group", "judges", "artists", "agency", "government",
+             "ministry", "police", "club", "band", "organisers", "report", "newspaper", "union", "court")
+_ROLE = r"(?:[Tt]he\s+(?:[A-Z]?[a-z]+\s+){0,2}(?i:" + "|".join(ROLE_HEADS + ORG_HEADS) + r"))"
 _SPEAKER = rf"({_ROLE}|{_PRONOUN}|{_NAME})"
+_PERSON_AFTER_TITLE = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES) + rf")\s+({_NAME})")
 _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)+")
 _OPEN_CLOSE = {'"': '"', "“": "”"}
 MIN_WORDS = 4  # shorter quoted bits are titles or scare quotes, not statements
@@ -38,23 +45,35 @@ class Quote:
 
 
 def direct_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) inside each pair of quote marks; a quote left open runs to its paragraph's end."""
+    """(start, end) inside each quotation. A straight mark opens when it follows a space or the
+    start of a line and comes before a word, and closes otherwise; a quote still open when the
+    next one opens (news copy often drops the closing mark between quoted paragraphs) or when
+    its line ends is closed there."""
     spans = []
-    for para in re.finditer(r"[^\n]+", text):
-        at = para.start()
-        line = para.group(0)
-        i = 0
-        while i < len(line):
-            ch = line[i]
-            if ch in _OPEN_CLOSE:
-                close = line.find(_OPEN_CLOSE[ch], i + 1)
-                end = close if close != -1 else len(line)
-                if len(line[i + 1:end].split()) >= MIN_WORDS:
-                    spans.append((at + i + 1, at + end))
-                i = end + 1
-            else:
-                i += 1
-    return spans
+    for line in re.finditer(r"[^\n]+", text):
+        opened = None
+        for mark in re.finditer(r'["“”]', line.group(0)):
+            i = mark.start()
+            before = line.group(0)[i - 1] if i else " "
+            after = line.group(0)[i + 1] if i + 1 < len(line.group(0)) else " "
+            opening = mark.group(0) == "“" or (mark.group(0) == '"' and (before.isspace() or before in "([—-")
+                                                and not after.isspace())
+            if opening:
+                if opened is not None:
+                    spans.append((line.start() + opened, line.start() + i))
+                opened = i + 1
+            elif opened is not None:
+                spans.append((line.start() + opened, line.start() + i))
+                opened = None
+        if opened is not None:
+            spans.append((line.start() + opened, line.end()))
+    trimmed = []
+    for start, end in spans:
+        piece = text[start:end]
+        start, end = start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
+        if len(text[start:end].split()) >= MIN_WORDS:
+            trimmed.append((start, end))
+    return trimmed
 
 
 @dataclass(frozen=True)
@@ -72,9 +91,12 @@ def people(text: str) -> People:
     titled = [(m.start(1), m.end(1), _HONORIFIC.sub("", m.group(1)).strip(), m.start())
               for m in _PERSON_AFTER_TITLE.finditer(text)]
     found = [(s, e, n) for s, e, n, _ in titled]
-    for m in re.finditer(rf"\b({_NAME})\s+(?:\w+ly\s+)?{_CUE}\b", text):
-        if not re.fullmatch(r"(?:The|In|On|At|But|And|It|This|That|A|An|He|She|They)", m.group(1).split()[0]):
-            found.append((m.start(1), m.end(1), _HONORIFIC.sub("", m.group(1)).strip()))
+    at_cue = [m.span(1) for m in re.finditer(rf"\b({_NAME})\s+(?:\w+ly\s+)?{_CUE}\b", text)]
+    at_cue += [m.span(1) for m in re.finditer(rf"\b{_CUE}\s+({_NAME})", text)]  # "said Robert Sinche"
+    for start, end in at_cue:
+        name = text[start:end]
+        if not re.fullmatch(r"(?:The|In|On|At|But|And|This|That|A|An)", name.split()[0]):
+            found.append((start, end, _HONORIFIC.sub("", name).strip()))
     full: dict[str, str] = {}
     for _, _, name in sorted(found, key=lambda f: -len(f[2])):
         full.setdefault(name.split()[-1], name)
@@ -104,6 +126,8 @@ def resolve(text: str, mention: str, at: int, known: People) -> str | None:
         return named[0][2] if named else _HONORIFIC.sub("", mention)
     earlier = [m for m in known.mentions if m[1] <= at]
     head = mention.lower().split()[-1]
+    if head in ORG_HEADS:
+        return mention[0].lower() + mention[1:]
     if head in ROLE_HEADS:
         titled = [m for m in earlier if head in known.titles.get(m[2], "")]
         if titled:
@@ -142,7 +166,8 @@ def _attribute_direct(text: str, start: int, end: int, mentions, earlier: list[Q
     before_line = text[:start - 1].rsplit("\n", 1)[-1]
     before = before_line[-120:]
     base_after = end + 1
-    patterns_after = [rf"^[,.!?]?\s*{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})", rf"^[,.!?]?\s*({_CUE})\s+({_NAME})"]
+    patterns_after = [rf"^[,.!?]?\s*(?:[a-z][\w'’-]*\s+){{0,6}}{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})",
+                      rf"^[,.!?]?\s*({_CUE})\s+(?:[^,.\n]*?\s)?({_NAME}|(?:[A-Z]\w*\s+)?(?:spokesman|spokeswoman|official|source))(?=\s*[,.;:]|\s*$)"]
     m = re.search(patterns_after[0], after)
     if m:
         return _make(text, m.group(1), m.group(2), start, end, base_after + m.start(1), mentions)
@@ -152,8 +177,11 @@ def _attribute_direct(text: str, start: int, end: int, mentions, earlier: list[Q
     m = re.search(rf"{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})[^.!?\"“]*?[:,]?\s*$", before)
     if m:
         return _make(text, m.group(1), m.group(2), start, end, start - 1 - len(before) + m.start(1), mentions)
-    between = text[earlier[-1].end:start - 1] if earlier else "x"
-    if earlier and not between.strip(" \t\n.,;\"“”"):
+    between = text[earlier[-1].end + 1:start - 1] if earlier else "x"
+    narrative = [p for p in re.split(r"(?<=[.!?])\s+", between.strip(" \t\n,;\"“”")) if p.strip(" .\"“”")]
+    attribution_only = len(narrative) <= 1 and (not narrative or re.search(_CUE, narrative[0]))
+    about_speaker = bool(earlier and narrative and earlier[-1].speaker.split()[-1] in narrative[-1])
+    if earlier and (attribution_only or about_speaker):
         last = earlier[-1]  # a quote standing alone continues the last speaker
         return Quote(last.speaker, last.cue, start, end, last.speaker_start, last.speaker_end)
     return None
