@@ -29,6 +29,7 @@ FOLLOW_GAP = 0.7
 FOLLOW_ADJACENT = 3.0
 TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated copies) go to the newer article
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
+SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")")  # a line without one is a headline or a byline
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
             "bigrams", "window_coverage", "missing_rare", "chunk_rank", "dense_rank", "keyword_rank", "type_match",
@@ -179,6 +180,8 @@ def gather(store: Store, question: str, query_vector: np.ndarray, hits: list[Hit
     """The candidate sentences of the top chunks, their feature matrix, and their documents."""
     cands, fetched = candidates(store, hits)
     docs = store.documents({c.doc_id for c in cands})
+    # Headlines and bylines are not evidence when real sentences are at hand.
+    cands = [c for c in cands if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or cands
     idf = idf_weights(store, list(dict.fromkeys(terms(question))))
     return cands, features(question, query_vector, cands, fetched, docs, idf), docs
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from askbrief.records import Document, Summary
-from askbrief.reader import cite
+from askbrief.reader import SENTENCE_ENDINGS, cite
 from askbrief.text import terms
 
 DEFAULT_SENTENCES = 4
@@ -23,7 +23,7 @@ QUERY_WEIGHT = 4.0  # in logit units per unit of cosine: the query outweighs gen
 MMR_LAMBDA = 0.85  # Carbonell & Goldstein (1998): salience against novelty; 0.7-1.0 differ by <0.01 ROUGE-2 on BBC
 REDUNDANT = 0.85  # never two sentences with embedding cosine at or above this
 MIN_WORDS = 5  # shorter pieces are datelines and captions
-ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")")  # a line without one is a headline or a byline
+ENDINGS = SENTENCE_ENDINGS
 MODEL_FILE = Path(__file__).with_name("summary_model.json")
 FEATURES = ("centrality", "doc_centrality", "lex_rank", "position", "first", "title_sim", "log_words", "quote",
             "digits")
