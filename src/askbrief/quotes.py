@@ -30,7 +30,6 @@ _ROLE = r"(?:[Tt]he\s+(?:[A-Z]?[a-z]+\s+){0,2}(?i:" + "|".join(ROLE_HEADS + ORG_
 _SPEAKER = rf"({_ROLE}|{_PRONOUN}|{_NAME})"
 _PERSON_AFTER_TITLE = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES) + rf")\s+({_NAME})")
 _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)+")
-_OPEN_CLOSE = {'"': '"', "“": "”"}
 MIN_WORDS = 4  # shorter quoted bits are titles or scare quotes, not statements
 
 

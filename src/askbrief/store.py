@@ -7,9 +7,7 @@ from SQLite whenever it is missing or older than the database (a write generatio
 
 import datetime as dt
 import json
-import os
 import sqlite3
-import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
 from askbrief.quotes import Quote
 from askbrief.records import Document, IngestResult
 from askbrief.syndication import THRESHOLD, Clusters, _sketch
+from askbrief.vectors import Accelerator, write_atomic
 
 FORMAT_VERSION = 1
 SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
@@ -114,7 +113,7 @@ class Store:
             if not create:
                 raise IndexNotFound(f"no index at {self.path}; build it with `askbrief ingest PATH --index {self.path.name}`")
             self.path.mkdir(parents=True, exist_ok=True)
-            _write_atomic(manifest, json.dumps(
+            write_atomic(manifest, json.dumps(
                 {"format": FORMAT_VERSION, "model": model, "dim": dim,
                  "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
         self.manifest = json.loads(manifest.read_text())
@@ -127,8 +126,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")  # readers of other processes keep reading while one writes
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed state
         self._db.executescript(_SCHEMA)
-        self._faiss: faiss.Index | None = None
-        self._faiss_generation = -1
+        self._faiss = Accelerator(self.path, dim)
         self._clusters: Clusters | None = None  # built from the syndication table on first use
 
     # ---- writes -------------------------------------------------------------------------
@@ -382,56 +380,21 @@ class Store:
         return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
     def _accelerator(self) -> faiss.Index:
-        """The in-memory FAISS index, loaded from disk or rebuilt from SQLite if stale."""
-        generation = self._generation()
-        if self._faiss is not None and self._faiss_generation == generation:
-            return self._faiss
-        path = self.path / "vectors.faiss"
-        if path.exists():
-            data = path.read_bytes()
-            (stored,) = struct.unpack("<q", data[:8])
-            if stored == generation:
-                self._faiss = faiss.deserialize_index(np.frombuffer(data[8:], dtype=np.uint8))
-                self._faiss_generation = generation
-                return self._faiss
-        self._faiss = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
-        rows = self._db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
-        if rows:
-            self._faiss.add_with_ids(_vectors([r[1] for r in rows], self.dim), np.array([r[0] for r in rows], dtype=np.int64))
-        self._faiss_generation = generation
-        self.save_accelerator()
-        return self._faiss
+        """The FAISS index for the current write generation (see vectors.Accelerator)."""
+        return self._faiss.get(self._generation(), lambda: self._db.execute(
+            "SELECT id, vector FROM chunks ORDER BY id").fetchall())
 
     def _update_faiss(self, added: list[tuple[int, np.ndarray]], removed: list[int]) -> None:
-        """Apply a committed write to the in-memory FAISS index (it is saved by `save_accelerator`)."""
-        if self._faiss is None:
-            return  # built from SQLite on first search
-        if removed:
-            self._faiss.remove_ids(np.array(removed, dtype=np.int64))
-        for first_id, vectors in added:
-            self._faiss.add_with_ids(vectors, np.arange(first_id, first_id + len(vectors), dtype=np.int64))
-        self._faiss_generation = self._generation()
+        self._faiss.apply(added, removed, self._generation())
 
     def save_accelerator(self) -> None:
-        """Persist FAISS atomically, stamped with the generation it reflects."""
+        """Persist FAISS if it is in step with the database (after an ingest or a delete)."""
         with self._lock:
-            if self._faiss is None or self._faiss_generation != self._generation():
-                return
-            blob = struct.pack("<q", self._faiss_generation) + faiss.serialize_index(self._faiss).tobytes()
-            _write_atomic(self.path / "vectors.faiss", blob)
+            self._faiss.save(self._generation())
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _vectors(blobs: list[bytes], dim: int) -> np.ndarray:
