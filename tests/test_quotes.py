@@ -73,7 +73,8 @@ def test_what_did_x_say_is_answered_from_x_quotes(seed_engine):
 
 
 def test_attribution_on_hand_labelled_bbc_quotes_stays_above_its_floor():
-    """Guards the measured figures (README): precision 0.95, recall 0.71 on 108 quotations."""
+    """Guards the measured figures (README): on the 108 development quotations precision 0.99 and
+    recall 0.85; on the 26 held-out ones precision 0.90 and recall 0.69."""
     import sys
 
     from conftest import DATA, ROOT
@@ -81,12 +82,14 @@ def test_attribution_on_hand_labelled_bbc_quotes_stays_above_its_floor():
     sys.path.insert(0, str(ROOT / "scripts"))
     from eval_quotes import GOLD, score
 
-    gold = [json.loads(line) for line in GOLD.open()]
-    wanted = {g["doc_id"] for g in gold}
-    articles = {}
-    for line in (DATA / "bbc-news-summary.jsonl").open():
-        row = json.loads(line)
-        if row["id"] in wanted:
-            articles[row["id"]] = row["text"]
-    result = score(articles, gold)
-    assert result["precision"] >= 0.90 and result["recall"] >= 0.70, result
+    floors = {GOLD: (0.95, 0.80), GOLD.with_name("quotes-heldout.jsonl"): (0.85, 0.65)}
+    for path, (precision, recall) in floors.items():
+        gold = [json.loads(line) for line in path.open()]
+        wanted = {g["doc_id"] for g in gold}
+        articles = {}
+        for line in (DATA / "bbc-news-summary.jsonl").open():
+            row = json.loads(line)
+            if row["id"] in wanted:
+                articles[row["id"]] = row["text"]
+        result = score(articles, gold)
+        assert result["precision"] >= precision and result["recall"] >= recall, (path.name, result)

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 CUES = ("said", "says", "told", "added", "warned", "argued", "claimed", "announced", "stated", "explained", "described",
-        "insisted", "noted", "stressed", "urged", "wrote", "tweeted", "asked", "replied", "admitted", "suggested")
+        "insisted", "noted", "stressed", "urged", "wrote", "tweeted", "asked", "replied", "admitted", "suggested",
+        "underlined", "recalls", "recalled", "concluded", "continued", "remarked", "commented")
 _CUE = r"(?:" + "|".join(CUES) + r"|was quoted as saying|is quoted as saying)"
 TITLES = ("President", "Minister", "Prime Minister", "Secretary", "Chancellor", "Dr", "Dr.", "Mr", "Mr.", "Mrs", "Mrs.",
           "Ms", "Ms.", "Prof", "Professor", "chairman", "chief executive", "boss", "spokesman", "spokeswoman",
@@ -26,7 +27,7 @@ ROLE_HEADS = ("minister", "president", "chairman", "chief", "boss", "spokesman",
 # Bodies that speak as themselves: "the magazine said" is attributed to the magazine.
 ORG_HEADS = ("magazine", "council", "company", "firm", "group", "judges", "artists", "agency", "government",
              "ministry", "police", "club", "band", "organisers", "report", "newspaper", "union", "court")
-_ROLE = r"(?:[Tt]he\s+(?:[A-Z]?[a-z]+\s+){0,2}(?i:" + "|".join(ROLE_HEADS + ORG_HEADS) + r"))"
+_ROLE = r"(?:[Tt]he\s+(?:[A-Z]?[a-z-]+\s+){0,2}(?i:" + "|".join(ROLE_HEADS + ORG_HEADS) + r"))"
 _SPEAKER = rf"({_ROLE}|{_PRONOUN}|{_NAME})"
 _PERSON_AFTER_TITLE = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES) + rf")\s+({_NAME})")
 _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)+")
@@ -94,7 +95,8 @@ def people(text: str) -> People:
     at_cue += [m.span(1) for m in re.finditer(rf"\b{_CUE}\s+({_NAME})", text)]  # "said Robert Sinche"
     for start, end in at_cue:
         name = text[start:end]
-        if not re.fullmatch(r"(?:The|In|On|At|But|And|This|That|A|An)", name.split()[0]):
+        role = text[max(0, start - 4):start].lower() == "the "  # "the Bishop said" names a role, not a person
+        if not role and not re.fullmatch(r"(?:The|In|On|At|But|And|This|That|A|An)", name.split()[0]):
             found.append((start, end, _HONORIFIC.sub("", name).strip()))
     full: dict[str, str] = {}
     for _, _, name in sorted(found, key=lambda f: -len(f[2])):
@@ -166,13 +168,19 @@ def _attribute_direct(text: str, start: int, end: int, mentions, earlier: list[Q
     before = before_line[-120:]
     base_after = end + 1
     patterns_after = [rf"^[,.!?]?\s*(?:[a-z][\w'’-]*\s+){{0,6}}{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})",
-                      rf"^[,.!?]?\s*({_CUE})\s+(?:[^,.\n]*?\s)?({_NAME}|(?:[A-Z]\w*\s+)?(?:spokesman|spokeswoman|official|source))(?=\s*[,.;:]|\s*$)"]
+                      rf"^[,.!?]?\s*({_CUE})\s+({_ROLE})(?=\s*[,.;:]|\s*$)",
+                      rf"^[,.!?]?\s*({_CUE})\s+(?:[^,.\n]*?\s)?({_NAME}|(?:[A-Z]\w*\s+)?(?:spokesman|spokeswoman|official|source))(?=\s*[,.;:]|\s+(?:of|from|at)\s|\s*$)",
+                      rf"^[,.!?]?\s*[^.!?\"“]{{0,60}}?,\s*({_NAME}),\s+(?:\w+ly\s+)?({_CUE})"]  # "the organiser, Sarah Mukasa, told"
     m = re.search(patterns_after[0], after)
     if m:
         return _make(text, m.group(1), m.group(2), start, end, base_after + m.start(1), mentions)
-    m = re.search(patterns_after[1], after)
+    for pattern in patterns_after[1:3]:  # cue first, then who
+        m = re.search(pattern, after)
+        if m:
+            return _make(text, m.group(2), m.group(1), start, end, base_after + m.start(2), mentions)
+    m = re.search(patterns_after[3], after)
     if m:
-        return _make(text, m.group(2), m.group(1), start, end, base_after + m.start(2), mentions)
+        return _make(text, m.group(1), m.group(2), start, end, base_after + m.start(1), mentions)
     m = re.search(rf"{_SPEAKER}\s+(?:\w+ly\s+)?({_CUE})[^.!?\"“]*?[:,]?\s*$", before)
     if m:
         return _make(text, m.group(1), m.group(2), start, end, start - 1 - len(before) + m.start(1), mentions)
