@@ -15,7 +15,7 @@ import typer
 from pydantic import BaseModel
 
 from askbrief.errors import AskbriefError, BadInput
-from askbrief.records import Answer, Summary
+from askbrief.records import Answer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ask questions of news articles and get answers and summaries cited to the sentence.")

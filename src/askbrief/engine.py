@@ -234,11 +234,12 @@ class Engine:
     def _from_quotes(self, answer: Answer, speaker: str, topic: str | None) -> Answer | None:
         """For "what did X say about Y": X's own words most relevant to Y, if one is relevant
         enough, said as "X said: …"; None leaves the sentence answer as it was."""
-        found = self.quotes(speaker, topic or speaker, limit=1)
+        found = self.quotes(speaker, limit=None)
         if not found:
             return None
-        best = found[0]
-        if topic and self._relevance(topic, [best.quote])[0] < QUOTE_RELEVANCE:
+        relevance = self._relevance(topic or speaker, [q.quote for q in found])  # one encode for all of them
+        best = found[int(np.argmax(relevance))]
+        if topic and relevance.max() < QUOTE_RELEVANCE:
             return None
         doc = self.store().document(best.doc_id)
         citation = cite(1, doc, *with_marks(doc.text, best.start, best.end))
@@ -246,7 +247,7 @@ class Engine:
         text = f"{when}{best.speaker} said: {citation.quote} [1]"
         return answer.model_copy(update={"answer": text, "citations": [citation]})
 
-    def quotes(self, speaker: str | None = None, about: str | None = None, limit: int = 50) -> list[QuoteRecord]:
+    def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by
         similarity to `about` when given, else oldest article first. No match is an empty list."""
         store = self.store()

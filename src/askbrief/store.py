@@ -19,7 +19,7 @@ import numpy as np
 from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
 from askbrief.quotes import Quote
 from askbrief.records import Document, IngestResult
-from askbrief.syndication import THRESHOLD, Clusters, _sketch
+from askbrief.syndication import Clusters
 from askbrief.vectors import Accelerator, write_atomic
 
 FORMAT_VERSION = 1
@@ -208,11 +208,7 @@ class Store:
         """The cluster a new text joins: a stored near-copy's, or one written earlier in this batch."""
         if self._clusters is None:
             self._clusters = Clusters(self._db.execute("SELECT doc_id, signature, cluster FROM syndication").fetchall())
-        found = self._clusters.find(values)
-        if found:
-            return found
-        sketch = _sketch(values)
-        return next((c for _, v, c in pending if sketch.jaccard(_sketch(v)) >= THRESHOLD), None)
+        return self._clusters.find(values, pending)
 
     def quotes(self, speaker: str | None = None) -> list[tuple[str, Quote]]:
         """(doc_id, quote) of every stored quote, or of speakers whose name contains `speaker`

@@ -23,7 +23,6 @@ QUERY_WEIGHT = 4.0  # in logit units per unit of cosine: the query outweighs gen
 MMR_LAMBDA = 0.85  # Carbonell & Goldstein (1998): salience against novelty; 0.7-1.0 differ by <0.01 ROUGE-2 on BBC
 REDUNDANT = 0.85  # never two sentences with embedding cosine at or above this
 MIN_WORDS = 5  # shorter pieces are datelines and captions
-ENDINGS = SENTENCE_ENDINGS
 MODEL_FILE = Path(__file__).with_name("summary_model.json")
 FEATURES = ("centrality", "doc_centrality", "lex_rank", "position", "first", "title_sim", "log_words", "quote",
             "digits")
@@ -156,7 +155,7 @@ def make_pool(parts: list[tuple[Document, list[tuple[int, int, int]], np.ndarray
         kept = 0
         for (i, start, end), vec in zip(rows, vecs):
             sentence = doc.text[start:end]
-            if len(sentence.split()) < MIN_WORDS or not sentence.endswith(ENDINGS):
+            if len(sentence.split()) < MIN_WORDS or not sentence.endswith(SENTENCE_ENDINGS):
                 continue
             doc_ids.append(doc.id)
             idx.append(i)

@@ -39,12 +39,14 @@ class Clusters:
         for doc_id, blob, cluster in rows:
             self.add(doc_id, np.frombuffer(blob, dtype=np.uint32), cluster)
 
-    def find(self, values: np.ndarray) -> str | None:
-        """The cluster of the most similar stored document at or above THRESHOLD, if any."""
+    def find(self, values: np.ndarray, pending: list[tuple[str, np.ndarray, str]] = ()) -> str | None:
+        """The cluster of the most similar document at or above THRESHOLD, if any: a stored one,
+        or one of `pending` ((doc_id, signature, cluster) written earlier in the same transaction)."""
         sketch = _sketch(values)
-        scored = [(sketch.jaccard(self.sketches[d]), d) for d in self.lsh.query(sketch)]
+        scored = [(sketch.jaccard(self.sketches[d]), self.cluster[d]) for d in self.lsh.query(sketch)]
+        scored += [(sketch.jaccard(_sketch(v)), c) for _, v, c in pending]
         best = max((s for s in scored if s[0] >= THRESHOLD), default=None)
-        return self.cluster[best[1]] if best else None
+        return best[1] if best else None
 
     def add(self, doc_id: str, values: np.ndarray, cluster: str) -> None:
         sketch = _sketch(values)
