@@ -69,6 +69,17 @@ def test_the_seed_question_in_a_real_browser(browser, server, seed_engine):
 def test_declining_and_phone_width(browser, server):
     By = ask_in_page(browser, server, "What did Putin say about football?")
     assert "Not in these articles" in browser.find_element(By.ID, "answer").text
-    browser.set_window_size(390, 844)
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # 320 CSS px, the narrowest phones still sold; fonts differ between machines, so leave no slack.
+    browser.set_window_size(320, 844)
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script("return window.innerWidth") <= 320)
+    too_wide = browser.execute_script("""
+        const limit = document.documentElement.clientWidth;
+        return [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
+            .map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right));""")
+    scroll, client = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     browser.set_window_size(1200, 1000)
+    assert scroll <= client and not too_wide, f"page is {scroll}px wide in a {client}px viewport: {too_wide}"
