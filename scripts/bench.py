@@ -1,16 +1,29 @@
-"""Speed and memory on the BBC corpus: ingest throughput against a raw SentenceTransformer
-encode of the same articles' sentences (torch, batch 64) timed in the same run, then warm
-`ask` latency, peak RSS and index size on disk.
+"""Speed and memory on the BBC corpus, at about 2k, 20k and 200k chunks, in one run.
 
-    python scripts/bench.py ../shared/data/bbc-news-summary.jsonl [--articles 200] [--questions 100]
+    python scripts/bench.py ../shared/data/bbc-news-summary.jsonl [--sizes 2000 20000 200000]
+        [--questions 100] [--backend faiss|milvus]
 
-A first cut of issue 8: one size per run (the larger sizes and the approximate indexes are not
-built yet). JSON under results/bench-<articles>.json.
+1. Ingest throughput: the first articles (to about the first size) go through `Engine.ingest`
+   with the configured embedder, then the same articles' sentences through a raw torch
+   `SentenceTransformer.encode` (batch 64), timed in the same run; the ratio is the figure.
+2. Growth: the corpus is indexed again and again under distinct ids and hashes with duplicate
+   and near-copy detection off. Copies reuse the vectors of the first pass (a text-keyed memo),
+   so the larger sizes cost splitting, keyword terms and SQLite writes, not the model again;
+   their build times are reported but are not throughput figures.
+3. At each size, in a fresh process (as a restarted server): open time, then POST /ask for each
+   question through the FastAPI app, warm; median and p95 latency and where the time goes; peak
+   RSS of that process; the index's size on disk; and, where FAISS went approximate, recall@10
+   of its search against exact search over the same vectors. Copies make exact ties, so a hit
+   counts when its exact score reaches the 10th best exact score (ties are interchangeable).
+
+JSON under results/bench.json (results/bench-milvus.json for Milvus).
 """
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import json
+import multiprocessing
 import resource
 import statistics
 import sys
@@ -23,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bbc import as_document, load_bbc  # noqa: E402
 
-from askbrief.embed import BATCH, load_embedder  # noqa: E402
+from askbrief.embed import BATCH  # noqa: E402
 from askbrief.engine import Engine  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
 from askbrief.text import split_sentences  # noqa: E402
@@ -31,53 +44,170 @@ from askbrief.text import split_sentences  # noqa: E402
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
+class MemoEmbedder:
+    """Remembers every text it encodes; reuses them only once `reuse` is set (after the timed pass)."""
+
+    def __init__(self, embedder):
+        self.embedder, self.memo, self.reuse = embedder, {}, False
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if not (self.reuse and t in self.memo)))
+        if missing:
+            self.memo.update(zip(missing, self.embedder.encode(missing)))
+        return np.array([self.memo[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+
+def copies(rows: list[dict]):
+    """The corpus, then copies of it under new ids and hashes, endlessly."""
+    for copy in range(10**6):
+        for row in rows:
+            doc = as_document(row)
+            yield doc if copy == 0 else doc.model_copy(update={"id": f"{doc.id}~{copy}", "hash": f"{doc.hash}~{copy}"})
+
+
+def until_chunks(docs, engine: Engine, target: int, taken: list):
+    """Documents from `docs` until the index holds `target` chunks (checked between batches)."""
+    while engine.store(create=True).chunk_count() < target:
+        for _ in range(32):
+            doc = next(docs)
+            taken.append(doc)
+            yield doc
+
+
 def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def serve(home: str, backend: str, questions: list[str]) -> dict:
+    """A fresh process: open the index, answer over HTTP (in-process ASGI), measure."""
+    from fastapi.testclient import TestClient
+
+    from askbrief.api import create_app
+
+    engine = Engine("bench", Settings(home=Path(home), vector_backend=backend))
+    started = time.perf_counter()
+    engine.warm()
+    engine.ask(questions[0])
+    open_s = time.perf_counter() - started
+    client = TestClient(create_app(engine))
+    latency, parts = [], {"embed": [], "retrieve": [], "read": []}
+    for question in questions:
+        t = time.perf_counter()
+        response = client.post("/ask", json={"question": question})
+        latency.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == 200, response.text
+        for part in parts:
+            parts[part].append(response.json()["timings_ms"][part])
+    report = {
+        "open_s": round(open_s, 2),
+        "ask_ms_median": round(statistics.median(latency), 1),
+        "ask_ms_p95": round(float(np.percentile(latency, 95)), 1),
+        "ask_ms_median_parts": {k: round(statistics.median(v), 1) for k, v in parts.items()},
+        "serve_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "vector_index": engine.store().vector_index(),
+        "torch_imported": "torch" in sys.modules,
+    }
+    if backend == "faiss" and report["vector_index"]["kind"] != "exact":
+        report.update(approximate_recall(engine, questions))
+    return report
+
+
+def approximate_recall(engine: Engine, questions: list[str], k: int = 10) -> dict:
+    """Recall@k of the IVF search against exact search over the same stored vectors."""
+    import faiss
+
+    store = engine.store()
+    index = store._vectors.index
+    ids, vectors = [], []
+    for page in store.vector_pages():
+        ids.append(page.ids)
+        vectors.append(page.vectors)
+    ids, vectors = np.concatenate(ids), np.concatenate(vectors)
+    row_of = {int(i): r for r, i in enumerate(ids)}
+    queries = engine.embedder.encode(questions)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    exact_scores, _ = exact.search(queries, k)
+    hit_ids = [[i for i, _ in store._vectors.search(q, k, None, lambda: None)] for q in queries]
+    recalls, strict = [], []
+    _, exact_rows = exact.search(queries, k)
+    for q, hits, scores, rows in zip(queries, hit_ids, exact_scores, exact_rows):
+        true_scores = vectors[[row_of[i] for i in hits]] @ q
+        recalls.append(np.sum(true_scores >= scores[-1] - 1e-5) / k)
+        strict.append(len(set(hits) & {int(ids[r]) for r in rows}) / k)
+    bytes_per_vector = len(faiss.serialize_index(index)) / index.ntotal
+    return {"recall_at_10": round(float(np.mean(recalls)), 4), "recall_at_10_ids_only": round(float(np.mean(strict)), 4),
+            "index_bytes_per_vector": round(bytes_per_vector, 1)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path)
-    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000])
     parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--backend", choices=["faiss", "milvus"], default="faiss")
     args = parser.parse_args()
-    rows = load_bbc(args.data, "all", args.articles // 4)
-    docs = [as_document(r) for r in rows]
-    embedder = load_embedder()
-    embedder.encode(["warm up"])
-    sentences = [d.text[a:b] for d in docs for a, b in split_sentences(d.text)]
-
-    started = time.perf_counter()
-    embedder.model.encode(sentences, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False)
-    raw_s = time.perf_counter() - started
+    rows = load_bbc(args.data)
+    questions = [r["title"] for r in rows[:: max(1, len(rows) // args.questions)]][: args.questions]
+    spawn = multiprocessing.get_context("spawn")
+    report = {"date": dt.date.today().isoformat(), "backend": args.backend, "questions": len(questions), "sizes": []}
 
     with tempfile.TemporaryDirectory() as home:
-        engine = Engine("bench", Settings(home=Path(home)))
-        started = time.perf_counter()
-        results = engine.ingest(docs)
-        ingest_s = time.perf_counter() - started
-        chunks = engine.store().chunk_count()
-        questions = [r["title"] for r in rows][: args.questions]
-        engine.ask(questions[0])  # warm
-        latency = []
-        for q in questions:
-            t = time.perf_counter()
-            engine.ask(q)
-            latency.append((time.perf_counter() - t) * 1000)
-        size = folder_size(Path(home) / "bench")
-    report = {
-        "date": dt.date.today().isoformat(), "articles": len(docs), "sentences": len(sentences), "chunks": chunks,
-        "indexed": sum(r.duplicate_of is None for r in results),
-        "raw_encode_s": round(raw_s, 1), "raw_sentences_per_s": round(len(sentences) / raw_s, 1),
-        "ingest_s": round(ingest_s, 1), "ingest_articles_per_s": round(len(docs) / ingest_s, 2),
-        "ingest_chunks_per_s": round(chunks / ingest_s, 1), "ingest_vs_raw_encode": round(raw_s / ingest_s, 3),
-        "ask_ms_median": round(statistics.median(latency), 1), "ask_ms_p95": round(float(np.percentile(latency, 95)), 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "index_mb": round(size / 1e6, 2),
-    }
-    print(json.dumps(report, indent=2))
+        engine = Engine("bench", Settings(home=Path(home), vector_backend=args.backend))
+        report["embedder"] = engine.settings.embedder
+        memo = MemoEmbedder(engine.embedder)
+        engine.embedder.encode(["warm up"])
+        engine.__dict__["embedder"] = memo  # the engine's cached_property, replaced
+        docs, taken, built = copies(rows), [], 0.0
+        for number, size in enumerate(args.sizes):
+            started = time.perf_counter()
+            engine.ingest(until_chunks(docs, engine, size, taken), deduplicate=False)
+            seconds = time.perf_counter() - started
+            built += seconds
+            store = engine.store()
+            entry = {"chunks": store.chunk_count(), "articles": store.count(), "build_s": round(built, 1)}
+            if number == 0:
+                entry.update(throughput(taken, seconds, entry["chunks"]))
+                memo.reuse = True
+            engine.store().close()  # milvus-lite serves one process at a time
+            engine._store = None
+            with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                entry.update(pool.submit(serve, home, args.backend, questions).result())
+            entry["index_mb"] = round(folder_size(Path(home) / "bench") / 1e6, 1)
+            entry["build_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            print(json.dumps(entry), flush=True)
+            report["sizes"].append(entry)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"bench-{args.articles}.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "bench.json" if args.backend == "faiss" else f"bench-{args.backend}.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+
+
+def throughput(docs: list, ingest_s: float, chunks: int) -> dict:
+    """Ingest against a raw torch encode of the same articles' sentences, timed now."""
+    from askbrief.embed import load_embedder
+
+    model = load_embedder("torch").model
+    model.encode(["warm up"])
+    sentences = [d.text[a:b] for d in docs for a, b in split_sentences(d.text)]
+    started = time.perf_counter()
+    model.encode(sentences, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False)
+    raw_s = time.perf_counter() - started
+    return {"ingest_s": round(ingest_s, 1), "ingest_articles_per_s": round(len(docs) / ingest_s, 1),
+            "ingest_chunks_per_s": round(chunks / ingest_s, 1), "sentences": len(sentences),
+            "raw_torch_encode_s": round(raw_s, 1), "ingest_vs_raw_encode": round(raw_s / ingest_s, 2)}
+
+
+def print_table(report: dict) -> None:
+    print(f"\n{report['backend']}, embedder {report['embedder']}, {report['questions']} questions")
+    print("chunks    articles  build s  ask median ms  ask p95 ms  serve RSS MB  index MB  index")
+    for e in report["sizes"]:
+        kind = e["vector_index"]["kind"] + (f" (recall@10 {e['recall_at_10']:.3f})" if "recall_at_10" in e else "")
+        print(f"{e['chunks']:<9} {e['articles']:<9} {e['build_s']:<8} {e['ask_ms_median']:<14} {e['ask_ms_p95']:<11}"
+              f" {e['serve_peak_rss_mb']:<13} {e['index_mb']:<9} {kind}")
+    first = report["sizes"][0]
+    print(f"ingest: {first['ingest_articles_per_s']} articles/s, {first['ingest_chunks_per_s']} chunks/s;"
+          f" {first['ingest_vs_raw_encode']}x a raw torch encode of the same {first['sentences']} sentences")
 
 
 if __name__ == "__main__":

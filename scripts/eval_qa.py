@@ -18,7 +18,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from squad import Question, build_engine, contains_answer, load_squad  # noqa: E402
 
-from askbrief.retrieve import Retriever  # noqa: E402
+from askbrief.retrieve import Retriever
+from askbrief.settings import Settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -57,7 +58,7 @@ def evaluate(path: Path, limit: int | None) -> dict:
         ingest_s = time.perf_counter() - started
         vectors = engine.embedder.encode([q.text for q in questions])
         retriever = Retriever(engine.store())
-        table = {}
+        table = {"embedder": engine.settings.embedder}
         for mode in ("dense", "keyword", "fused"):
             ranks = []
             for q, v in zip(questions, vectors):
@@ -128,7 +129,8 @@ def main() -> None:
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"eval_qa-{args.data.stem}.json"
+    suffix = "" if table["embedder"] == Settings.model_fields["embedder"].default else f"-{table['embedder']}"
+    out = RESULTS / f"eval_qa-{args.data.stem}{suffix}.json"
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(f"\nwritten to {out.relative_to(RESULTS.parent)}")
 

@@ -1,8 +1,11 @@
 """Shared fixtures: real model, real seed article, real BBC articles from ../shared/data."""
 
+import atexit
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -18,6 +21,10 @@ from askbrief.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 DATA = Path(os.environ.get("ASKBRIEF_DATA", ROOT.parent / "shared" / "data"))
+# One int8 export for the whole run (and for the CLI and servers it starts), not one per index home.
+MODEL_CACHE = Path(tempfile.mkdtemp(prefix="askbrief-models-"))
+os.environ["ASKBRIEF_MODEL_CACHE"] = str(MODEL_CACHE)
+atexit.register(shutil.rmtree, MODEL_CACHE, ignore_errors=True)
 SEED_ID = "000_94717b999ff50f1a"
 SEED_QUESTION = "What did Putin say about trade?"
 
@@ -83,27 +90,42 @@ def cosine_pairs(engine: Engine, record: Answer | Summary) -> np.ndarray:
     return sims[np.triu_indices(len(vectors), k=1)]
 
 
+# The retrieval and answer tests of these modules run on both vector backends (issue 8).
+ON_BOTH_BACKENDS = {"test_engine", "test_store"}
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.module.__name__ in ON_BOTH_BACKENDS and "vector_backend" in metafunc.fixturenames:
+        metafunc.parametrize("vector_backend", ["faiss", "milvus"], indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def seed_engine(tmp_path_factory) -> Engine:
-    engine = Engine("seed", Settings(home=tmp_path_factory.mktemp("home")))
+def vector_backend(request) -> str:
+    """faiss, or milvus (an embedded milvus-lite file in the index folder) where parametrised."""
+    return getattr(request, "param", "faiss")
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory, vector_backend) -> Engine:
+    engine = Engine("seed", Settings(home=tmp_path_factory.mktemp("home"), vector_backend=vector_backend))
     engine.ingest_paths([SEEDS])
     return engine
 
 
 @pytest.fixture(scope="session")
-def bbc_engine(tmp_path_factory) -> Engine:
+def bbc_engine(tmp_path_factory, vector_backend) -> Engine:
     """Eight real articles from each BBC category, with publication dates set for filter tests."""
     rows = bbc_articles(8)
     for i, row in enumerate(rows):
         row["published"] = f"2005-0{1 + i % 4}-1{i % 10}"
         row["source"] = "BBC " + row["category"]
     folder = tmp_path_factory.mktemp("bbc")
-    engine = Engine("bbc", Settings(home=tmp_path_factory.mktemp("home")))
+    engine = Engine("bbc", Settings(home=tmp_path_factory.mktemp("home"), vector_backend=vector_backend))
     engine.ingest_paths([write_jsonl(folder / "bbc.jsonl", rows)])
     return engine
 
 
 @pytest.fixture()
-def engine(tmp_path) -> Engine:
+def engine(tmp_path, vector_backend) -> Engine:
     """A fresh, empty index of its own."""
-    return Engine("fresh", Settings(home=tmp_path / "indexes"))
+    return Engine("fresh", Settings(home=tmp_path / "indexes", vector_backend=vector_backend))

@@ -4,7 +4,8 @@ import pytest
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, IndexNotFound
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful, bbc_articles, cosine_pairs
+from askbrief.store import Filter
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful, bbc_articles, cosine_pairs, write_jsonl
 
 
 def test_the_seed_question_is_answered_from_the_trade_sentences(seed_engine):
@@ -162,3 +163,28 @@ def test_the_same_story_on_different_dates(tmp_path):
         assert_faithful(engine, answer)
     with pytest.raises(BadInput, match="swap them"):
         engine.ask("oil?", since="2005-03-01", until="2005-01-01")
+
+
+def test_faiss_and_milvus_give_the_same_top_citations(tmp_path):
+    """The backends differ in where vectors live, not in what an answer cites (seed + BBC sample)."""
+    rows = bbc_articles(6)
+    for i, row in enumerate(rows):
+        row["published"] = f"2005-0{1 + i % 4}-1{i % 10}"
+    data = write_jsonl(tmp_path / "bbc.jsonl", rows)
+    engines = [Engine("same", Settings(home=tmp_path / backend, vector_backend=backend))
+               for backend in ("faiss", "milvus")]
+    for engine in engines:
+        engine.ingest_paths([SEEDS, data])
+    described = engines[1].store().vector_index()
+    assert described["backend"] == "milvus" and described["vectors"] == engines[0].store().chunk_count()
+    questions = [SEED_QUESTION, "What did Putin say about football?"] + [r["title"] for r in rows]
+    faiss_answers, milvus_answers = (engine.ask_many(questions) for engine in engines)
+    for question, a, b in zip(questions, faiss_answers, milvus_answers):
+        assert [c.id for c in a.citations] == [c.id for c in b.citations], question
+        assert a.abstained == b.abstained
+    for since in (None, "2005-03-01"):
+        query = engines[0].embedder.encode([rows[0]["title"]])[0]
+        where = Filter(since=since)
+        hits = [engine.store().dense_search(query, 10, where) for engine in engines]
+        assert [i for i, _ in hits[0]] == [i for i, _ in hits[1]]
+        assert np.allclose([s for _, s in hits[0]], [s for _, s in hits[1]], atol=1e-5)

@@ -128,4 +128,4 @@ def test_kill_9_at_random_moments_leaves_every_document_whole_or_absent(tmp_path
     assert engine.store().count() == unique == check_whole_or_absent(home)
     assert sum(r.duplicate_of is None for r in results) == unique - max(counts)
     answer = engine.ask(rows[-1]["title"])  # FAISS, stale after the kills, is rebuilt from SQLite
-    assert answer.citations and engine.store()._accelerator().ntotal == engine.store().chunk_count()
+    assert answer.citations and engine.store().vector_index()["vectors"] == engine.store().chunk_count()

@@ -7,6 +7,7 @@ import pytest
 
 from askbrief.documents import make_document
 from askbrief.embed import DIM, MODEL_NAME
+from askbrief.engine import Engine
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
 from askbrief.store import Filter, Prepared, Store
 from askbrief.syndication import signature
@@ -38,7 +39,7 @@ def test_delete_removes_every_row_and_vector_without_a_rebuild(engine):
     assert store.count() == 1 and not store.has(gone.id)
     assert rows(engine, "sentences") == len(store.sentences(keep.id)[0])
     assert rows(engine, "chunk_terms") == rows(engine, "chunks")
-    assert store._accelerator().ntotal == rows(engine, "chunks")
+    assert store.vector_index()["vectors"] == rows(engine, "chunks")
     answer = engine.ask(rows_in[1]["title"])
     assert all(c.doc_id == keep.id for c in answer.citations)
     with pytest.raises(DocumentNotFound, match="no document 'nope'"):
@@ -66,20 +67,34 @@ def test_a_failed_batch_leaves_the_index_as_it_was(engine):
     assert engine.store().count() == 1 and not engine.store().has("good")
 
 
-def test_faiss_is_rebuilt_when_missing_or_stale(seed_engine, tmp_path):
-    before = seed_engine.ask(SEED_QUESTION)
-    path = seed_engine.path / "vectors.faiss"
-    assert path.exists()
-    for damage in ("delete", "stale"):
-        if damage == "delete":
+def damage_vector_index(engine: Engine, how: str) -> None:
+    """Lose the vector index (`missing`) or leave it a write behind the database (`stale`)."""
+    store = engine.store()
+    if engine.settings.vector_backend == "faiss":
+        path = engine.path / "vectors.faiss"
+        assert path.exists()
+        if how == "missing":
             path.unlink()
         else:
-            path.write_bytes(struct.pack("<q", -5) + path.read_bytes()[8:] if path.exists() else b"")
-        reopened = Store(seed_engine.path, MODEL_NAME, DIM)
-        assert reopened._accelerator().ntotal == reopened.chunk_count()
-        assert path.exists()
-        hits = reopened.dense_search(seed_engine.embedder.encode([SEED_QUESTION])[0], 3)
-        assert len(hits) == 3
+            path.write_bytes(struct.pack("<q", -5) + path.read_bytes()[8:])
+    elif how == "missing":
+        store._vectors.client.drop_collection(store._vectors.collection)
+    else:
+        (engine.path / "milvus.generation").write_text("-5")
+
+
+@pytest.mark.parametrize("how", ["missing", "stale"])
+def test_the_vector_index_is_rebuilt_when_missing_or_stale(seed_engine, how, tmp_path):
+    before = seed_engine.ask(SEED_QUESTION)
+    damage_vector_index(seed_engine, how)
+    settings = seed_engine.settings
+    reopened = Store(seed_engine.path, MODEL_NAME, DIM, vector_backend=settings.vector_backend)
+    assert reopened.vector_index()["vectors"] == reopened.chunk_count()
+    hits = reopened.dense_search(seed_engine.embedder.encode([SEED_QUESTION])[0], 3)
+    assert len(hits) == 3
+    if settings.vector_backend == "faiss":
+        assert (seed_engine.path / "vectors.faiss").exists()
+    seed_engine._store = None  # the engine's own store reopens too, as a restarted server would
     assert seed_engine.ask(SEED_QUESTION).citations == before.citations
 
 

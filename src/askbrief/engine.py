@@ -61,12 +61,13 @@ class Engine:
 
     def store(self, create: bool = False) -> Store:
         if self._store is None:
-            self._store = Store(self.path, MODEL_NAME, DIM, create=create)
+            self._store = Store(self.path, MODEL_NAME, DIM, create=create, vector_backend=self.settings.vector_backend,
+                                milvus_uri=self.settings.milvus_uri, milvus_token=self.settings.milvus_token)
         return self._store
 
     @cached_property
     def embedder(self) -> Embedder:
-        return load_embedder()
+        return load_embedder(self.settings.embedder, self.settings.model_cache or self.settings.home / ".models")
 
     @cached_property
     def reader(self) -> Reader:
@@ -98,8 +99,11 @@ class Engine:
         """Load every file (all of them first, so a bad file stops the ingest before any write)."""
         return self.ingest(list(load_paths(paths)), progress=progress)
 
-    def ingest(self, documents: Iterable[Document], progress: bool = False) -> list[IngestResult]:
-        """Add documents in batches, each batch one transaction; exact duplicates are reported."""
+    def ingest(self, documents: Iterable[Document], progress: bool = False,
+               deduplicate: bool = True) -> list[IngestResult]:
+        """Add documents in batches, each batch one transaction; exact duplicates are reported.
+        `deduplicate=False` (benchmarks that index copies) skips the exact and near-copy checks;
+        copies still need distinct ids and hashes."""
         store = self.store(create=True)
         results: list[IngestResult] = []
         seen: dict[str, str] = {}
@@ -108,27 +112,30 @@ class Engine:
             for batch in _batched(iter(documents), INGEST_BATCH):
                 fresh, known = [], []
                 for doc in batch:
-                    earlier = seen.get(doc.hash) or store.doc_id_for_hash(doc.hash)
+                    earlier = deduplicate and (seen.get(doc.hash) or store.doc_id_for_hash(doc.hash))
                     known.append(earlier and IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier))
                     if not earlier:
                         seen[doc.hash] = doc.id
                         fresh.append(doc)
-                added = iter(store.add(self._prepare(fresh)))
+                added = iter(store.add(self._prepare(fresh), syndication=deduplicate))
                 results += [r or next(added) for r in known]  # in input order
                 bar.update(len(batch))
         finally:
             bar.close()
-            store.save_accelerator()
+            store.save_vectors()
         return results
 
     def _prepare(self, documents: list[Document]) -> list[Prepared]:
-        """Split and embed a batch with one encode call, so the model sees full batches."""
+        """Split and embed a batch with one encode call, so the model sees full batches.
+
+        Only sentences go through the model; a chunk's vector is the normalised mean of its
+        sentences' vectors. Encoding chunks as well cost 60% of ingest for -0.8/+0.3 points of
+        fused recall@5 on SQuAD 2.0/1.1 (README, "Speed")."""
         splits = [split_sentences(d.text) for d in documents]
         chunks = [make_chunks(s) for s in splits]
         sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]
-        chunk_texts = [d.text[spans[f][0]:spans[l][1]] for d, spans, cs in zip(documents, splits, chunks) for f, l in cs]
-        vectors = self.embedder.encode(sentence_texts + chunk_texts)
-        sentence_vectors, chunk_vectors = vectors[: len(sentence_texts)], vectors[len(sentence_texts):]
+        sentence_vectors = self.embedder.encode(sentence_texts)
+        chunk_vectors = chunk_vectors_from(sentence_vectors, [len(s) for s in splits], chunks)
         prepared, s_at, c_at = [], 0, 0
         for doc, spans, cs in zip(documents, splits, chunks):
             prepared.append(Prepared(
@@ -144,7 +151,7 @@ class Engine:
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()
         store.delete(doc_ids)
-        store.save_accelerator()
+        store.save_vectors()
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -293,7 +300,8 @@ class Engine:
         size = {"documents": 0, "chunks": 0}
         if (self.path / "manifest.json").exists():
             size = {"documents": self.store().count(), "chunks": self.store().chunk_count()}
-        return {"status": "ok", "version": __version__, "model": MODEL_NAME, "index": self.name, **size}
+        return {"status": "ok", "version": __version__, "model": MODEL_NAME, "embedder": self.settings.embedder,
+                "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 
 
 def _one_per_cluster(docs: dict[str, Document], clusters: dict[str, str]) -> dict[str, Document]:
@@ -315,6 +323,19 @@ def _check_question(text: object, field: str = "question") -> str:
 def _check_range(field: str, value: int, low: int, high: int) -> None:
     if not isinstance(value, int) or not low <= value <= high:
         raise BadInput(field, f"{field} must be a whole number from {low} to {high}, got {value!r}")
+
+
+def chunk_vectors_from(sentence_vectors: np.ndarray, sentence_counts: list[int],
+                       chunks: list[list[tuple[int, int]]]) -> np.ndarray:
+    """Unit chunk vectors: the mean of each chunk's sentence vectors (first..last of its document)."""
+    rows, at = [], 0
+    for count, runs in zip(sentence_counts, chunks):
+        rows += [sentence_vectors[at + first: at + last + 1].sum(axis=0) for first, last in runs]
+        at += count
+    if not rows:
+        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def _batched(items: Iterator, size: int) -> Iterator[list]:

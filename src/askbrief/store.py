@@ -1,26 +1,26 @@
 """The index: prepared documents in, stored rows and nearest chunks out.
 
 SQLite (`index.db`) is the single source of truth: documents, sentences and chunks with their
-vectors, and an FTS5 keyword index. FAISS (`vectors.faiss`) is a derived accelerator, rebuilt
-from SQLite whenever it is missing or older than the database (a write generation tells).
+vectors, and an FTS5 keyword index. The vector index (FAISS in `vectors.faiss`, or Milvus) is
+derived, rebuilt from SQLite whenever it is missing or older than the database (a write
+generation tells).
 """
 
 import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
 from askbrief.quotes import Quote
 from askbrief.records import Document, IngestResult
 from askbrief.syndication import Clusters
-from askbrief.vectors import Accelerator, write_atomic
+from askbrief.vectors import Added, Page, VectorIndex, open_vector_index, write_atomic
 
 FORMAT_VERSION = 1
 SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
@@ -105,7 +105,8 @@ class ChunkRow:
 class Store:
     """One index folder. Thread-safe: every call holds one lock, so readers never see half a write."""
 
-    def __init__(self, path: Path, model: str, dim: int, create: bool = False):
+    def __init__(self, path: Path, model: str, dim: int, create: bool = False, vector_backend: str = "faiss",
+                 milvus_uri: str | None = None, milvus_token: str | None = None):
         self.path = Path(path)
         self.dim = dim
         manifest = self.path / "manifest.json"
@@ -126,32 +127,35 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")  # readers of other processes keep reading while one writes
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed state
         self._db.executescript(_SCHEMA)
-        self._faiss = Accelerator(self.path, dim)
+        self._vectors: VectorIndex = open_vector_index(vector_backend, self.path, dim, milvus_uri, milvus_token)
         self._clusters: Clusters | None = None  # built from the syndication table on first use
 
     # ---- writes -------------------------------------------------------------------------
 
-    def add(self, batch: Iterable[Prepared]) -> list[IngestResult]:
-        """Write a batch in one transaction: all of it lands, or none (also on kill -9)."""
+    def add(self, batch: Iterable[Prepared], syndication: bool = True) -> list[IngestResult]:
+        """Write a batch in one transaction: all of it lands, or none (also on kill -9).
+        `syndication=False` files every document in a cluster of its own (benchmarks of copies)."""
         results: list[IngestResult] = []
-        new_vectors: list[tuple[int, np.ndarray]] = []
+        new_vectors: list[Added] = []
         removed: list[int] = []
         pending: list[tuple[str, np.ndarray, str]] = []
         with self._lock:
+            self._vectors.sync(self._generation(), self)  # in step before the write, so it is mirrored, not rebuilt
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for item in batch:
-                    result, ids, gone = self._add_one(item, pending)
+                    result, ids, gone = self._add_one(item, pending, syndication)
                     results.append(result)
                     removed += gone
                     if ids:
-                        new_vectors.append((ids[0], item.chunk_vectors))
+                        doc = item.document
+                        new_vectors.append(Added(ids[0], item.chunk_vectors, doc.published, doc.source))
                 self._bump_generation()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._update_faiss(new_vectors, removed)
+            self._vectors.apply(new_vectors, removed, self._generation())
             if removed or self._clusters is None:
                 self._clusters = None  # rebuilt from SQLite when next needed
             else:
@@ -159,7 +163,7 @@ class Store:
                     self._clusters.add(doc_id, values, cluster)
         return results
 
-    def _add_one(self, item: Prepared, pending: list) -> tuple[IngestResult, list[int], list[int]]:
+    def _add_one(self, item: Prepared, pending: list, syndication: bool) -> tuple[IngestResult, list[int], list[int]]:
         doc = item.document
         same = self._db.execute("SELECT id FROM documents WHERE hash = ?", (doc.hash,)).fetchone()
         if same:
@@ -181,7 +185,7 @@ class Store:
         self._db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", zip(ids, item.chunk_terms))
         self._db.executemany("INSERT INTO quotes VALUES (?, ?, ?, ?, ?, ?, ?)", [
             (doc.id, q.speaker, q.cue, q.start, q.end, q.speaker_start, q.speaker_end) for q in item.quotes])
-        cluster = self._cluster_for(item.signature, pending) or doc.id
+        cluster = (syndication and self._cluster_for(item.signature, pending)) or doc.id
         self._db.execute("INSERT INTO syndication VALUES (?, ?, ?)", (doc.id, item.signature.tobytes(), cluster))
         pending.append((doc.id, item.signature, cluster))
         result = IngestResult(id=doc.id, sentences=len(item.sentences), chunks=len(ids), duplicate_of=None, replaced=bool(gone))
@@ -201,7 +205,7 @@ class Store:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._update_faiss([], removed)
+            self._vectors.apply([], removed, self._generation())
             self._clusters = None
 
     def _cluster_for(self, values: np.ndarray, pending: list[tuple[str, np.ndarray, str]]) -> str | None:
@@ -355,42 +359,47 @@ class Store:
     def dense_search(self, query: np.ndarray, k: int, where: "Filter | None" = None) -> list[tuple[int, float]]:
         """Chunks by inner product with a unit query vector: [(id, cosine)], best first."""
         with self._lock:
-            index = self._accelerator()
-            params = None
-            if where:
-                clause, extra = where.sql()
-                ids = np.array([r[0] for r in self._db.execute(
-                    f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause}", extra)], dtype=np.int64)
-                if not len(ids):
-                    return []
-                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            k = min(k, index.ntotal)
-            if k == 0:
-                return []
-            scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            self._vectors.sync(self._generation(), self)
+            return self._vectors.search(query, k, where, lambda: self._allowed_chunks(where))
 
-    # ---- the FAISS accelerator ----------------------------------------------------------
+    def _allowed_chunks(self, where: "Filter") -> np.ndarray:
+        clause, params = where.sql()
+        return np.array([r[0] for r in self._db.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause}", params)], dtype=np.int64)
+
+    # ---- the vector index ---------------------------------------------------------------
 
     def _generation(self) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
-    def _accelerator(self) -> faiss.Index:
-        """The FAISS index for the current write generation (see vectors.Accelerator)."""
-        return self._faiss.get(self._generation(), lambda: self._db.execute(
-            "SELECT id, vector FROM chunks ORDER BY id").fetchall())
+    def vector_pages(self, every: int = 1, size: int = 20_000) -> Iterator[Page]:
+        """Stored chunk vectors with their filter fields, `size` at a time (a rebuild at 1M chunks
+        never holds them all twice)."""
+        after = -1
+        while True:
+            rows = self._db.execute(
+                "SELECT c.id, c.vector, d.published, d.source FROM chunks c JOIN documents d ON d.id = c.doc_id"
+                " WHERE c.id > ? AND c.id % ? = 0 ORDER BY c.id LIMIT ?", (after, every, size)).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield Page(np.array([r[0] for r in rows], dtype=np.int64), _vectors([r[1] for r in rows], self.dim),
+                       [r[2] for r in rows], [r[3] for r in rows])
 
-    def _update_faiss(self, added: list[tuple[int, np.ndarray]], removed: list[int]) -> None:
-        self._faiss.apply(added, removed, self._generation())
-
-    def save_accelerator(self) -> None:
-        """Persist FAISS if it is in step with the database (after an ingest or a delete)."""
+    def save_vectors(self) -> None:
+        """Persist the vector index if it is in step with the database (after an ingest or a delete)."""
         with self._lock:
-            self._faiss.save(self._generation())
+            self._vectors.save(self._generation())
+
+    def vector_index(self) -> dict:
+        with self._lock:
+            self._vectors.sync(self._generation(), self)
+            return self._vectors.describe()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._vectors.close()
 
 
 def _vectors(blobs: list[bytes], dim: int) -> np.ndarray:

@@ -5,6 +5,8 @@ MinHash signatures of 5-word shingles with LSH (datasketch) find such copies in 
 article; exact duplicates never get here (the store rejects them by hash first).
 """
 
+from functools import cache
+
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
@@ -20,13 +22,25 @@ def signature(text: str) -> np.ndarray:
     """The MinHash of a text's word shingles, NUM_PERM uint32 values."""
     tokens = words(text)
     shingles = {" ".join(tokens[i:i + SHINGLE]) for i in range(max(len(tokens) - SHINGLE + 1, 1))}
-    sketch = MinHash(num_perm=NUM_PERM)
+    sketch = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme=SCHEME)
     sketch.update_batch([s.encode() for s in shingles])
     return sketch.hashvalues.astype(np.uint32)
 
 
+@cache
+def _permutations():
+    """datasketch draws its permutations anew for every MinHash (a third of ingest's non-model
+    time); they depend only on the seed, so draw them once."""
+    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+
+
 def _sketch(values: np.ndarray) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
+    return MinHash(num_perm=NUM_PERM, hashvalues=values, permutations=_permutations(), scheme=SCHEME)
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """MinHash's Jaccard estimate: the share of equal values."""
+    return float(np.count_nonzero(a == b)) / len(a)
 
 
 class Clusters:
@@ -42,9 +56,8 @@ class Clusters:
     def find(self, values: np.ndarray, pending: list[tuple[str, np.ndarray, str]] = ()) -> str | None:
         """The cluster of the most similar document at or above THRESHOLD, if any: a stored one,
         or one of `pending` ((doc_id, signature, cluster) written earlier in the same transaction)."""
-        sketch = _sketch(values)
-        scored = [(sketch.jaccard(self.sketches[d]), self.cluster[d]) for d in self.lsh.query(sketch)]
-        scored += [(sketch.jaccard(_sketch(v)), c) for _, v, c in pending]
+        scored = [(_jaccard(values, self.sketches[d].hashvalues), self.cluster[d]) for d in self.lsh.query(_sketch(values))]
+        scored += [(_jaccard(values, v), c) for _, v, c in pending]
         best = max((s for s in scored if s[0] >= THRESHOLD), default=None)
         return best[1] if best else None
 
