@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help env browser demo test eval fit clean
+.PHONY: help env browser demo test eval bench fit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tabl
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad2-dev-subset.json
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python scripts/eval_summary.py $(DATA)/bbc-news-summary.jsonl
+
+bench: env  ## speed and memory at ~2k/20k/200k chunks, and the int8 ONNX embedder against torch (~15 min)
+	$(BIN)/python scripts/compare_embedders.py $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python scripts/bench.py $(DATA)/bbc-news-summary.jsonl
 
 fit: env  ## refit the reader (SQuAD) and the summariser (BBC, odd-numbered articles) models
 	$(BIN)/python scripts/fit_reader.py $(DATA)/squad2-dev-subset.json $(DATA)/squad1-dev-xquad-subset.json

@@ -117,3 +117,11 @@ def test_show_resolves_a_citation_id(home):
     shown = json.loads(run("show", "--citation", cited["id"], "--index", "seed", "--json").output)
     assert (shown["quote"], shown["start"], shown["end"]) == (cited["quote"], cited["start"], cited["end"])
     assert run("show", "--citation", "zz", "--index", "seed").exit_code == 1
+
+
+@pytest.mark.parametrize("name, value", [("EMBEDDER", "fasttext"), ("VECTOR_BACKEND", "qdrant")])
+def test_a_bad_setting_is_one_line_naming_it(home, name, value, monkeypatch):
+    monkeypatch.setenv(f"ASKBRIEF_{name}", value)
+    result = run("ask", SEED_QUESTION, "--index", "seed")
+    assert result.exit_code == 1
+    assert f"error: ASKBRIEF_{name}:" in result.output and "Traceback" not in result.output

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from askbrief.errors import AskbriefError, BadInput
 from askbrief.records import Answer
@@ -36,6 +36,11 @@ def reported() -> Iterator[None]:
         raise typer.Exit(1) from None
     except OSError as e:
         typer.echo(f"error: {e.filename or ''}: {e.strerror or e}", err=True)
+        raise typer.Exit(1) from None
+    except ValidationError as e:  # a bad ASKBRIEF_* setting
+        for problem in e.errors():
+            name = "ASKBRIEF_" + "_".join(str(part) for part in problem["loc"]).upper()
+            typer.echo(f"error: {name}: {problem['msg']}", err=True)
         raise typer.Exit(1) from None
 
 

@@ -41,7 +41,7 @@ MAX_TOP_K = 50
 # A quote answers "what did X say about Y" only at this relevance to Y (see _relevance): on the seed
 # the trade quote scores 1.29 for "trade", the best quote for "football" 0.12.
 QUOTE_RELEVANCE = 0.5
-INGEST_BATCH = 32  # documents embedded and written per transaction
+INGEST_BATCH = 64  # documents embedded and written per transaction
 QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
 WHOLE_INDEX = 200  # a summary of "everything" reads at most this many newest documents
 _CITATION_ID = re.compile(r"([0-9a-fA-F]{8,64}):(\d{1,9})-(\d{1,9})")

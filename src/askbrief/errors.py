@@ -40,3 +40,9 @@ class IndexIncompatible(AskbriefError):
     """The index was built with another embedding model or format version."""
 
     status = 409
+
+
+class BackendUnavailable(AskbriefError):
+    """The vector backend (a Milvus server) cannot be reached or refused the request."""
+
+    status = 503

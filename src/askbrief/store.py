@@ -126,6 +126,7 @@ class Store:
         self._db = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")  # readers of other processes keep reading while one writes
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed state
+        self._db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MB after a big ingest
         self._db.executescript(_SCHEMA)
         self._vectors: VectorIndex = open_vector_index(vector_backend, self.path, dim, milvus_uri, milvus_token)
         self._clusters: Clusters | None = None  # built from the syndication table on first use

@@ -24,12 +24,15 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 import faiss
 import numpy as np
 
+from askbrief.errors import BackendUnavailable
+
 if TYPE_CHECKING:
     from askbrief.store import Filter
 
 FAISS_FILE = "vectors.faiss"
 MILVUS_FILE = "vectors.milvus.db"  # milvus-lite's file when no URI is given
 MILVUS_STAMP = "milvus.generation"
+MILVUS_TIMEOUT_S = 10  # to connect to a Milvus server before saying it is unreachable
 EXACT_UP_TO = 100_000  # chunks; exact search over 100k x 384 floats takes ~10 ms on 2 cores
 NPROBE = 48  # IVF lists visited per query: recall@10 >= 0.95 against exact at 200k (scripts/bench.py)
 TRAIN_PER_LIST = 64  # training vectors per IVF list (faiss asks for at least 39)
@@ -183,7 +186,10 @@ class MilvusIndex:
         self.uri = uri or str(self.folder / MILVUS_FILE)
         digest = hashlib.sha1(index_name.encode()).hexdigest()[:8]
         self.collection = f"askbrief_{re.sub(r'[^A-Za-z0-9_]', '_', index_name)}_{digest}"
-        self.client = MilvusClient(self.uri, token=token or "")
+        try:
+            self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)
+        except Exception as e:  # pymilvus raises its own and grpc's errors; all mean the same here
+            raise BackendUnavailable(f"cannot reach Milvus at {self.uri}: {e}; check ASKBRIEF_MILVUS_URI") from None
         self.generation = -1
 
     def _stamp(self) -> Path:
@@ -255,10 +261,14 @@ class MilvusIndex:
             clauses.append(f"published <= {json.dumps(where.until)}")
         if where and where.sources:
             clauses.append(f"source in {json.dumps(list(where.sources))}")
-        hits = self.client.search(
-            self.collection, data=[query.astype(np.float32).tolist()], limit=max(1, min(k, 16384)),
-            filter=" and ".join(clauses), output_fields=["id"],
-            search_params={"metric_type": "IP"})[0]
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            hits = self.client.search(
+                self.collection, data=[query.astype(np.float32).tolist()], limit=max(1, min(k, 16384)),
+                filter=" and ".join(clauses), output_fields=["id"], search_params={"metric_type": "IP"})[0]
+        except MilvusException as e:
+            raise BackendUnavailable(f"Milvus at {self.uri} failed a search: {e.message}") from None
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
     def save(self, generation: int) -> None:

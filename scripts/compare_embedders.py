@@ -1,0 +1,69 @@
+"""The int8 ONNX embedder against the torch reference, on 1,000 real BBC sentences.
+
+    python scripts/compare_embedders.py ../shared/data/bbc-news-summary.jsonl [--sentences 1000]
+
+Speed (median of three full passes, and one short query), and agreement: the cosine between
+each sentence's int8 vector and its torch vector. Retrieval quality is the QA evaluation run
+with each (`ASKBRIEF_EMBEDDER=torch python scripts/eval_qa.py ...`). JSON in results/embedders.json.
+"""
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bbc import as_document, load_bbc  # noqa: E402
+
+from askbrief.embed import load_embedder  # noqa: E402
+from askbrief.text import split_sentences  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def timed(encode, texts: list[str], runs: int) -> tuple[float, np.ndarray]:
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        vectors = encode(texts)
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds), vectors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--sentences", type=int, default=1000)
+    args = parser.parse_args()
+    docs = [as_document(r) for r in load_bbc(args.data, "all", 60)]
+    sentences = [d.text[a:b] for d in docs for a, b in split_sentences(d.text)][: args.sentences]
+    query = ["What did the chancellor say about interest rates?"]
+    report = {"date": dt.date.today().isoformat(), "sentences": len(sentences)}
+    vectors = {}
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        embedders = {"torch": load_embedder("torch"), "onnx-int8": load_embedder("onnx-int8", Path(cache))}
+        report["first_use_export_and_load_s"] = round(time.perf_counter() - started, 1)
+        for name, embedder in embedders.items():
+            embedder.encode(sentences[:64])  # warm
+            seconds, vectors[name] = timed(embedder.encode, sentences, 3)
+            query_s, _ = timed(embedder.encode, query, 50)
+            report[name] = {"sentences_per_s": round(len(sentences) / seconds, 1), "query_ms": round(query_s * 1000, 2)}
+        report["model_file_mb"] = round((Path(cache) / "all-MiniLM-L6-v2.int8.onnx").stat().st_size / 1e6, 1)
+    cosine = np.sum(vectors["torch"] * vectors["onnx-int8"], axis=1)
+    report["speedup"] = round(report["onnx-int8"]["sentences_per_s"] / report["torch"]["sentences_per_s"], 2)
+    report["cosine_to_torch"] = {"mean": round(float(cosine.mean()), 4), "p1": round(float(np.percentile(cosine, 1)), 4),
+                                 "min": round(float(cosine.min()), 4)}
+    print(json.dumps(report, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "embedders.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

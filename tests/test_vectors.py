@@ -1,0 +1,76 @@
+"""The vector indexes and the embedders behind them, on real BBC articles and the real model."""
+
+import numpy as np
+import pytest
+
+from askbrief import vectors
+from askbrief.embed import ONNX_FILE, export_int8, load_embedder
+from askbrief.engine import Engine
+from askbrief.errors import BackendUnavailable
+from askbrief.settings import Settings
+from askbrief.store import Filter
+from conftest import MODEL_CACHE, SEEDS, bbc_articles, write_jsonl
+
+
+def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(bbc_engine):
+    """The default embedder is a quantised copy of the torch model: it must point the same way."""
+    store = bbc_engine.store()
+    sentences = []
+    for doc in store.documents(store.list_ids(limit=12)).values():
+        rows, _ = store.sentences(doc.id)
+        sentences += [doc.text[a:b] for _, a, b in rows]
+    onnx = load_embedder("onnx-int8", MODEL_CACHE).encode(sentences)
+    torch = load_embedder("torch").encode(sentences)
+    cosine = np.sum(onnx * torch, axis=1)
+    assert len(sentences) > 150
+    assert cosine.mean() > 0.985 and cosine.min() > 0.95
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1, atol=1e-5)
+
+
+def test_the_export_happens_once_and_leaves_only_the_model(tmp_path):
+    first = export_int8(tmp_path)
+    stamp = first.stat().st_mtime_ns
+    assert export_int8(tmp_path) == first and first.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [ONNX_FILE]
+
+
+def test_an_unknown_embedder_is_a_clear_error():
+    with pytest.raises(ValueError, match="onnx-int8, torch"):
+        load_embedder("fasttext")
+
+
+def test_past_the_exact_limit_faiss_goes_approximate_and_still_finds(tmp_path, monkeypatch):
+    """Lowered limit, real vectors: IVF-SQ8 is chosen, rebuilt as it grows, filters and deletes work."""
+    monkeypatch.setattr(vectors, "EXACT_UP_TO", 60)
+    rows = bbc_articles(8)
+    for i, row in enumerate(rows):
+        row["published"] = f"2005-0{1 + i % 4}-10"
+    engine = Engine("ivf", Settings(home=tmp_path))
+    engine.ingest_paths([write_jsonl(tmp_path / "bbc.jsonl", rows[:12])])
+    assert engine.store().vector_index()["kind"] == "exact"
+    engine.ingest_paths([write_jsonl(tmp_path / "more.jsonl", rows[12:])])
+    store = engine.store()
+    described = store.vector_index()
+    assert described == {"backend": "faiss", "kind": "ivf-sq8", "vectors": store.chunk_count()}
+    pages = list(store.vector_pages())
+    ids, stored = np.concatenate([p.ids for p in pages]), np.concatenate([p.vectors for p in pages])
+    found = 0
+    for row in rows:
+        query = engine.embedder.encode([row["title"]])[0]
+        approximate = [i for i, _ in store.dense_search(query, 10)]
+        truth = ids[np.argsort(-(stored @ query))[:10]]  # exact search, by hand
+        found += len(set(approximate) & set(truth.tolist()))
+    assert found / (10 * len(rows)) >= 0.9  # SQ8 reorders near-ties; most of the ten are the same
+    query = engine.embedder.encode([rows[0]["title"]])[0]
+    since = store.dense_search(query, 10, Filter(since="2005-03-01"))
+    allowed = set(store._allowed_chunks(Filter(since="2005-03-01")).tolist())
+    assert since and {i for i, _ in since} <= allowed
+    engine.delete([rows[0]["id"]])
+    assert engine.store().vector_index()["vectors"] == engine.store().chunk_count()
+    assert engine.ask(rows[1]["title"]).citations[0].doc_id == rows[1]["id"]
+
+
+def test_an_unreachable_milvus_is_a_clear_error(tmp_path):
+    engine = Engine("remote", Settings(home=tmp_path, vector_backend="milvus", milvus_uri="http://127.0.0.1:9"))
+    with pytest.raises(BackendUnavailable, match="ASKBRIEF_MILVUS_URI"):
+        engine.ingest_paths([SEEDS])
