@@ -129,3 +129,25 @@ def test_an_index_emptied_by_deletes_says_so(engine):
     engine.delete(["tea"])
     with pytest.raises(EmptyIndex, match="askbrief ingest"):
         engine.ask("What about tea?")
+
+
+def test_a_format_1_index_is_migrated_on_open_and_answers_the_same(engine):
+    engine.ingest_paths([SEEDS])
+    before = engine.ask(SEED_QUESTION)
+    engine.store().close()
+    db = sqlite3.connect(engine.path / "index.db", isolation_level=None)  # rewrite it as format 1 laid it out
+    db.executescript("""
+        ALTER TABLE sentences RENAME TO new_layout;
+        CREATE TABLE sentences (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL,
+            end INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (doc_id, idx)) WITHOUT ROWID;
+        INSERT INTO sentences SELECT * FROM new_layout; DROP TABLE new_layout;""")
+    db.close()
+    manifest = engine.path / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 1}))
+    reopened = Engine(engine.name, engine.settings)
+    after = reopened.ask(SEED_QUESTION)
+    assert json.loads(manifest.read_text())["format"] == 2
+    assert [c.id for c in after.citations] == [c.id for c in before.citations]
+    sql = sqlite3.connect(engine.path / "index.db").execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'sentences'").fetchone()[0]
+    assert "WITHOUT ROWID" not in sql and rows(reopened, "sentences") == 18

@@ -1,5 +1,9 @@
 """The vector indexes and the embedders behind them, on real BBC articles and the real model."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -9,7 +13,9 @@ from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
 from askbrief.settings import Settings
 from askbrief.store import Filter
-from conftest import MODEL_CACHE, SEEDS, bbc_articles, write_jsonl
+from conftest import MODEL_CACHE, SEED_QUESTION, SEEDS, bbc_articles, write_jsonl
+
+ASKBRIEF = os.path.join(os.path.dirname(sys.executable), "askbrief")
 
 
 def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(bbc_engine):
@@ -74,3 +80,19 @@ def test_an_unreachable_milvus_is_a_clear_error(tmp_path):
     engine = Engine("remote", Settings(home=tmp_path, vector_backend="milvus", milvus_uri="http://127.0.0.1:9"))
     with pytest.raises(BackendUnavailable, match="ASKBRIEF_MILVUS_URI"):
         engine.ingest_paths([SEEDS])
+
+
+def test_a_second_process_on_a_milvus_lite_file_gets_a_clear_error(tmp_path):
+    """milvus-lite serves one process at a time: the second is told why, without a traceback."""
+    settings = Settings(home=tmp_path, vector_backend="milvus")
+    holder = Engine("held", settings)
+    holder.ingest_paths([SEEDS])
+    env = {**os.environ, "ASKBRIEF_HOME": str(tmp_path), "ASKBRIEF_VECTOR_BACKEND": "milvus"}
+    result = subprocess.run([ASKBRIEF, "ask", SEED_QUESTION, "--index", "held"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1
+    assert "milvus-lite serves one process at a time" in result.stderr and "Traceback" not in result.stderr
+    holder.store().close()  # let go, and the same command works
+    result = subprocess.run([ASKBRIEF, "ask", SEED_QUESTION, "--index", "held"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0 and "[1]" in result.stdout

@@ -179,17 +179,29 @@ class MilvusIndex:
     FIELDS = ("id", "vector", "published", "source")
 
     def __init__(self, folder: Path, dim: int, uri: str | None, index_name: str, token: str | None = None):
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # grpc's keepalive chatter with milvus-lite; errors still raise
         from pymilvus import MilvusClient
 
         self.folder = Path(folder)
         self.dim = dim
         self.uri = uri or str(self.folder / MILVUS_FILE)
+        self.local = "://" not in self.uri
         digest = hashlib.sha1(index_name.encode()).hexdigest()[:8]
         self.collection = f"askbrief_{re.sub(r'[^A-Za-z0-9_]', '_', index_name)}_{digest}"
+        lite_log = logging.getLogger("milvus_lite")  # logs a traceback of its own before pymilvus raises
+        level = lite_log.level
+        lite_log.setLevel(logging.CRITICAL)
         try:
             self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)
         except Exception as e:  # pymilvus raises its own and grpc's errors; all mean the same here
+            if self.local:
+                raise BackendUnavailable(
+                    f"cannot open the milvus-lite file {self.uri}: another process probably holds it (milvus-lite"
+                    " serves one process at a time); stop that process, or run a Milvus server and set"
+                    " ASKBRIEF_MILVUS_URI") from None
             raise BackendUnavailable(f"cannot reach Milvus at {self.uri}: {e}; check ASKBRIEF_MILVUS_URI") from None
+        finally:
+            lite_log.setLevel(level)
         self.generation = -1
 
     def _stamp(self) -> Path:
@@ -276,11 +288,15 @@ class MilvusIndex:
 
     def describe(self) -> dict:
         count = self.client.get_collection_stats(self.collection).get("row_count") if self.generation >= 0 else None
-        return {"backend": "milvus", "kind": "milvus", "uri": self.uri if "://" not in self.uri else "remote",
+        return {"backend": "milvus", "kind": "milvus", "uri": self.uri if self.local else "remote",
                 "vectors": count}
 
     def close(self) -> None:
         self.client.close()
+        if self.local:  # and stop the embedded server, so another process may open the file
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
         self.generation = -1
 
 
