@@ -13,7 +13,7 @@ from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
 from askbrief.settings import Settings
 from askbrief.store import Filter
-from conftest import MODEL_CACHE, SEED_QUESTION, SEEDS, bbc_articles, write_jsonl
+from conftest import MODEL_CACHE, SEED_ID, SEED_QUESTION, SEEDS, bbc_articles, write_jsonl
 
 ASKBRIEF = os.path.join(os.path.dirname(sys.executable), "askbrief")
 
@@ -96,3 +96,21 @@ def test_a_second_process_on_a_milvus_lite_file_gets_a_clear_error(tmp_path):
     result = subprocess.run([ASKBRIEF, "ask", SEED_QUESTION, "--index", "held"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0 and "[1]" in result.stdout
+
+
+def test_chunk_vectors_are_the_normalised_mean_of_their_sentences(seed_engine):
+    from askbrief.engine import chunk_vectors_from
+
+    store = seed_engine.store()
+    rows, sentence_vectors = store.sentences(SEED_ID)
+    chunks = [(0, 0), (0, 2), (3, 4)]
+    vectors = chunk_vectors_from(sentence_vectors, [len(rows)], [chunks])
+    assert np.allclose(vectors[0], sentence_vectors[0], atol=1e-6)
+    mean = sentence_vectors[0:3].mean(axis=0)
+    assert np.allclose(vectors[1], mean / np.linalg.norm(mean), atol=1e-6)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-6)
+    page = next(store.vector_pages())
+    for chunk_id, stored in zip(page.ids.tolist(), page.vectors):  # what ingest stored is the same mean
+        chunk = store.chunks([chunk_id])[chunk_id]
+        expected = chunk_vectors_from(sentence_vectors, [len(rows)], [[(chunk.first, chunk.last)]])[0]
+        assert np.allclose(stored, expected, atol=1e-6)

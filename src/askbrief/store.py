@@ -220,6 +220,7 @@ class Store:
             missing = [d for d in doc_ids if not self.has(d)]
             if missing:
                 raise DocumentNotFound(f"no document {missing[0]!r} in {self.path.name}; `askbrief search` lists what is there")
+            self._vectors.sync(self._generation(), self)  # so the delete is mirrored, not followed by a rebuild
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 removed = [cid for d in doc_ids for cid in self._delete_one(d)]

@@ -124,7 +124,7 @@ class FaissIndex:
 
     def apply(self, added: list[Added], removed: list[int], generation: int) -> None:
         if self.index is None:
-            return  # built from SQLite on first search
+            return  # rebuilt from SQLite when next synced (the store syncs before a search or a write)
         if removed:
             self.index.remove_ids(np.array(removed, dtype=np.int64))
         for first_id, vectors, _, _ in added:
@@ -132,7 +132,7 @@ class FaissIndex:
         self.generation = generation
         built_for = (self.index.nlist / 4) ** 2 if self.approximate else 0  # lists = 4 sqrt(n) at build
         if self.approximate != (self.index.ntotal > EXACT_UP_TO) or self.index.ntotal > 4 * built_for > 0:
-            self.index = None  # outgrew its kind or its IVF lists: rebuilt from SQLite when next searched
+            self.index = None  # outgrew its kind or its IVF lists: rebuilt from SQLite when next synced
 
     @property
     def approximate(self) -> bool:
