@@ -168,8 +168,15 @@ def export_int8(cache_dir: Path) -> Path:
 
 
 @cache
-def load_embedder(backend: str = "onnx-int8", cache_dir: Path = Path("indexes") / ".models") -> Embedder:
-    """One embedder per process and backend (the model is the slowest thing to load)."""
+def load_embedder(backend: str | None = None, cache_dir: Path | None = None) -> Embedder:
+    """One embedder per process and backend (the model is the slowest thing to load); unnamed,
+    the backend and the model cache come from the ASKBRIEF_* settings."""
+    if backend is None or cache_dir is None:
+        from askbrief.settings import Settings
+
+        settings = Settings()
+        backend = backend or settings.embedder
+        cache_dir = cache_dir or settings.model_cache or settings.home / ".models"
     if backend == "torch":
         return TorchEmbedder()
     if backend == "onnx-int8":
