@@ -43,7 +43,6 @@ class TorchEmbedder:
     """The bundled MiniLM through sentence-transformers on torch."""
 
     name = MODEL_NAME
-    backend = "torch"
 
     def __init__(self) -> None:
         from sentence_transformers import SentenceTransformer
@@ -72,7 +71,6 @@ class OnnxEmbedder:
     """The same model as an int8 ONNX graph: the `tokenizers` tokenizer, onnxruntime, mean pooling."""
 
     name = MODEL_NAME
-    backend = "onnx-int8"
 
     def __init__(self, cache_dir: Path) -> None:
         import onnxruntime

@@ -25,16 +25,18 @@ from askbrief.vectors import Added, Page, VectorIndex, open_vector_index, write_
 FORMAT_VERSION = 2  # 2: sentences became a rowid table (format 1 indexes are migrated on open)
 SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
 
+# A rowid table: WITHOUT ROWID stored these 1.5 KB vector rows at ~4.9 KB each (SQLite advises it
+# only for rows under 1/20 of a page). Format 1 had that layout; _migrate_from_1 copies into this.
+_SENTENCES = """CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    vector BLOB NOT NULL, PRIMARY KEY (doc_id, idx))"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, published TEXT, source TEXT NOT NULL,
     text TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, added TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
--- A rowid table: WITHOUT ROWID stores 1.5 KB vector rows at ~4.9 KB each (SQLite advises it
--- only for rows under 1/20 of a page), which tripled the index on disk.
-CREATE TABLE IF NOT EXISTS sentences (
-    doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    vector BLOB NOT NULL, PRIMARY KEY (doc_id, idx));
+{sentences};
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, vector BLOB NOT NULL);
@@ -51,7 +53,7 @@ CREATE TABLE IF NOT EXISTS syndication (
 CREATE INDEX IF NOT EXISTS syndication_cluster ON syndication(cluster);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
-"""
+""".format(sentences=_SENTENCES)
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,7 @@ class Store:
         try:
             db.execute("BEGIN IMMEDIATE")
             db.execute("ALTER TABLE sentences RENAME TO sentences_format_1")
-            db.execute("CREATE TABLE sentences (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL,"
-                       " end INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (doc_id, idx))")
+            db.execute(_SENTENCES)
             db.execute("INSERT INTO sentences SELECT * FROM sentences_format_1 ORDER BY doc_id, idx")
             db.execute("DROP TABLE sentences_format_1")
             db.execute("COMMIT")

@@ -18,6 +18,7 @@ import os
 import re
 import struct
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -176,8 +177,6 @@ class MilvusIndex:
     """Chunk vectors in a Milvus collection, through pymilvus. `uri` is a milvus-lite file
     (embedded, the default) or a server such as http://milvus:19530."""
 
-    FIELDS = ("id", "vector", "published", "source")
-
     def __init__(self, folder: Path, dim: int, uri: str | None, index_name: str, token: str | None = None):
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # grpc's keepalive chatter with milvus-lite; errors still raise
         from pymilvus import MilvusClient
@@ -188,11 +187,9 @@ class MilvusIndex:
         self.local = "://" not in self.uri
         digest = hashlib.sha1(index_name.encode()).hexdigest()[:8]
         self.collection = f"askbrief_{re.sub(r'[^A-Za-z0-9_]', '_', index_name)}_{digest}"
-        lite_log = logging.getLogger("milvus_lite")  # logs a traceback of its own before pymilvus raises
-        level = lite_log.level
-        lite_log.setLevel(logging.CRITICAL)
         try:
-            self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)
+            with _quiet("milvus_lite"):  # it logs a traceback of its own before pymilvus raises
+                self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)
         except Exception as e:  # pymilvus raises its own and grpc's errors; all mean the same here
             if self.local:
                 raise BackendUnavailable(
@@ -200,8 +197,6 @@ class MilvusIndex:
                     " serves one process at a time); stop that process, or run a Milvus server and set"
                     " ASKBRIEF_MILVUS_URI") from None
             raise BackendUnavailable(f"cannot reach Milvus at {self.uri}: {e}; check ASKBRIEF_MILVUS_URI") from None
-        finally:
-            lite_log.setLevel(level)
         self.generation = -1
 
     def _stamp(self) -> Path:
@@ -233,13 +228,8 @@ class MilvusIndex:
         schema.add_field("source", DataType.VARCHAR, max_length=65535)
         params = self.client.prepare_index_params()
         params.add_index("vector", index_type="AUTOINDEX", metric_type="IP")
-        quiet = logging.getLogger("grpc._server")  # milvus-lite logs an unimplemented AllocTimestamp call, harmlessly
-        level = quiet.level
-        quiet.setLevel(logging.CRITICAL)
-        try:
+        with _quiet("grpc._server"):  # milvus-lite logs an unimplemented AllocTimestamp call, harmlessly
             self.client.create_collection(self.collection, schema=schema, index_params=params)
-        finally:
-            quiet.setLevel(level)
 
     def _insert(self, ids, vectors: np.ndarray, published: list, source: list) -> None:
         rows = [{"id": int(i), "vector": v, "published": p or "", "source": s}
@@ -253,7 +243,7 @@ class MilvusIndex:
 
     def apply(self, added: list[Added], removed: list[int], generation: int) -> None:
         if self.generation < 0:
-            return  # synced (or rebuilt) from SQLite on first search
+            return  # synced (or rebuilt) from SQLite when next synced
         if removed:
             self.client.delete(self.collection, ids=removed)
         for first_id, vectors, published, source in added:
@@ -298,6 +288,18 @@ class MilvusIndex:
 
             server_manager_instance.release_server(self.uri)
         self.generation = -1
+
+
+@contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Silence one library logger for the duration (its noise, not its exceptions)."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def open_vector_index(backend: str, folder: Path, dim: int, milvus_uri: str | None = None,
