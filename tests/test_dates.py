@@ -27,3 +27,22 @@ def test_relative_dates_read_against_the_newest_article(question, expected):
 
 def test_an_undated_index_keeps_only_the_recency_wish():
     assert scope("latest news this week", None) == TimeScope(prefer_recent=True)
+
+
+@pytest.mark.parametrize("question", ["What happened since 2023-13-45?", "What happened after 2005-02-30?",
+                                      "What happened in 0000?", "What happened in March 0000?",
+                                      "What changed since 0000?"])
+def test_a_date_not_in_the_calendar_is_a_clear_error(question):
+    from askbrief.errors import BadInput
+
+    with pytest.raises(BadInput, match="not a real date") as e:
+        scope(question, NEWEST)
+    assert e.value.field == "question"
+
+
+@pytest.mark.parametrize("question", ["What happened this week?", "What happened today?", "last week?",
+                                      "this month", "last year", "yesterday"])
+@pytest.mark.parametrize("newest", [dt.date.max, dt.date.min])
+def test_the_ends_of_the_calendar_do_not_overflow(question, newest):
+    found = scope(question, newest)
+    assert found.since <= found.until

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from askbrief.errors import BadInput
+
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
@@ -28,7 +30,24 @@ class TimeScope:
 
 
 def _month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
+    year = min(max(year, dt.MINYEAR), dt.MAXYEAR)  # "last month" of year 1 stays in year 1
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _shift(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held inside the calendar (an article dated 9999-12-31 has a "this week")."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
+def _written(phrase: str, year: int, month: int = 1, day: int = 1) -> dt.date:
+    """A date the question writes out; one that is not in the calendar is the asker's mistake."""
+    try:
+        return dt.date(year, month, day)
+    except ValueError as e:
+        raise BadInput("question", f"{phrase!r} in the question is not a real date ({e}); write it as YYYY-MM-DD") from e
 
 
 def _relative(phrase: str, newest: dt.date) -> tuple[dt.date, dt.date]:
@@ -36,19 +55,19 @@ def _relative(phrase: str, newest: dt.date) -> tuple[dt.date, dt.date]:
     if phrase == "today":
         return newest, newest
     if phrase == "yesterday":
-        day = newest - dt.timedelta(days=1)
+        day = _shift(newest, -1)
         return day, day
     unit = phrase.split()[1]
     last = phrase.startswith("last")
     if unit == "week":
-        monday = newest - dt.timedelta(days=newest.weekday()) - dt.timedelta(weeks=int(last))
-        return monday, monday + dt.timedelta(days=6)
+        monday = _shift(newest, -newest.weekday() - 7 * int(last))
+        return monday, _shift(monday, 6)
     if unit == "month":
         year, month = (newest.year, newest.month - 1) if last else (newest.year, newest.month)
         if month == 0:
             year, month = year - 1, 12
         return _month_range(year, month)
-    year = newest.year - int(last)
+    year = max(newest.year - int(last), dt.MINYEAR)
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
@@ -63,8 +82,9 @@ def scope(question: str, newest: dt.date | None) -> TimeScope:
     elif m := _SINCE.search(question):
         word, month, year, mm, dd = m.group(1).lower(), m.group(2), int(m.group(3)), m.group(4), m.group(5)
         if mm and dd:
-            day = dt.date(year, int(mm), int(dd))
+            day = _written(m.group(0), year, int(mm), int(dd))
         else:
+            _written(m.group(0), year)
             first, last = _month_range(year, _MONTHS[month.lower()]) if month else (dt.date(year, 1, 1), dt.date(year, 12, 31))
             day = first if word in ("since", "until") else (last if word == "after" else first)
             if word == "until":
@@ -73,9 +93,11 @@ def scope(question: str, newest: dt.date | None) -> TimeScope:
     elif m := _IN_MONTH.search(question):
         month = _MONTHS[m.group(1).lower()]
         year = int(m.group(2)) if m.group(2) else (newest.year if month <= newest.month else newest.year - 1)
+        if m.group(2):
+            _written(m.group(0), year, month)
         span = _month_range(year, month)
     elif m := _IN_YEAR.search(question):
         year = int(m.group(1))
-        span = (dt.date(year, 1, 1), dt.date(year, 12, 31))
+        span = (_written(m.group(0), year), dt.date(year, 12, 31))
     since, until = span
     return TimeScope(since.isoformat() if since else None, until.isoformat() if until else None, prefer_recent)
