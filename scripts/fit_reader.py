@@ -1,5 +1,5 @@
 """Fit the reader's ranker and confidence calibrator on SQuAD, report them cross-validated by
-article, and write the coefficients to src/askbrief/reader_model.json.
+article, and write the coefficients to src/askbrief/ranker.json.
 
     python scripts/fit_reader.py ../shared/data/squad2-dev-subset.json ../shared/data/squad1-dev-xquad-subset.json
 

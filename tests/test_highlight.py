@@ -32,7 +32,7 @@ def qa_model(tmp_path_factory):
 
 
 def test_answers_carry_a_span_inside_their_first_citation(qa_model, tmp_path):
-    engine = Engine("span", Settings(home=tmp_path, reader_model=qa_model))
+    engine = Engine("span", Settings(home=tmp_path, span_model=qa_model))
     engine.ingest_paths([SEEDS])
     answer = engine.ask(SEED_QUESTION)
     first = answer.citations[0]
@@ -47,7 +47,7 @@ def test_without_the_setting_nothing_changes(seed_engine):
 
 
 def test_a_folder_without_a_model_is_a_clear_error(tmp_path):
-    engine = Engine("span", Settings(home=tmp_path, reader_model=tmp_path))
+    engine = Engine("span", Settings(home=tmp_path, span_model=tmp_path))
     engine.ingest_paths([SEEDS])
     with pytest.raises(BadInput, match="not a transformers model folder"):
         engine.ask(SEED_QUESTION)

@@ -12,15 +12,15 @@ from askbrief.embed import ONNX_FILE, export_int8, load_embedder
 from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
 from askbrief.settings import Settings
-from askbrief.store import Filter
-from conftest import MODEL_CACHE, SEED_ID, SEED_QUESTION, SEEDS, bbc_articles, write_jsonl
+from askbrief.records import Filter
+from conftest import MODEL_CACHE, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
 
 ASKBRIEF = os.path.join(os.path.dirname(sys.executable), "askbrief")
 
 
-def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(bbc_engine):
+def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(news_engine):
     """The default embedder is a quantised copy of the torch model: it must point the same way."""
-    store = bbc_engine.store()
+    store = news_engine.store()
     sentences = []
     for doc in store.documents(store.list_ids(limit=12)).values():
         rows, _ = store.sentences(doc.id)
@@ -47,14 +47,12 @@ def test_an_unknown_embedder_is_a_clear_error():
 
 def test_past_the_exact_limit_faiss_goes_approximate_and_still_finds(tmp_path, monkeypatch):
     """Lowered limit, real vectors: IVF-SQ8 is chosen, rebuilt as it grows, filters and deletes work."""
-    monkeypatch.setattr(vectors, "EXACT_UP_TO", 60)
-    rows = bbc_articles(8)
-    for i, row in enumerate(rows):
-        row["published"] = f"2005-0{1 + i % 4}-10"
+    monkeypatch.setattr(vectors, "EXACT_UP_TO", 50)
+    rows = news_articles(4)
     engine = Engine("ivf", Settings(home=tmp_path))
-    engine.ingest_paths([write_jsonl(tmp_path / "bbc.jsonl", rows[:12])])
+    engine.ingest_paths([write_jsonl(tmp_path / "news.jsonl", rows[:6])])
     assert engine.store().vector_index()["kind"] == "exact"
-    engine.ingest_paths([write_jsonl(tmp_path / "more.jsonl", rows[12:])])
+    engine.ingest_paths([write_jsonl(tmp_path / "more.jsonl", rows[6:])])
     store = engine.store()
     described = store.vector_index()
     assert described == {"backend": "faiss", "kind": "ivf-sq8", "vectors": store.chunk_count()}
@@ -68,8 +66,8 @@ def test_past_the_exact_limit_faiss_goes_approximate_and_still_finds(tmp_path, m
         found += len(set(approximate) & set(truth.tolist()))
     assert found / (10 * len(rows)) >= 0.9  # SQ8 reorders near-ties; most of the ten are the same
     query = engine.embedder.encode([rows[0]["title"]])[0]
-    since = store.dense_search(query, 10, Filter(since="2005-03-01"))
-    allowed = set(store._allowed_chunks(Filter(since="2005-03-01")).tolist())
+    since = store.dense_search(query, 10, Filter(since="2019-09-01"))
+    allowed = set(store._allowed_chunks(Filter(since="2019-09-01")).tolist())
     assert since and {i for i, _ in since} <= allowed
     engine.delete([rows[0]["id"]])
     assert engine.store().vector_index()["vectors"] == engine.store().chunk_count()
@@ -99,7 +97,7 @@ def test_a_second_process_on_a_milvus_lite_file_gets_a_clear_error(tmp_path):
 
 
 def test_chunk_vectors_are_the_normalised_mean_of_their_sentences(seed_engine):
-    from askbrief.engine import chunk_vectors_from
+    from askbrief.prepare import chunk_vectors_from
 
     store = seed_engine.store()
     rows, sentence_vectors = store.sentences(SEED_ID)

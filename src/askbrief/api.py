@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from askbrief import __version__
 from askbrief.documents import load_bytes, make_document
-from askbrief.engine import MAX_QUESTION, MAX_SENTENCES, MAX_TOP_K, Engine
+from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
 from askbrief.errors import AskbriefError, BadInput
-from askbrief.records import Answer, Citation, Document, IngestResult, QuoteRecord, SearchHit, Summary
+from askbrief.records import Answer, Citation, Document, DocumentPage, IngestResult, QuoteRecord, SearchHit, Summary
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
@@ -48,7 +48,7 @@ class SummarizeRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "trade between Russia and India"}]})
     doc_ids: list[str] = []
     query: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
-    max_sentences: int = Field(4, ge=1, le=MAX_SENTENCES)
+    max_sentences: int = Field(4, ge=1, le=MAX_SUMMARY_SENTENCES)
 
 
 class DocumentIn(Strict):
@@ -60,20 +60,6 @@ class DocumentIn(Strict):
     title: str | None = None
     published: str | None = None
     source: str | None = None
-
-
-class DocumentInfo(BaseModel):
-    id: str
-    title: str
-    published: str | None
-    source: str
-
-
-class DocumentPage(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    documents: list[DocumentInfo]
 
 
 _documents_in = TypeAdapter(DocumentIn | list[DocumentIn])
@@ -140,8 +126,10 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.get("/search", response_model=list[SearchHit], dependencies=read)
     def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],
-               k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10) -> list[SearchHit]:
-        return engine.search(q, k)
+               k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10,
+               since: Annotated[str | None, Query(max_length=40)] = None,
+               until: Annotated[str | None, Query(max_length=40)] = None) -> list[SearchHit]:
+        return engine.search(q, k, since, until)
 
     @app.get("/quotes", response_model=list[QuoteRecord], dependencies=read)
     def quotes(speaker: Annotated[str | None, Query(max_length=200)] = None,
@@ -178,11 +166,7 @@ def create_app(engine: Engine) -> FastAPI:
     @app.get("/documents", response_model=DocumentPage, dependencies=read)
     def list_documents(offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
                        limit: Annotated[int, Query(ge=1, le=500)] = PAGE) -> DocumentPage:
-        store = engine.store()
-        ids = store.list_ids(offset, limit)
-        docs = store.documents(ids)
-        return DocumentPage(total=store.count(), offset=offset, limit=limit, documents=[
-            DocumentInfo(id=d.id, title=d.title, published=d.published, source=d.source) for d in map(docs.get, ids)])
+        return engine.list_documents(offset, limit)
 
     @app.get("/documents/{doc_id}", response_model=Document, dependencies=read)
     def document(doc_id: str) -> Document:

@@ -89,7 +89,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
 def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = None,
         batch: Annotated[Path | None, typer.Option(help="A file of questions, one a line; prints one Answer JSON a line.")] = None,
         index: IndexOpt = "default", json_out: JsonOpt = False,
-        top_k: Annotated[int, typer.Option(help="Passages to read the answer from (1-50).")] = 5,
+        top_k: Annotated[int, typer.Option(help="Passages (chunks) to read the answer from (1-50).")] = 5,
         since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Answer a question with cited sentences. Example: askbrief ask "What did Putin say about trade?" """
     with reported():
@@ -118,7 +118,11 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
                                             request.get("max_sentences", 4)).model_dump_json())
             return
         summary = engine.summarize(doc, query, sentences)
-    _print_json(summary) if json_out else _print_cited(summary.summary, summary.citations)
+    if json_out:
+        return _print_json(summary)
+    for asked, stored in summary.resolved.items():
+        typer.echo(f"note: {asked} was skipped at ingest as an exact copy of {stored}; summarising {stored}")
+    _print_cited(summary.summary, summary.citations)
 
 
 def _batch_requests(path: Path) -> Iterator[dict]:
@@ -145,10 +149,11 @@ def quotes(speaker: Annotated[str | None, typer.Option(help="Part of the speaker
 
 @app.command()
 def search(query: str, index: IndexOpt = "default", json_out: JsonOpt = False,
-           k: Annotated[int, typer.Option(help="How many passages (1-50).")] = 10) -> None:
-    """Ranked passages for a query, with offsets. Example: askbrief search "trade turnover" """
+           k: Annotated[int, typer.Option(help="How many passages (1-50).")] = 10,
+           since: SinceOpt = None, until: UntilOpt = None) -> None:
+    """Ranked passages for a query, with offsets. Example: askbrief search "trade turnover" --since 2023-01-01"""
     with reported():
-        hits = _engine(index).search(query, k)
+        hits = _engine(index).search(query, k, since, until)
     if json_out:
         return _print_json(hits)
     for h in hits:

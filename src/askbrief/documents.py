@@ -28,8 +28,9 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def parse_date(value: object, where: str) -> str | None:
-    """An ISO date (YYYY-MM-DD) from a date, a datetime or a string; None stays None."""
+def parse_date(value: object, where: str, field: str = "published") -> str | None:
+    """An ISO date (YYYY-MM-DD) from a date, a datetime or a string; None stays None. A bad one
+    is a `BadInput` on `field`."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.date):
@@ -45,7 +46,7 @@ def parse_date(value: object, where: str) -> str | None:
                 return dt.datetime.strptime(text, fmt).date().isoformat()
             except ValueError:
                 continue
-    raise BadInput("published", f"{where}: cannot read the date {value!r}; write it as YYYY-MM-DD")
+    raise BadInput(field, f"{where}: cannot read the date {value!r}; write it as YYYY-MM-DD")
 
 
 def lenient_date(value: object, where: str) -> str | None:

@@ -17,34 +17,35 @@ import numpy as np
 from tqdm import tqdm
 
 from askbrief import __version__
-from askbrief.dates import scope
+from askbrief.citations import CITATION_ID, cite
 from askbrief.documents import load_paths, parse_date
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
-from askbrief.reader import Reader, cite
-from askbrief.records import Answer, Citation, Document, IngestResult, QuoteRecord, SearchHit, Summary
+from askbrief.prepare import prepare
+from askbrief.question import Question, parse
+from askbrief.quotes import with_marks
+from askbrief.reader import Reader
+from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Filter, IngestResult,
+                              QuoteRecord, SearchHit, Summary)
 from askbrief.retrieve import Retriever
 from askbrief.settings import Settings
-from askbrief.store import Filter, Prepared, Store
+from askbrief.store import Store
+from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
+from askbrief.syndication import first_per_cluster
+from askbrief.text import terms
 
 if TYPE_CHECKING:
     from askbrief.highlight import SpanReader
-from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
-from askbrief.syndication import signature
-from askbrief.quotes import extract as extract_quotes
-from askbrief.quotes import speaker_question, with_marks
-from askbrief.text import make_chunks, split_sentences, terms
 
 MAX_QUESTION = 1000  # characters; longer is a document, not a question
-MAX_SENTENCES = 20  # in a summary; more is no longer a paragraph
-MAX_TOP_K = 50
+MAX_SUMMARY_SENTENCES = 20  # in a summary; more is no longer a paragraph
+MAX_TOP_K = 50  # chunks read for an answer, or passages a search returns
 # A quote answers "what did X say about Y" only at this relevance to Y (see _relevance): on the seed
 # the trade quote scores 1.29 for "trade", the best quote for "football" 0.12.
 QUOTE_RELEVANCE = 0.5
 INGEST_BATCH = 64  # documents embedded and written per transaction
 QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
 WHOLE_INDEX = 200  # a summary of "everything" reads at most this many newest documents
-_CITATION_ID = re.compile(r"([0-9a-fA-F]{8,64}):(\d{1,9})-(\d{1,9})")
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -71,15 +72,15 @@ class Engine:
 
     @cached_property
     def reader(self) -> Reader:
-        return Reader(self.store(), self.settings.abstain_threshold)
+        return Reader(self.settings.abstain_threshold)
 
     @cached_property
     def span_reader(self) -> "SpanReader | None":
-        if self.settings.reader_model is None:
+        if self.settings.span_model is None:
             return None
         from askbrief.highlight import SpanReader
 
-        return SpanReader(self.settings.reader_model)
+        return SpanReader(self.settings.span_model)
 
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""
@@ -101,52 +102,33 @@ class Engine:
 
     def ingest(self, documents: Iterable[Document], progress: bool = False,
                deduplicate: bool = True) -> list[IngestResult]:
-        """Add documents in batches, each batch one transaction; exact duplicates are reported.
-        `deduplicate=False` (benchmarks that index copies) skips the exact and near-copy checks;
-        copies still need distinct ids and hashes."""
+        """Add documents in batches, each batch one transaction; exact duplicates are reported
+        and their ids resolve to the stored copy. Ids must differ within one call (checked before
+        anything is written). `deduplicate=False` (benchmarks that index copies) skips the
+        near-copy check; copies still need distinct ids and hashes."""
+        documents = list(documents)
+        _check_distinct_ids(documents)
         store = self.store(create=True)
         results: list[IngestResult] = []
-        seen: dict[str, str] = {}
-        bar = tqdm(desc="ingest", unit="doc", disable=not progress)
+        bar = tqdm(desc="ingest", unit="doc", disable=not progress, total=len(documents))
         try:
             for batch in _batched(iter(documents), INGEST_BATCH):
+                holders = {d.hash: store.holder_of(d.hash) for d in batch}
                 fresh, known = [], []
-                for doc in batch:
-                    earlier = deduplicate and (seen.get(doc.hash) or store.doc_id_for_hash(doc.hash))
+                for doc in batch:  # the first of equal texts in a batch is stored, the rest are copies of it
+                    earlier = holders[doc.hash]
                     known.append(earlier and IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier))
                     if not earlier:
-                        seen[doc.hash] = doc.id
+                        holders[doc.hash] = doc.id
                         fresh.append(doc)
-                added = iter(store.add(self._prepare(fresh), syndication=deduplicate))
+                aliases = [(r.id, r.duplicate_of) for r in known if r]
+                added = iter(store.add(prepare(fresh, self.embedder), syndication=deduplicate, aliases=aliases))
                 results += [r or next(added) for r in known]  # in input order
                 bar.update(len(batch))
         finally:
             bar.close()
             store.save_vectors()
         return results
-
-    def _prepare(self, documents: list[Document]) -> list[Prepared]:
-        """Split and embed a batch with one encode call, so the model sees full batches.
-
-        Only sentences go through the model; a chunk's vector is the normalised mean of its
-        sentences' vectors. Encoding chunks as well cost 60% of ingest for -0.8/+0.3 points of
-        fused recall@5 on SQuAD 2.0/1.1 (README, "Speed")."""
-        splits = [split_sentences(d.text) for d in documents]
-        chunks = [make_chunks(s) for s in splits]
-        sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]
-        sentence_vectors = self.embedder.encode(sentence_texts)
-        chunk_vectors = chunk_vectors_from(sentence_vectors, [len(s) for s in splits], chunks)
-        prepared, s_at, c_at = [], 0, 0
-        for doc, spans, cs in zip(documents, splits, chunks):
-            prepared.append(Prepared(
-                document=doc, sentences=spans, chunks=cs,
-                sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
-                chunk_vectors=chunk_vectors[c_at:c_at + len(cs)],
-                chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]])) for f, l in cs],
-                signature=signature(doc.text), quotes=extract_quotes(doc.text)))
-            s_at += len(spans)
-            c_at += len(cs)
-        return prepared
 
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()
@@ -161,105 +143,124 @@ class Engine:
 
     def ask_many(self, questions: list[str], top_k: int = 5, since: str | None = None, until: str | None = None,
                  sources: Iterable[str] = ()) -> list[Answer]:
-        """Answers in order; the questions are embedded in one batch."""
-        questions = [_check_question(q) for q in questions]
+        """Answers in order, each read from the `top_k` best chunks; the questions are embedded
+        in one batch."""
+        texts = [_check_question(q) for q in questions]
         _check_range("top_k", top_k, 1, MAX_TOP_K)
-        since, until = parse_date(since, "since"), parse_date(until, "until")
+        since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         if since and until and since > until:
             raise BadInput("since", f"since {since} is after until {until}; swap them")
         newest = self._nonempty_store().newest_published()
+        newest_date = dt.date.fromisoformat(newest) if newest else None
+        parsed = [parse(q, newest_date, since, until, tuple(sources)) for q in texts]
         embedder = self.embedder  # loaded before the clock starts: timings are per question, not per process
         started = time.perf_counter()
-        vectors = embedder.encode(questions)
-        embed_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
-        newest_date = dt.date.fromisoformat(newest) if newest else None
-        return [self._answer(q, v, top_k, self._scope(q, since, until, sources, newest_date), embed_ms)
-                for q, v in zip(questions, vectors)]
+        vectors = embedder.encode(texts)
+        embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
+        return [self._answer(q, v, top_k, embed_ms) for q, v in zip(parsed, vectors)]
 
-    @staticmethod
-    def _scope(question: str, since: str | None, until: str | None, sources: Iterable[str],
-               newest: dt.date | None) -> tuple[Filter, bool]:
-        """The filter for one question: explicit dates win over dates read from its words."""
-        asked = scope(question, newest)
-        if not (since or until):
-            since, until = asked.since, asked.until
-        return Filter(since, until, tuple(sources)), asked.prefer_recent
+    def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5) -> Evidence:
+        """What the reader reads for a parsed question: the top_k chunks, from one snapshot."""
+        return Retriever(self.store()).evidence(question, vector, top_k)
 
-    def _answer(self, question: str, vector: np.ndarray, top_k: int, scoped: tuple[Filter, bool],
-                embed_ms: float) -> Answer:
-        where, prefer_recent = scoped
+    def _answer(self, question: Question, vector: np.ndarray, top_k: int, embed_ms: float) -> Answer:
+        timings = {"embed": embed_ms}
         t0 = time.perf_counter()
-        hits = Retriever(self.store()).search(question, vector, k=max(top_k, 5), where=where, prefer_recent=prefer_recent)
+        evidence = self.evidence(question, vector, top_k)
         t1 = time.perf_counter()
-        answer = self.reader.answer(question, vector, hits[:top_k], prefer_recent)
+        answer = self.reader.answer(question, vector, evidence)
         t2 = time.perf_counter()
-        timings = {"embed": embed_ms, "retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
-        if not answer.abstained and (asked := speaker_question(question)):
-            answer = self._from_quotes(answer, *asked) or answer
+        timings |= {"retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
+        if not answer.abstained and question.speaker:
+            answer = self._from_quotes(question, vector, evidence) or answer
+            timings["quotes"] = (time.perf_counter() - t2) * 1000
         if self.span_reader is not None and not answer.abstained:
-            answer = answer.model_copy(update={"span": self.span_reader.span(question, answer.citations[0])})
-            timings["span"] = (time.perf_counter() - t2) * 1000
+            t3 = time.perf_counter()
+            answer = answer.model_copy(update={"span": self.span_reader.span(question.text, answer.citations[0])})
+            timings["span"] = (time.perf_counter() - t3) * 1000
         timings["total"] = sum(timings.values())
         return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in timings.items()}})
 
+    def _from_quotes(self, question: Question, vector: np.ndarray, evidence: Evidence) -> Answer | None:
+        """For "what did X say about Y": of X's quotes relevant to Y, the one the reader ranks
+        first, said as "X said: …", with the reader's confidence in it; None keeps the sentence
+        answer (no quote relevant enough, or the reader trusts the quote less than its threshold)."""
+        if not evidence.quotes:
+            return None
+        docs = evidence.documents
+        texts = [docs[d].text[q.start:q.end] for d, q in evidence.quotes]
+        relevance = self._relevance(question.topic or question.speaker, texts)  # one encode for all of them
+        bar = QUOTE_RELEVANCE if question.topic else relevance.max()
+        relevant = [quote for quote, r in zip(evidence.quotes, relevance) if r >= bar]
+        found = self.reader.best_quote(question, vector, evidence, relevant) if relevant else None
+        if found is None or found[1] < self.reader.threshold:
+            return None
+        (doc_id, best), confidence = found
+        doc = docs[doc_id]
+        citation = cite(1, doc, *with_marks(doc.text, best.start, best.end))
+        when = f"As of {doc.published}, " if doc.published else ""
+        return Answer(question=question.text, answer=f"{when}{best.speaker} said: {citation.quote} [1]", abstained=False,
+                      confidence=round(confidence, 4), citations=[citation], timings_ms={})
+
     def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None) -> list[SearchHit]:
+        """Passages for a query, best first, one copy per syndicated cluster; `since`/`until`
+        bound the publication date (inclusive)."""
         query = _check_question(query, field="q")
         _check_range("k", k, 1, MAX_TOP_K)
+        since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
-        where = Filter(parse_date(since, "since"), parse_date(until, "until"))
-        hits = Retriever(store).search(query, self.embedder.encode([query])[0], k=k * 2, where=where)
-        chunks = store.chunks([h.chunk_id for h in hits])
-        docs = store.documents(c.doc_id for c in chunks.values())
-        clusters = store.clusters_of(docs)
-        first_copy = {}  # cluster -> the best-ranked copy; the others' chunks are left out
-        hits = [h for h in hits if first_copy.setdefault(clusters[chunks[h.chunk_id].doc_id],
-                                                          chunks[h.chunk_id].doc_id) == chunks[h.chunk_id].doc_id][:k]
+        question = Question(text=query, terms=tuple(terms(query)), where=Filter(since, until), prefer_recent=False,
+                            speaker=None, topic=None, wants=None)
+        vector = self.embedder.encode([query])[0]
+        with store.snapshot():
+            hits = Retriever(store).search(question, vector, k=k * 2)
+            chunks = store.chunks([h.chunk_id for h in hits])
+            docs = store.documents(c.doc_id for c in chunks.values())
+            kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], store.clusters_of(docs)))
+        hits = [h for h in hits if chunks[h.chunk_id].doc_id in kept][:k]
         return [SearchHit(doc_id=c.doc_id, title=docs[c.doc_id].title, published=docs[c.doc_id].published,
                           start=c.start, end=c.end, text=docs[c.doc_id].text[c.start:c.end], score=round(h.score, 6))
                 for h in hits for c in [chunks[h.chunk_id]]]
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
                   max_sentences: int = DEFAULT_SENTENCES) -> Summary:
-        """One paragraph over the given documents, the documents a query retrieves, or the index."""
-        _check_range("max_sentences", max_sentences, 1, MAX_SENTENCES)
+        """One paragraph over the given documents, the documents a query retrieves, or the index.
+        An id skipped at ingest as an exact copy reads the stored copy (`Summary.resolved`)."""
+        _check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
         store = self._nonempty_store()
-        doc_ids = list(dict.fromkeys(doc_ids))
+        wanted = list(dict.fromkeys(doc_ids))
         query = _check_question(query, field="query") if query is not None else None
         query_vector = self.embedder.encode([query])[0] if query else None
-        if doc_ids:
-            docs = {d: store.document(d) for d in doc_ids}
-        elif query:
-            hits = Retriever(store).search(query, query_vector, k=QUERY_CHUNKS)
-            docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
-        else:
-            docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
-        docs = _one_per_cluster(docs, store.clusters_of(docs))
+        resolved: dict[str, str] = {}
+        with store.snapshot():
+            if wanted:
+                found = store.resolve(wanted)
+                missing = [d for d in wanted if d not in found]
+                if missing:
+                    raise DocumentNotFound(f"no document {missing[0]!r} in {self.name!r}; `askbrief search` lists what is there")
+                resolved = {d: s for d, s in found.items() if d != s}
+                docs = store.documents(found[d] for d in wanted)
+            elif query:
+                question = Question(text=query, terms=tuple(terms(query)), where=Filter(), prefer_recent=False,
+                                    speaker=None, topic=None, wants=None)
+                hits = Retriever(store).search(question, query_vector, k=QUERY_CHUNKS)
+                docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
+            else:
+                docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
+            by_date = sorted(docs.values(), key=lambda d: (d.published or "9999", d.id))  # the earliest copy speaks
+            docs = {d: docs[d] for d in first_per_cluster([d.id for d in by_date], store.clusters_of(docs))}
+            parts = [(doc, *store.sentences(doc.id)) for doc in docs.values()]
         titles = self.embedder.encode([doc.title for doc in docs.values()])
-        pool = make_pool([(doc, *store.sentences(doc.id)) for doc in docs.values()], titles)
-        return summarise(pool, docs, max_sentences, query, query_vector)
-
-    def _from_quotes(self, answer: Answer, speaker: str, topic: str | None) -> Answer | None:
-        """For "what did X say about Y": X's own words most relevant to Y, if one is relevant
-        enough, said as "X said: …"; None leaves the sentence answer as it was."""
-        found = self.quotes(speaker, limit=None)
-        if not found:
-            return None
-        relevance = self._relevance(topic or speaker, [q.quote for q in found])  # one encode for all of them
-        best = found[int(np.argmax(relevance))]
-        if topic and relevance.max() < QUOTE_RELEVANCE:
-            return None
-        doc = self.store().document(best.doc_id)
-        citation = cite(1, doc, *with_marks(doc.text, best.start, best.end))
-        when = f"As of {doc.published}, " if doc.published else ""
-        text = f"{when}{best.speaker} said: {citation.quote} [1]"
-        return answer.model_copy(update={"answer": text, "citations": [citation]})
+        summary = summarise(make_pool(parts, titles), docs, max_sentences, query, query_vector)
+        return summary.model_copy(update={"resolved": resolved})
 
     def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by
         similarity to `about` when given, else oldest article first. No match is an empty list."""
         store = self.store()
-        found = store.quotes(speaker.strip() if speaker and speaker.strip() else None)
-        docs = store.documents({d for d, _ in found})
+        with store.snapshot():
+            found = store.quotes(speaker.strip() if speaker and speaker.strip() else None)
+            docs = store.documents({d for d, _ in found})
         records = [QuoteRecord(speaker=q.speaker, quote=docs[d].text[q.start:q.end], cue=q.cue, doc_id=d,
                                start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,
                                published=docs[d].published) for d, q in found]
@@ -277,20 +278,37 @@ class Engine:
         return vectors[1:] @ vectors[0] + np.array(overlap)
 
     def document(self, doc_id: str) -> Document:
-        """The stored document, with the ids of its syndicated copies."""
+        """The stored document, with the ids of its syndicated copies and of its exact copies
+        (an exact copy's id resolves to it)."""
         store = self.store()
-        return store.document(doc_id).model_copy(update={"also_reported_by": store.also_reported_by(doc_id)})
+        with store.snapshot():
+            stored = store.resolve([doc_id]).get(doc_id)
+            if stored is None:
+                raise DocumentNotFound(f"no document {doc_id!r} in {self.name!r}; `askbrief search` lists what is there")
+            return store.document(stored).model_copy(update={
+                "also_reported_by": store.also_reported_by(stored), "aliases": store.aliases_of(stored)})
+
+    def list_documents(self, offset: int = 0, limit: int = 50) -> DocumentPage:
+        """One page of the index, oldest published first (undated last), then by id."""
+        store = self.store()
+        with store.snapshot():
+            ids = store.list_ids(offset, limit)
+            docs = store.documents(ids)
+            return DocumentPage(total=store.count(), offset=offset, limit=limit, documents=[
+                DocumentInfo(id=d.id, title=d.title, published=d.published, source=d.source) for d in map(docs.get, ids)])
 
     def citation(self, citation_id: str) -> Citation:
         """Resolve a citation id ("<hash prefix>:<start>-<end>") to its quote in the stored text."""
-        match = _CITATION_ID.fullmatch(citation_id.strip())
+        match = CITATION_ID.fullmatch(citation_id.strip())
         if not match:
             raise BadInput("citation", f"citation id {citation_id!r}: expected HASH:START-END, as in an answer's citations")
         prefix, start, end = match.group(1).lower(), int(match.group(2)), int(match.group(3))
-        doc_id = self.store().id_for_hash_prefix(prefix)
-        if doc_id is None:
-            raise DocumentNotFound(f"no document in {self.name!r} has the text that citation {citation_id} quotes")
-        doc = self.store().document(doc_id)
+        store = self.store()
+        with store.snapshot():
+            doc_id = store.id_for_hash_prefix(prefix)
+            if doc_id is None:
+                raise DocumentNotFound(f"no document in {self.name!r} has the text that citation {citation_id} quotes")
+            doc = store.document(doc_id)
         if not start < end <= len(doc.text):
             raise BadInput("citation", f"citation {citation_id} points past the end of {doc_id} ({len(doc.text)} characters)")
         return cite(0, doc, start, end)
@@ -304,12 +322,14 @@ class Engine:
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 
 
-def _one_per_cluster(docs: dict[str, Document], clusters: dict[str, str]) -> dict[str, Document]:
-    """Of syndicated copies, keep the earliest published (then the smallest id)."""
-    keep: dict[str, Document] = {}
-    for doc in sorted(docs.values(), key=lambda d: (d.published or "9999", d.id)):
-        keep.setdefault(clusters[doc.id], doc)
-    return {d.id: d for d in keep.values()}
+def _check_distinct_ids(documents: list[Document]) -> None:
+    """Two documents of one ingest under the same id would replace each other mid-write."""
+    first: dict[str, int] = {}
+    for i, doc in enumerate(documents):
+        if doc.id in first:
+            raise BadInput("id", f"documents {first[doc.id]} and {i} of this ingest share the id {doc.id!r};"
+                           " give each its own id, or send the newer text alone to replace the older")
+        first[doc.id] = i
 
 
 def _check_question(text: object, field: str = "question") -> str:
@@ -323,19 +343,6 @@ def _check_question(text: object, field: str = "question") -> str:
 def _check_range(field: str, value: int, low: int, high: int) -> None:
     if not isinstance(value, int) or not low <= value <= high:
         raise BadInput(field, f"{field} must be a whole number from {low} to {high}, got {value!r}")
-
-
-def chunk_vectors_from(sentence_vectors: np.ndarray, sentence_counts: list[int],
-                       chunks: list[list[tuple[int, int]]]) -> np.ndarray:
-    """Unit chunk vectors: the mean of each chunk's sentence vectors (first..last of its document)."""
-    rows, at = [], 0
-    for count, runs in zip(sentence_counts, chunks):
-        rows += [sentence_vectors[at + first: at + last + 1].sum(axis=0) for first, last in runs]
-        at += count
-    if not rows:
-        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
-    vectors = np.array(rows, dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def _batched(items: Iterator, size: int) -> Iterator[list]:

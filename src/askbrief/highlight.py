@@ -1,7 +1,7 @@
 """Short-answer highlighting: a question and the answer's first cited sentence in, the answer
 span inside that sentence out, from a local transformers question-answering model.
 
-Optional: used only when ASKBRIEF_READER_MODEL names a folder holding such a model (no QA
+Optional: used only when ASKBRIEF_SPAN_MODEL names a folder holding such a model (no QA
 weights ship on PyPI, so askbrief never needs one). Loaded offline, once per process.
 """
 
@@ -20,7 +20,7 @@ class SpanReader:
     def __init__(self, folder: Path):
         folder = Path(folder)
         if not (folder / "config.json").is_file():
-            raise BadInput("reader_model", f"ASKBRIEF_READER_MODEL={folder} is not a transformers model folder"
+            raise BadInput("span_model", f"ASKBRIEF_SPAN_MODEL={folder} is not a transformers model folder"
                            " (no config.json); unset it or point it at a saved question-answering model")
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 

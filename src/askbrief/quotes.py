@@ -9,6 +9,8 @@ with a title or a cue. A rule-based first cut: no NER model ships on PyPI here.
 import re
 from dataclasses import dataclass
 
+from askbrief.records import Quote
+
 CUES = ("said", "says", "told", "added", "warned", "argued", "claimed", "announced", "stated", "explained", "described",
         "insisted", "noted", "stressed", "urged", "wrote", "tweeted", "asked", "replied", "admitted", "suggested",
         "underlined", "recalls", "recalled", "concluded", "continued", "remarked", "commented")
@@ -32,16 +34,6 @@ _SPEAKER = rf"({_ROLE}|{_PRONOUN}|{_NAME})"
 _PERSON_AFTER_TITLE = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES) + rf")\s+({_NAME})")
 _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Sir)\.?\s+)+")
 MIN_WORDS = 4  # shorter quoted bits are titles or scare quotes, not statements
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    speaker: str
-    cue: str
-    start: int  # text[start:end] is the quote (inside the quote marks, or the reported clause)
-    end: int
-    speaker_start: int  # text[speaker_start:speaker_end] is how the article names the speaker there
-    speaker_end: int
 
 
 def direct_spans(text: str) -> list[tuple[int, int]]:
@@ -199,17 +191,6 @@ def _make(text, mention, cue, start, end, at, mentions) -> Quote | None:
     if not speaker:
         return None
     return Quote(speaker, cue, start, end, at, at + len(mention))
-
-
-_ASKS_SPEAKER = re.compile(
-    r"^\s*what\s+(?:did|does|has|have|had)\s+(.+?)\s+(?:say|said|tell|told|think|thought)"
-    r"(?:\s+(?:\w+\s+){0,2}?(?:about|on|of|regarding)\s+(.+?))?\s*\??\s*$", re.I)
-
-
-def speaker_question(question: str) -> tuple[str, str | None] | None:
-    """(speaker, topic) of "What did X say (about Y)?", else None."""
-    m = _ASKS_SPEAKER.match(question)
-    return (m.group(1).strip(), m.group(2).strip() if m.group(2) else None) if m else None
 
 
 def with_marks(text: str, start: int, end: int) -> tuple[int, int]:

@@ -1,44 +1,40 @@
-"""Answering: a question and its retrieved chunks in, an `Answer` of cited sentences out.
+"""Answering: a parsed question and its `Evidence` in, an `Answer` of cited sentences out.
 
 Sentences, not spans: each candidate sentence gets features (similarity, rare-term coverage,
 retrieval rank, answer type), a logistic ranker orders them, and a logistic calibrator turns
 the best one's features into a confidence. Both are fitted by scripts/fit_reader.py on SQuAD;
-their coefficients live in reader_model.json beside this file.
+their coefficients live in ranker.json beside this file. The reader never touches the store.
 """
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from askbrief.records import Answer, Citation, Document
-from askbrief.retrieve import Hit
-from askbrief.store import Store
-from askbrief.text import terms
+from askbrief.citations import cite, cited_text
+from askbrief.question import Question
+from askbrief.records import Answer, Document, Evidence, Quote
+from askbrief.syndication import first_per_cluster
+from askbrief.text import SENTENCE_ENDINGS, terms
 
-READ_CHUNKS = 5  # sentences come from the top chunks only; SQuAD recall@5 is ~0.95 (README)
-MAX_SENTENCES = 3  # an answer is one to three sentences
+ANSWER_SENTENCES = 3  # an answer is one to three sentences
 # A further sentence joins the best one when its ranker logit is within this many nats of the
 # best's (half its softmax weight; 0.7 trades evidence@1 against @3 on SQuAD, README), or within FOLLOW_ADJACENT when it
 # directly follows a chosen sentence and so continues it ("…growing," he was quoted as saying).
 FOLLOW_GAP = 0.7
 FOLLOW_ADJACENT = 3.0
 TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated copies) go to the newer article
-MODEL_FILE = Path(__file__).with_name("reader_model.json")
-SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")")  # a line without one is a headline or a byline
+MODEL_FILE = Path(__file__).with_name("ranker.json")
+NO_RUNNER_UP = 5.0  # nats: the lead a lone candidate is given over the runner-up it lacks
+CLOSEST = 2  # passages cited with a declined answer, for the reader to check
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
             "bigrams", "window_coverage", "missing_rare", "chunk_rank", "dense_rank", "keyword_rank", "type_match",
             "log_words")
 BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza (2009), the usual defaults
-_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
-_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bcentur", re.I)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,54 +72,36 @@ def load_model() -> ReaderModel:
     return ReaderModel.load()
 
 
-def idf_weights(store: Store, question_terms: list[str]) -> dict[str, float]:
-    """BM25's IDF of each question term over the index's chunks (unseen terms count as rarest)."""
-    freqs, total = store.document_frequencies(question_terms)
-    return {t: math.log(1 + (total - freqs.get(t, 0) + 0.5) / (freqs.get(t, 0) + 0.5)) for t in question_terms}
+def idf_weights(counts: dict[str, int], total: int, question_terms: list[str]) -> dict[str, float]:
+    """BM25's IDF of each question term over `total` chunks, `counts[t]` of which hold t
+    (unseen terms count as rarest)."""
+    return {t: math.log(1 + (total - counts.get(t, 0) + 0.5) / (counts.get(t, 0) + 0.5)) for t in question_terms}
 
 
-def answer_type(question: str) -> re.Pattern | None:
-    """What a sentence must contain to answer this kind of question, if the kind is clear."""
-    q = question.lower()
-    if re.search(r"\bhow (many|much|long|old|far|large|big)\b|\bwhat (percent|percentage|number)\b", q):
-        return _NUMBER
-    if re.search(r"\bwhen\b|\bwhat (year|date|century|month|day)\b", q):
-        return re.compile(f"{_YEAR.pattern}|{_MONTH.pattern}", re.I)
-    if re.search(r"\bwho(m|se)?\b|\bwhere\b", q):
-        return _NAME
-    return None
+def bm25(question_terms: set[str], idf: dict[str, float], sentence_terms: list[str], avg_len: float) -> float:
+    """Okapi BM25 of one sentence for the question's terms, sentences as the documents."""
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * len(sentence_terms) / avg_len)
+    counts = {t: sentence_terms.count(t) for t in question_terms.intersection(sentence_terms)}
+    return sum(idf[t] * n * (BM25_K1 + 1) / (n + norm) for t, n in counts.items())
 
 
-def offers_new(wanted: re.Pattern, sentence: str, question: str) -> bool:
-    """Whether the sentence holds something of the wanted type that the question does not
-    already say: the answer to "Who met Putin?" is a name other than Putin."""
-    asked = question.lower()
-    return any(m.group(0).lower() not in asked for m in wanted.finditer(sentence))
-
-
-def candidates(store: Store, hits: list[Hit]) -> tuple[list[Candidate], dict[tuple[str, int], tuple[int, int, np.ndarray]]]:
-    """The sentences of the top chunks (each once, with its best chunk rank), and every fetched
-    sentence by (doc_id, idx), neighbours included."""
-    chunks = store.chunks([h.chunk_id for h in hits[:READ_CHUNKS]])
-    clusters = store.clusters_of(c.doc_id for c in chunks.values())
-    reader_of: dict[str, str] = {}  # cluster -> the one copy read: the best-ranked
+def candidates(evidence: Evidence) -> list[Candidate]:
+    """The sentences of the evidence's chunks (each once, with its best chunk rank), one copy
+    per syndicated cluster: the best-ranked."""
+    chunks = [evidence.chunks[h.chunk_id] for h in evidence.hits]
+    kept = set(first_per_cluster([c.doc_id for c in chunks], evidence.clusters))
     seen: dict[tuple[str, int], Candidate] = {}
-    fetched: dict[tuple[str, int], tuple[int, int, np.ndarray]] = {}
-    for rank, hit in enumerate(hits[:READ_CHUNKS]):
-        chunk = chunks[hit.chunk_id]
-        if reader_of.setdefault(clusters[chunk.doc_id], chunk.doc_id) != chunk.doc_id:
+    for rank, (hit, chunk) in enumerate(zip(evidence.hits, chunks)):
+        if chunk.doc_id not in kept:
             continue  # a syndicated copy of an article already being read
-        rows, vectors = store.sentences(chunk.doc_id, chunk.first - 1, chunk.last + 1)
-        for (idx, start, end), vector in zip(rows, vectors):
-            fetched[(chunk.doc_id, idx)] = (start, end, vector)
-            if chunk.first <= idx <= chunk.last and (chunk.doc_id, idx) not in seen:
-                seen[(chunk.doc_id, idx)] = Candidate(chunk.doc_id, idx, start, end, rank, hit.dense_rank, hit.keyword_rank)
-    return list(seen.values()), fetched
+        for idx in range(chunk.first, chunk.last + 1):
+            stored = evidence.sentences[(chunk.doc_id, idx)]
+            seen.setdefault((chunk.doc_id, idx), Candidate(chunk.doc_id, idx, stored.start, stored.end, rank,
+                                                           hit.dense_rank, hit.keyword_rank))
+    return list(seen.values())
 
 
-def features(question: str, query_vector: np.ndarray, cands: list[Candidate],
-             fetched: dict[tuple[str, int], tuple[int, int, np.ndarray]], docs: dict[str, Document],
-             idf: dict[str, float]) -> np.ndarray:
+def features(question: Question, query_vector: np.ndarray, cands: list[Candidate], evidence: Evidence) -> np.ndarray:
     """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns.
 
     Columns ending in _gap or _rank compare a sentence with the other candidates of the same
@@ -132,14 +110,15 @@ def features(question: str, query_vector: np.ndarray, cands: list[Candidate],
     out = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
     if not cands:
         return out
+    idf = idf_weights(evidence.term_counts, evidence.chunk_total, list(dict.fromkeys(question.terms)))
     q_terms = set(idf)
-    q_list = terms(question)
+    q_list = list(question.terms)
     q_bigrams = set(zip(q_list, q_list[1:]))
     total_idf = sum(idf.values()) or 1.0
     max_idf = max(idf.values(), default=1.0)
-    wanted = answer_type(question)
-    cos_of = {key: float(vec @ query_vector) for key, (_, _, vec) in fetched.items()}
-    texts = {key: docs[key[0]].text[start:end] for key, (start, end, _) in fetched.items()}
+    docs = evidence.documents
+    cos_of = {key: float(s.vector @ query_vector) for key, s in evidence.sentences.items()}
+    texts = {key: docs[key[0]].text[s.start:s.end] for key, s in evidence.sentences.items()}
     tokens = {key: terms(text) for key, text in texts.items()}
     avg_len = np.mean([len(tokens[(c.doc_id, c.idx)]) for c in cands]) or 1.0
     for row, c in enumerate(cands):
@@ -148,25 +127,23 @@ def features(question: str, query_vector: np.ndarray, cands: list[Candidate],
         own = set(own_list)
         neighbours = [(c.doc_id, c.idx - 1), (c.doc_id, c.idx + 1)]
         window = own.union(*(tokens[k] for k in neighbours if k in tokens))
-        tf = {t: own_list.count(t) for t in q_terms & own}
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(own_list) / avg_len)
-        bm25 = sum(idf[t] * n * (BM25_K1 + 1) / (n + norm) for t, n in tf.items())
+        matched = q_terms & own
         out[row] = (
             cos_of[key],
             0.0,  # cos_gap, filled below
             0.0,  # cos_rank
             max((cos_of[k] for k in neighbours if k in cos_of), default=0.0),
-            sum(idf[t] for t in tf) / total_idf,
+            sum(idf[t] for t in matched) / total_idf,
             0.0,  # coverage_gap
-            len(tf) / max(len(q_terms), 1),
-            bm25 / total_idf,
+            len(matched) / max(len(q_terms), 1),
+            bm25(q_terms, idf, own_list, avg_len) / total_idf,
             len(q_bigrams & set(zip(own_list, own_list[1:]))) / max(len(q_bigrams), 1),
             sum(idf[t] for t in q_terms & window) / total_idf,
             max((idf[t] for t in q_terms - window), default=0.0) / max_idf,
             1.0 / (1 + c.chunk_rank),
             0.0 if c.dense_rank is None else 1.0 / (1 + c.dense_rank),
             0.0 if c.keyword_rank is None else 1.0 / (1 + c.keyword_rank),
-            0.5 if wanted is None else float(offers_new(wanted, texts[key], question)),
+            0.5 if question.wants is None else float(question.offers_new(texts[key])),
             math.log(1 + len(texts[key].split())),
         )
     col = {name: i for i, name in enumerate(FEATURES)}
@@ -176,22 +153,25 @@ def features(question: str, query_vector: np.ndarray, cands: list[Candidate],
     return out
 
 
-def gather(store: Store, question: str, query_vector: np.ndarray, hits: list[Hit]):
-    """The candidate sentences of the top chunks, their feature matrix, and their documents."""
-    cands, fetched = candidates(store, hits)
-    docs = store.documents({c.doc_id for c in cands})
+def gather(question: Question, query_vector: np.ndarray, evidence: Evidence,
+           extra: list[Candidate] = ()) -> tuple[list[Candidate], np.ndarray]:
+    """The candidate sentences (and any `extra` ones, such as a quote's) with their features."""
+    docs = evidence.documents
+    cands = candidates(evidence)
     # Headlines and bylines are not evidence when real sentences are at hand.
     cands = [c for c in cands if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or cands
-    idf = idf_weights(store, list(dict.fromkeys(terms(question))))
-    return cands, features(question, query_vector, cands, fetched, docs, idf), docs
+    known = {(c.doc_id, c.idx) for c in cands}
+    cands += [c for c in extra if (c.doc_id, c.idx) not in known]
+    return cands, features(question, query_vector, cands, evidence)
 
 
-def calibrator_inputs(logits: np.ndarray, feats: np.ndarray) -> np.ndarray:
-    """What the calibrator sees for the best sentence: its logit, its lead over the runner-up,
-    and the evidence that something the question asks about is missing."""
-    order = np.argsort(-logits)
-    top = order[0]
-    runner_up = logits[order[1]] if len(order) > 1 else logits[top] - 5.0
+def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, top: int | None = None) -> np.ndarray:
+    """What the calibrator sees for the answering sentence (`top`, by default the best): its
+    logit, its lead over the best other one, and the evidence that something the question asks
+    about is missing."""
+    top = int(np.argmax(logits)) if top is None else top
+    others = np.delete(logits, top)
+    runner_up = others.max() if len(others) else logits[top] - NO_RUNNER_UP
     col = {name: i for i, name in enumerate(FEATURES)}
     return np.array([logits[top], logits[top] - runner_up, feats[top, col["missing_rare"]],
                      feats[top, col["coverage"]], feats[top, col["cos"]]])
@@ -218,38 +198,77 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+class Scored:
+    """A question's candidates, their features and ranker logits."""
+
+    def __init__(self, cands: list[Candidate], feats: np.ndarray, logits: np.ndarray):
+        self.cands, self.feats, self.logits = cands, feats, logits
+
+
 class Reader:
-    def __init__(self, store: Store, threshold: float | None = None, model: ReaderModel | None = None):
-        self.store = store
+    def __init__(self, threshold: float | None = None, model: ReaderModel | None = None):
         self.model = model or load_model()
         self.threshold = self.model.threshold if threshold is None else threshold
 
-    def score(self, question: str, query_vector: np.ndarray, hits: list[Hit], prefer_recent: bool = False):
-        """Candidates, their features, ranker logits, the answer's confidence, and their documents.
+    def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
+              extra: list[Candidate] = ()) -> Scored:
+        """Candidates, their features and ranker logits.
 
-        With `prefer_recent` ("the latest on…") the newest article among those that answer nearly
+        When the question asks for the latest, the newest article among those that answer nearly
         as well as the best (within FOLLOW_ADJACENT nats) leads: older ones step back by that gap."""
-        cands, feats, docs = gather(self.store, question, query_vector, hits)
+        cands, feats = gather(question, query_vector, evidence, extra)
         if not cands:
-            return cands, feats, np.zeros(0), 0.0, docs
+            return Scored(cands, feats, np.zeros(0))
         logits = feats @ self.model.ranker_coef + self.model.ranker_intercept
-        published = [docs[c.doc_id].published for c in cands]
+        published = [evidence.documents[c.doc_id].published for c in cands]
         logits = logits + TIE_BREAK * newness(published)
-        if prefer_recent:
+        if question.prefer_recent:
             logits = newest_first(logits, published)
-        confidence = float(sigmoid(calibrator_inputs(logits, feats) @ self.model.calibrator_coef
-                                   + self.model.calibrator_intercept))
-        return cands, feats, logits, confidence, docs
+        return Scored(cands, feats, logits)
 
-    def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit], prefer_recent: bool = False) -> Answer:
-        cands, _, logits, confidence, docs = self.score(question, query_vector, hits, prefer_recent)
-        order = list(np.argsort(-logits))
-        if not cands or confidence < self.threshold:
-            closest = [cands[i] for i in order[:2]]
-            return compose_abstention(question, closest, docs, confidence)
-        chosen = choose(cands, logits)
-        copies = len(self.store.also_reported_by(chosen[0].doc_id))
-        return compose_answer(question, chosen, docs, confidence, copies)
+    def confidence(self, scored: Scored, top: int | None = None) -> float:
+        """The calibrated probability that candidate `top` (by default the best) answers."""
+        if not scored.cands:
+            return 0.0
+        inputs = calibrator_inputs(scored.logits, scored.feats, top)
+        return float(sigmoid(inputs @ self.model.calibrator_coef + self.model.calibrator_intercept))
+
+    def answer(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Answer:
+        scored = self.score(question, query_vector, evidence)
+        confidence = self.confidence(scored)
+        if not scored.cands or confidence < self.threshold:
+            closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
+            return compose_abstention(question.text, closest, evidence.documents, confidence)
+        chosen = choose(scored.cands, scored.logits)
+        return compose_answer(question.text, chosen, evidence.documents, confidence, evidence.copies.get(chosen[0].doc_id, 0))
+
+    def best_quote(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
+                   quotes: list[tuple[str, Quote]]) -> tuple[tuple[str, Quote], float] | None:
+        """Of the speaker's quotes given (those relevant to the topic), the one whose opening
+        sentence the model reads as the best answer, with its calibrated confidence."""
+        opening = {key: c for key in quotes if (c := _opening_sentence(evidence, *key))}
+        cands = list({(c.doc_id, c.idx): c for c in opening.values()}.values())
+        if not cands:
+            return None
+        feats = features(question, query_vector, cands, evidence)
+        scored = Scored(cands, feats, feats @ self.model.ranker_coef + self.model.ranker_intercept)
+        best = int(np.argmax(scored.logits))
+        chosen = next(key for key, c in opening.items() if c == cands[best])
+        return chosen, self.confidence(scored, best)
+
+
+def _opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidate | None:
+    """The sentence a quote starts in, as a candidate ranked where its chunk was retrieved."""
+    covering = sorted(idx for (d, idx), s in evidence.sentences.items()
+                      if d == doc_id and s.end > quote.start and s.start < quote.end)
+    if not covering:
+        return None
+    idx = covering[0]
+    stored = evidence.sentences[(doc_id, idx)]
+    rank, hit = next(((r, h) for r, h in enumerate(evidence.hits) if evidence.chunks[h.chunk_id].doc_id == doc_id
+                      and evidence.chunks[h.chunk_id].first <= idx <= evidence.chunks[h.chunk_id].last),
+                     (len(evidence.hits), None))
+    return Candidate(doc_id, idx, stored.start, stored.end, rank, hit and hit.dense_rank, hit and hit.keyword_rank)
 
 
 def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
@@ -258,28 +277,13 @@ def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
     best = logits[order[0]]
     chosen = [cands[order[0]]]
     for i in order[1:]:
-        if len(chosen) == MAX_SENTENCES or best - logits[i] > FOLLOW_ADJACENT:
+        if len(chosen) == ANSWER_SENTENCES or best - logits[i] > FOLLOW_ADJACENT:
             break
         c = cands[i]
         follows = any(o.doc_id == c.doc_id and c.idx == o.idx + 1 for o in chosen)
         if best - logits[i] <= FOLLOW_GAP or follows:
             chosen.append(c)
     return chosen
-
-
-CITATION_HASH = 16  # hex digits of the text's sha256 in a citation id: 64 bits, no collision in practice
-
-
-def citation_id(doc: Document, start: int, end: int) -> str:
-    """A sentence's id from what it is, not where it is stored: the same text gives the same id
-    after a re-index, an upsert of the same text, or deletes of other documents."""
-    return f"{doc.hash[:CITATION_HASH]}:{start}-{end}"
-
-
-def cite(n: int, doc: Document, start: int, end: int) -> Citation:
-    """The one way a citation is made: its quote is cut from the stored text at its offsets."""
-    return Citation(n=n, id=citation_id(doc, start, end), doc_id=doc.id, title=doc.title, published=doc.published,
-                    source=doc.source, start=start, end=end, quote=doc.text[start:end])
 
 
 def in_reading_order(chosen: list[Candidate]) -> list[Candidate]:
@@ -302,7 +306,7 @@ def compose_answer(question: str, chosen: list[Candidate], docs: dict[str, Docum
     """The cited sentences, preceded by the date they speak for and how many other outlets ran
     the same story (`copies`), e.g. "As of 2005-03-18 (also reported by 2 other sources): …"."""
     citations = [cite(n, docs[c.doc_id], c.start, c.end) for n, c in enumerate(in_reading_order(chosen), 1)]
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    text = cited_text(citations)
     dated = [c.published for c in citations if c.published]
     also = f"also reported by {copies} other source{'s' * (copies != 1)}" if copies else ""
     if dated:  # news goes stale: say when the cited articles are from

@@ -1,18 +1,19 @@
-"""Retrieval: a question (its text and vector) in, ranked chunks out.
+"""Retrieval: a parsed `Question` and its vector in, ranked chunks and the reader's `Evidence` out.
 
 Dense (FAISS inner product) and keyword (SQLite FTS5 BM25) candidates are fused by reciprocal
-rank, which needs no score normalisation and is robust to either list being empty.
+rank, which needs no score normalisation and is robust to either list being empty. Evidence is
+read in one snapshot of the store, so the reader never calls back into an index that moved.
 """
 
-from dataclasses import dataclass
-from typing import Literal
-
 import datetime as dt
+from typing import Literal
 
 import numpy as np
 
-from askbrief.store import Filter, Store
-from askbrief.text import terms
+from askbrief.question import Question
+from askbrief.records import Evidence, Hit, StoredSentence
+from askbrief.store import Store
+from askbrief.syndication import first_per_cluster
 
 Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)
@@ -21,14 +22,8 @@ CANDIDATES = 50  # per list before fusion; both lists' tails barely move the fus
 # either list alone (keyword 0.866, dense 0.786); on SQuAD 1.1 it changes nothing (README).
 KEYWORD_WEIGHT = 2.0
 RECENCY_HALF_LIFE = 30.0  # days: for "latest" questions an article a month older counts half as much
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    chunk_id: int
-    score: float  # the fused (or single-list) score, higher is better
-    dense_rank: int | None  # 0-based rank in the dense list, None when not in it
-    keyword_rank: int | None
+UNDATED_AGE = 10 * RECENCY_HALF_LIFE  # days an undated article counts as old in a "latest" ranking
+MAX_QUOTES = 50  # a speaker's quotes read per question, newest first: each is embedded to rank it
 
 
 def fuse(dense: list[int], keyword: list[int], k: int, rrf_k: float = RRF_K,
@@ -51,13 +46,15 @@ class Retriever:
     def __init__(self, store: Store):
         self.store = store
 
-    def search(self, question: str, query_vector: np.ndarray, k: int = 10, where: Filter | None = None,
-               mode: Mode = "fused", prefer_recent: bool = False) -> list[Hit]:
-        """The top `k` chunks for the question, best first; newer ones ranked up when asked."""
-        dense = [cid for cid, _ in self.store.dense_search(query_vector, CANDIDATES, where)] if mode != "keyword" else []
-        keyword = [cid for cid, _ in self.store.keyword_search(terms(question), CANDIDATES, where)] if mode != "dense" else []
-        hits = fuse(dense, keyword, CANDIDATES if prefer_recent else k)
-        return self.by_recency(hits)[:k] if prefer_recent else hits
+    def search(self, question: Question, query_vector: np.ndarray, k: int = 10, mode: Mode = "fused") -> list[Hit]:
+        """The top `k` chunks for the question, best first; newer ones ranked up when it asks
+        for the latest."""
+        where = question.where or None
+        with self.store.snapshot() as store:
+            dense = [cid for cid, _ in store.dense_search(query_vector, CANDIDATES, where)] if mode != "keyword" else []
+            keyword = [cid for cid, _ in store.keyword_search(list(question.terms), CANDIDATES, where)] if mode != "dense" else []
+            hits = fuse(dense, keyword, CANDIDATES if question.prefer_recent else k)
+            return self.by_recency(hits)[:k] if question.prefer_recent else hits
 
     def by_recency(self, hits: list[Hit]) -> list[Hit]:
         """Scale each score by its article's recency weight (see `recency_weights`)."""
@@ -66,6 +63,37 @@ class Retriever:
         weights = recency_weights([docs[chunks[h.chunk_id].doc_id].published for h in hits])
         rescored = [Hit(h.chunk_id, h.score * w, h.dense_rank, h.keyword_rank) for h, w in zip(hits, weights)]
         return sorted(rescored, key=lambda h: -h.score)
+
+    def evidence(self, question: Question, query_vector: np.ndarray, read: int) -> Evidence:
+        """The top `read` chunks and all the reader needs about them, from one snapshot: a write
+        landing meanwhile is either wholly in it or wholly out."""
+        with self.store.snapshot() as store:
+            hits = self.search(question, query_vector, k=read)
+            chunks = store.chunks([h.chunk_id for h in hits])
+            documents = store.documents(c.doc_id for c in chunks.values())
+            clusters = store.clusters_of(documents)
+            kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], clusters))
+            sentences: dict[tuple[str, int], StoredSentence] = {}
+            for chunk in chunks.values():
+                if chunk.doc_id in kept:
+                    _collect(store, sentences, chunk.doc_id, chunk.first - 1, chunk.last + 1)
+            quotes = []
+            if question.speaker:
+                quotes = store.quotes(question.speaker)[-MAX_QUOTES:]
+                documents |= store.documents({d for d, _ in quotes} - set(documents))
+                for doc_id, quote in quotes:
+                    covered = store.sentence_range(doc_id, quote.start, quote.end)
+                    if covered:
+                        _collect(store, sentences, doc_id, covered[0] - 1, covered[1] + 1)
+            term_counts, total = store.document_frequencies(list(dict.fromkeys(question.terms)))
+            return Evidence(hits=hits, chunks=chunks, documents=documents, sentences=sentences, clusters=clusters,
+                            copies=store.copies(documents), term_counts=term_counts, chunk_total=total, quotes=quotes)
+
+
+def _collect(store: Store, into: dict[tuple[str, int], StoredSentence], doc_id: str, first: int, last: int) -> None:
+    rows, vectors = store.sentences(doc_id, first, last)
+    for (idx, start, end), vector in zip(rows, vectors):
+        into[(doc_id, idx)] = StoredSentence(start, end, vector)
 
 
 def recency_weights(published: list[str | None]) -> np.ndarray:
@@ -76,5 +104,5 @@ def recency_weights(published: list[str | None]) -> np.ndarray:
     if not known:
         return np.ones(len(published))
     newest = max(known)
-    ages = np.array([(newest - d).days if d else 10 * RECENCY_HALF_LIFE for d in dates], dtype=float)
+    ages = np.array([(newest - d).days if d else UNDATED_AGE for d in dates], dtype=float)
     return np.power(2.0, -ages / RECENCY_HALF_LIFE)

@@ -18,10 +18,10 @@ class Settings(BaseSettings):
     milvus_uri: str | None = None  # None: a milvus-lite file in the index folder; or http://host:19530
     milvus_token: str | None = None  # "user:password" or an API key, for a cluster that asks
     # Below this calibrated confidence the reader abstains. None takes the threshold fitted with
-    # the calibrator (reader_model.json: the best balanced accuracy of answering answerable and
+    # the calibrator (ranker.json: the best balanced accuracy of answering answerable and
     # declining unanswerable SQuAD questions); raise it to abstain more (README, "Quality").
     abstain_threshold: float | None = None
-    reader_model: Path | None = None  # a local transformers QA model for short-answer spans
+    span_model: Path | None = None  # a local transformers QA model for short-answer spans
     api_key: str | None = None  # when set, the API's write endpoints need `Authorization: Bearer KEY`
     protect_reads: bool = False  # ...and with this, its read endpoints too
     cors_origins: list[str] = []  # origins allowed to call the API from a browser; none by default

@@ -5,6 +5,7 @@ MinHash signatures of 5-word shingles with LSH (datasketch) find such copies in 
 article; exact duplicates never get here (the store rejects them by hash first).
 """
 
+from collections.abc import Iterable
 from functools import cache
 
 import numpy as np
@@ -71,3 +72,12 @@ class Clusters:
         if doc_id in self.cluster:
             self.lsh.remove(doc_id)
             del self.sketches[doc_id], self.cluster[doc_id]
+
+
+def first_per_cluster(doc_ids: Iterable[str], clusters: dict[str, str]) -> list[str]:
+    """One copy per syndicated cluster: of ids in the caller's order of preference (answers and
+    search: best-ranked first; summaries: earliest published first), the first of each cluster."""
+    kept: dict[str, str] = {}
+    for doc_id in doc_ids:
+        kept.setdefault(clusters.get(doc_id, doc_id), doc_id)
+    return list(kept.values())

@@ -10,8 +10,9 @@ from functools import cache
 
 import punkt
 import Stemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the Glasgow list; scikit-learn is declared
 
+SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")")  # a line without one is a headline or a byline
 CHUNK_CHARS = 600  # bounded well inside MiniLM's 256 word pieces (~4 chars each); tuned on SQuAD
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 # Question scaffolding that says nothing about the topic, on top of the Glasgow stop list.

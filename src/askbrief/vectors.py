@@ -28,7 +28,7 @@ import numpy as np
 from askbrief.errors import BackendUnavailable
 
 if TYPE_CHECKING:
-    from askbrief.store import Filter
+    from askbrief.records import Filter
 
 FAISS_FILE = "vectors.faiss"
 MILVUS_FILE = "vectors.milvus.db"  # milvus-lite's file when no URI is given
@@ -37,6 +37,8 @@ MILVUS_TIMEOUT_S = 10  # to connect to a Milvus server before saying it is unrea
 EXACT_UP_TO = 100_000  # chunks; exact search over 100k x 384 floats takes ~10 ms on 2 cores
 NPROBE = 48  # IVF lists visited per query: recall@10 >= 0.95 against exact at 200k (scripts/bench.py)
 TRAIN_PER_LIST = 64  # training vectors per IVF list (faiss asks for at least 39)
+MILVUS_INSERT_ROWS = 2000  # rows per insert: 2000 x 384 floats stay under gRPC's 64 MB message limit
+MILVUS_TOP_K = 16384  # the largest `limit` a Milvus search accepts
 
 
 class Added(NamedTuple):
@@ -195,8 +197,8 @@ class MilvusIndex:
                 raise BackendUnavailable(
                     f"cannot open the milvus-lite file {self.uri}: another process probably holds it (milvus-lite"
                     " serves one process at a time); stop that process, or run a Milvus server and set"
-                    " ASKBRIEF_MILVUS_URI") from None
-            raise BackendUnavailable(f"cannot reach Milvus at {self.uri}: {e}; check ASKBRIEF_MILVUS_URI") from None
+                    " ASKBRIEF_MILVUS_URI") from e
+            raise BackendUnavailable(f"cannot reach Milvus at {self.uri}: {e}; check ASKBRIEF_MILVUS_URI") from e
         self.generation = -1
 
     def _stamp(self) -> Path:
@@ -234,8 +236,8 @@ class MilvusIndex:
     def _insert(self, ids, vectors: np.ndarray, published: list, source: list) -> None:
         rows = [{"id": int(i), "vector": v, "published": p or "", "source": s}
                 for i, v, p, s in zip(ids, vectors.tolist(), published, source)]
-        for at in range(0, len(rows), 2000):  # under gRPC's message limit
-            self.client.insert(self.collection, rows[at:at + 2000])
+        for at in range(0, len(rows), MILVUS_INSERT_ROWS):
+            self.client.insert(self.collection, rows[at:at + MILVUS_INSERT_ROWS])
 
     def _mark(self, generation: int) -> None:
         write_atomic(self._stamp(), str(generation).encode())
@@ -267,10 +269,10 @@ class MilvusIndex:
 
         try:
             hits = self.client.search(
-                self.collection, data=[query.astype(np.float32).tolist()], limit=max(1, min(k, 16384)),
+                self.collection, data=[query.astype(np.float32).tolist()], limit=max(1, min(k, MILVUS_TOP_K)),
                 filter=" and ".join(clauses), output_fields=["id"], search_params={"metric_type": "IP"})[0]
         except MilvusException as e:
-            raise BackendUnavailable(f"Milvus at {self.uri} failed a search: {e.message}") from None
+            raise BackendUnavailable(f"Milvus at {self.uri} failed a search: {e.message}") from e
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
     def save(self, generation: int) -> None:

@@ -1,0 +1,48 @@
+"""Ingest preparation: a batch of `Document`s in, `Prepared` records out, ready for one write.
+
+Each text is split into sentences and chunks, its sentences embedded in one call (so the model
+sees full batches), its keyword terms, MinHash signature and quotes computed. A chunk's vector
+is the normalised mean of its sentences' vectors, never a second pass through the model.
+"""
+
+import numpy as np
+
+from askbrief.embed import Embedder
+from askbrief.quotes import extract as extract_quotes
+from askbrief.records import Document, Prepared
+from askbrief.syndication import signature
+from askbrief.text import make_chunks, split_sentences, terms
+
+
+def prepare(documents: list[Document], embedder: Embedder) -> list[Prepared]:
+    """Split and embed a batch. Encoding chunks as well as sentences cost 60% of ingest for
+    -0.8/+0.3 points of fused recall@5 on SQuAD 2.0/1.1 (README, "Speed")."""
+    splits = [split_sentences(d.text) for d in documents]
+    chunks = [make_chunks(s) for s in splits]
+    sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]
+    sentence_vectors = embedder.encode(sentence_texts)
+    chunk_vectors = chunk_vectors_from(sentence_vectors, [len(s) for s in splits], chunks)
+    prepared, s_at, c_at = [], 0, 0
+    for doc, spans, runs in zip(documents, splits, chunks):
+        prepared.append(Prepared(
+            document=doc, sentences=spans, chunks=runs,
+            sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
+            chunk_vectors=chunk_vectors[c_at:c_at + len(runs)],
+            chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]])) for f, l in runs],
+            signature=signature(doc.text), quotes=extract_quotes(doc.text)))
+        s_at += len(spans)
+        c_at += len(runs)
+    return prepared
+
+
+def chunk_vectors_from(sentence_vectors: np.ndarray, sentence_counts: list[int],
+                       chunks: list[list[tuple[int, int]]]) -> np.ndarray:
+    """Unit chunk vectors: the mean of each chunk's sentence vectors (first..last of its document)."""
+    rows, at = [], 0
+    for count, runs in zip(sentence_counts, chunks):
+        rows += [sentence_vectors[at + first: at + last + 1].sum(axis=0) for first, last in runs]
+        at += count
+    if not rows:
+        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -1,0 +1,78 @@
+"""The question, parsed once: its text in, a `Question` record out, which retrieval and reading take.
+
+Its keyword terms, the dates its words ask for (read against the newest indexed article, see
+dates.py), the speaker and topic of "What did X say about Y?", and the kind of answer it wants.
+Explicit since/until options win over dates read from its words.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from askbrief.dates import scope
+from askbrief.records import Filter
+from askbrief.text import terms
+
+_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bcentur", re.I)
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
+_DATE = re.compile(f"{_YEAR.pattern}|{_MONTH.pattern}", re.I)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big)\b|\bwhat (percent|percentage|number)\b", re.I)
+_ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|century|month|day)\b", re.I)
+_ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhere\b", re.I)
+# "What did X say (about Y)?": X is at most MAX_NAME_WORDS words and Y the rest; bounded repeats
+# of single words keep the match linear in the question's length.
+MAX_NAME_WORDS = 8
+_ASKS_SPEAKER = re.compile(
+    rf"^\s*what\s+(?:did|does|has|have|had)\s+((?:[^\s?]+\s+){{0,{MAX_NAME_WORDS - 1}}}?[^\s?]+)\s+"
+    r"(?:say|said|tell|told|think|thought)\b(?:\s+(?:\w+\s+){0,2}?(?:about|on|of|regarding)\s+([^?]+?))?\s*\??\s*$",
+    re.I)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    terms: tuple[str, ...]  # stemmed content words, the keyword query
+    where: Filter  # dates (asked or given) and sources
+    prefer_recent: bool  # "the latest on…": newer articles rank up
+    speaker: str | None  # X of "What did X say about Y?"
+    topic: str | None  # Y of it
+    wants: re.Pattern | None  # what a sentence must hold to answer: a number, a date, a name
+
+    def offers_new(self, sentence: str) -> bool:
+        """Whether the sentence holds something of the wanted kind that the question does not
+        already say: the answer to "Who met Putin?" is a name other than Putin."""
+        if self.wants is None:
+            return False
+        asked = self.text.lower()
+        return any(m.group(0).lower() not in asked for m in self.wants.finditer(sentence))
+
+
+def answer_type(text: str) -> re.Pattern | None:
+    """What a sentence must contain to answer this kind of question, if the kind is clear."""
+    if _ASKS_NUMBER.search(text):
+        return _NUMBER
+    if _ASKS_DATE.search(text):
+        return _DATE
+    if _ASKS_NAME.search(text):
+        return _NAME
+    return None
+
+
+def speaker_question(text: str) -> tuple[str, str | None] | None:
+    """(speaker, topic) of "What did X say (about Y)?", else None."""
+    m = _ASKS_SPEAKER.match(text)
+    return (m.group(1).strip(), m.group(2).strip() if m.group(2) else None) if m else None
+
+
+def parse(text: str, newest: dt.date | None = None, since: str | None = None, until: str | None = None,
+          sources: Iterable[str] = ()) -> Question:
+    """The question read once; `since`/`until` (validated ISO dates) override dates in its words."""
+    asked = scope(text, newest)
+    if not (since or until):
+        since, until = asked.since, asked.until
+    speaker, topic = speaker_question(text) or (None, None)
+    return Question(text=text, terms=tuple(terms(text)), where=Filter(since, until, tuple(sources)),
+                    prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic, wants=answer_type(text))

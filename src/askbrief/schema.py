@@ -1,0 +1,98 @@
+"""The index's SQLite layout, the migrations that bring older indexes up to it, and the small
+helpers the store builds its queries with.
+
+Format 2 (this one) keeps sentences in a rowid table; format 1 indexes are migrated on open, in
+one transaction, and their manifest says format 2 only once the copy has committed.
+"""
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from askbrief.records import Filter
+
+SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
+FORMAT_VERSION = 2  # 2: sentences became a rowid table (format 1 indexes are migrated on open)
+
+# A rowid table: WITHOUT ROWID stored these 1.5 KB vector rows at ~4.9 KB each (SQLite advises it
+# only for rows under 1/20 of a page). Format 1 had that layout; migrate_from_1 copies into this.
+SENTENCES = """CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    vector BLOB NOT NULL, PRIMARY KEY (doc_id, idx))"""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, published TEXT, source TEXT NOT NULL,
+    text TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, added TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
+{sentences};
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+-- Terms are stemmed by askbrief.text.terms; FTS5 only splits them at spaces ('.-' stay inside).
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize="unicode61 tokenchars '.-''’'");
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
+CREATE TABLE IF NOT EXISTS quotes (
+    doc_id TEXT NOT NULL, speaker TEXT NOT NULL, cue TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    speaker_start INTEGER NOT NULL, speaker_end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS quotes_doc ON quotes(doc_id);
+CREATE TABLE IF NOT EXISTS syndication (
+    doc_id TEXT PRIMARY KEY, signature BLOB NOT NULL, cluster TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS syndication_cluster ON syndication(cluster);
+-- An id ingested with the exact text of a stored document: it resolves to that document.
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS aliases_doc ON aliases(doc_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+-- Chunk ids are never reused, so a vector id once deleted can never name another chunk.
+INSERT OR IGNORE INTO meta SELECT 'next_chunk', coalesce(max(id), 0) + 1 FROM chunks;
+""".format(sentences=SENTENCES)
+
+
+def migrate_from_1(db_path: Path) -> None:
+    """Copy format 1's WITHOUT ROWID sentences into a rowid table, in one transaction, then
+    reclaim the space."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ALTER TABLE sentences RENAME TO sentences_format_1")
+        db.execute(SENTENCES)
+        db.execute("INSERT INTO sentences SELECT * FROM sentences_format_1 ORDER BY doc_id, idx")
+        db.execute("DROP TABLE sentences_format_1")
+        db.execute("COMMIT")
+        db.execute("VACUUM")
+    finally:
+        db.close()
+
+
+def filter_sql(where: Filter) -> tuple[str, list]:
+    """A WHERE clause over `documents d` for a filter, and its parameters."""
+    clauses, params = ["1"], []
+    if where.since:
+        clauses.append("d.published >= ?")
+        params.append(where.since)
+    if where.until:
+        clauses.append("d.published <= ?")
+        params.append(where.until)
+    if where.sources:
+        clauses.append(f"d.source IN ({marks(list(where.sources))})")
+        params += list(where.sources)
+    return " AND ".join(clauses), params
+
+
+def vectors_of(blobs: list[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+
+
+def batches(items: list, size: int = SQLITE_VARS) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def marks(items: list) -> str:
+    return ",".join("?" * len(items))
