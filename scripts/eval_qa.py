@@ -18,17 +18,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from squad import Question, build_engine, contains_answer, load_squad  # noqa: E402
 
-from askbrief.retrieve import Retriever
-from askbrief.settings import Settings  # noqa: E402
+from askbrief import Settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
-def doc_ranking(engine, retriever, question: str, vector: np.ndarray, mode: str) -> list[str]:
+def doc_ranking(engine, question: str, mode: str) -> list[str]:
     """Paragraph ids in the order their first chunk appears in the top 50."""
-    hits = retriever.search(question, vector, k=50, mode=mode)
-    chunks = engine.store().chunks([h.chunk_id for h in hits])
-    return list(dict.fromkeys(chunks[h.chunk_id].doc_id for h in hits))
+    return list(dict.fromkeys(h.doc_id for h in engine.search(question, k=50, mode=mode)))
 
 
 def retrieval_metrics(ranks: list[int | None]) -> dict:
@@ -56,13 +53,11 @@ def evaluate(path: Path, limit: int | None) -> dict:
         started = time.perf_counter()
         engine = build_engine(documents, Path(home))
         ingest_s = time.perf_counter() - started
-        vectors = engine.embedder.encode([q.text for q in questions])
-        retriever = Retriever(engine.store())
         table = {"embedder": engine.settings.embedder}
         for mode in ("dense", "keyword", "fused"):
             ranks = []
-            for q, v in zip(questions, vectors):
-                ranking = doc_ranking(engine, retriever, q.text, v, mode)
+            for q in questions:
+                ranking = doc_ranking(engine, q.text, mode)
                 ranks.append(ranking.index(q.doc_id) if q.doc_id in ranking else None)
             table[f"retrieval_{mode}"] = retrieval_metrics(ranks)
         engine.ask(questions[0].text)  # warm the reader before timing

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from eval_qa import expected_calibration_error  # noqa: E402
 from squad import build_engine, contains_answer, load_squad  # noqa: E402
 
+# The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
+from askbrief.question import parse  # noqa: E402
 from askbrief.reader import FEATURES, MODEL_FILE, calibrator_inputs, gather  # noqa: E402
-from askbrief.retrieve import Retriever  # noqa: E402
 
 C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~950 rows
 RANKER_L2 = 0.1  # the ranker's L2 penalty; CV accuracy is flat from 0.01 to 1
@@ -46,11 +47,12 @@ class Sample:
 
 def collect(engine, questions: list, kind: str) -> list[Sample]:
     vectors = engine.embedder.encode([q.text for q in questions])
-    retriever = Retriever(engine.store())
     samples = []
     for q, v in zip(questions, vectors):
-        hits = retriever.search(q.text, v, k=5)
-        cands, feats, docs = gather(engine.store(), q.text, v, hits)
+        question = parse(q.text)
+        evidence = engine.evidence(question, v, 5)
+        cands, feats = gather(question, v, evidence)
+        docs = evidence.documents
         if not cands:
             continue
         answers = q.answers if kind != "foreign" else ()

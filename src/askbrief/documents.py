@@ -22,6 +22,7 @@ SUPPORTED = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 _DATE_HEADER = re.compile(r"\A\s*date:?[ \t]+(\d{4}-\d{2}-\d{2}|[^\n]*?\d{4})(?=\s)[ \t]*\n?", re.I)
 _ID = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 MAX_TITLE = 120  # longer first lines are body text, not a headline
+_MD_HEADING = re.compile(r"^#{1,2}[ \t]+([^\n]+)$", re.M)
 
 
 def content_hash(text: str) -> str:
@@ -147,7 +148,7 @@ def _from_text(raw: str, stem: str, source: str, markdown: bool) -> Document:
         raw = raw[header.end() :]
     title = None
     if markdown:
-        heading = re.search(r"^#{1,2}\s+(.+)$", raw, re.M)
+        heading = _MD_HEADING.search(raw)
         title = heading.group(1).strip() if heading else None
     return make_document(raw, where=stem, id=stem, title=title, published=published, source=source)
 

@@ -27,7 +27,7 @@ from askbrief.quotes import with_marks
 from askbrief.reader import Reader
 from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Filter, IngestResult,
                               QuoteRecord, SearchHit, Summary)
-from askbrief.retrieve import Retriever
+from askbrief.retrieve import Mode, Retriever
 from askbrief.settings import Settings
 from askbrief.store import Store
 from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
@@ -202,9 +202,10 @@ class Engine:
         return Answer(question=question.text, answer=f"{when}{best.speaker} said: {citation.quote} [1]", abstained=False,
                       confidence=round(confidence, 4), citations=[citation], timings_ms={})
 
-    def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None) -> list[SearchHit]:
+    def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None,
+               mode: Mode = "fused") -> list[SearchHit]:
         """Passages for a query, best first, one copy per syndicated cluster; `since`/`until`
-        bound the publication date (inclusive)."""
+        bound the publication date (inclusive); `mode` "dense" or "keyword" reads one list alone."""
         query = _check_question(query, field="q")
         _check_range("k", k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
@@ -213,7 +214,7 @@ class Engine:
                             speaker=None, topic=None, wants=None)
         vector = self.embedder.encode([query])[0]
         with store.snapshot():
-            hits = Retriever(store).search(question, vector, k=k * 2)
+            hits = Retriever(store).search(question, vector, k=k * 2, mode=mode)
             chunks = store.chunks([h.chunk_id for h in hits])
             docs = store.documents(c.doc_id for c in chunks.values())
             kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], store.clusters_of(docs)))

@@ -36,6 +36,7 @@ MILVUS_STAMP = "milvus.generation"
 MILVUS_TIMEOUT_S = 10  # to connect to a Milvus server before saying it is unreachable
 EXACT_UP_TO = 100_000  # chunks; exact search over 100k x 384 floats takes ~10 ms on 2 cores
 NPROBE = 48  # IVF lists visited per query: recall@10 >= 0.95 against exact at 200k (scripts/bench.py)
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]")  # Milvus collection names take these characters only
 TRAIN_PER_LIST = 64  # training vectors per IVF list (faiss asks for at least 39)
 MILVUS_INSERT_ROWS = 2000  # rows per insert: 2000 x 384 floats stay under gRPC's 64 MB message limit
 MILVUS_TOP_K = 16384  # the largest `limit` a Milvus search accepts
@@ -188,7 +189,7 @@ class MilvusIndex:
         self.uri = uri or str(self.folder / MILVUS_FILE)
         self.local = "://" not in self.uri
         digest = hashlib.sha1(index_name.encode()).hexdigest()[:8]
-        self.collection = f"askbrief_{re.sub(r'[^A-Za-z0-9_]', '_', index_name)}_{digest}"
+        self.collection = f"askbrief_{_NOT_IN_NAME.sub('_', index_name)}_{digest}"
         try:
             with _quiet("milvus_lite"):  # it logs a traceback of its own before pymilvus raises
                 self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)

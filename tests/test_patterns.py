@@ -1,0 +1,56 @@
+"""No pattern in the package backtracks super-linearly (issue 16): each one is run on adversarial
+inputs of two sizes, and its time must grow about in proportion."""
+
+import importlib
+import pkgutil
+import re
+import time
+
+import pytest
+
+import askbrief
+
+TEXT_CHARS = 20_000  # text patterns run over whole articles
+QUESTION_CHARS = 1_000  # question patterns never see more (MAX_QUESTION)
+QUESTION_MODULES = {"askbrief.question", "askbrief.dates", "askbrief.citations", "askbrief.engine"}
+# Runs of what the patterns look for, never completed: names without a cue, cues without a
+# clause end, quote marks, initials, long words, spaces, digits and dates.
+SEEDS = ["Aa ", "A. ", "Mr Aa ", "the minister ", "He said ", "said Aa ", "according to Aa ", '"', "“a ", "a",
+         " ", "1", "2023-", "since ", "what did x ", "Aa, Bb, ", "x'", "a.b", "\n", "said that a, "]
+
+
+def patterns() -> list[tuple[str, re.Pattern]]:
+    found = []
+    for info in pkgutil.iter_modules(askbrief.__path__):
+        module = importlib.import_module(f"askbrief.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern):
+                found.append((f"{module.__name__}.{name}", value))
+    return found
+
+
+def worst_time(pattern: re.Pattern, size: int) -> float:
+    worst = 0.0
+    for seed in SEEDS:
+        text = (seed * (size // len(seed) + 1))[:size] + "!"
+        started = time.perf_counter()
+        for _ in pattern.finditer(text):
+            pass
+        pattern.match(text)
+        worst = max(worst, time.perf_counter() - started)
+    return worst
+
+
+def test_the_package_has_its_patterns_at_module_level():
+    names = {n for n, _ in patterns()}
+    assert {"askbrief.quotes._NAME_AT_CUE", "askbrief.quotes._REPORTED", "askbrief.question._ASKS_SPEAKER",
+            "askbrief.text._WORD", "askbrief.documents._DATE_HEADER"} <= names
+    assert len(names) >= 40  # every pattern the package uses, compiled once at import
+
+
+@pytest.mark.parametrize("name, pattern", patterns(), ids=[n for n, _ in patterns()])
+def test_every_pattern_runs_in_linear_time(name, pattern):
+    size = QUESTION_CHARS if name.rsplit(".", 1)[0] in QUESTION_MODULES else TEXT_CHARS
+    small, large = worst_time(pattern, size // 4), worst_time(pattern, size)
+    assert large < 0.25, f"{name}: {large:.3f} s on {size} characters"
+    assert large < 8 * small + 0.005, f"{name}: {small:.4f} s at {size // 4} chars, {large:.4f} s at {size}: super-linear"
