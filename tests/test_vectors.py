@@ -10,7 +10,7 @@ import pytest
 from askbrief import vectors
 from askbrief.embed import ONNX_FILE, export_int8, load_embedder
 from askbrief.engine import Engine
-from askbrief.errors import BackendUnavailable
+from askbrief.errors import BackendUnavailable, BadSetting
 from askbrief.settings import Settings
 from askbrief.records import Filter
 from conftest import MODEL_CACHE, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
@@ -41,7 +41,7 @@ def test_the_export_happens_once_and_leaves_only_the_model(tmp_path):
 
 
 def test_an_unknown_embedder_is_a_clear_error():
-    with pytest.raises(ValueError, match="onnx-int8, torch"):
+    with pytest.raises(BadSetting, match="onnx-int8, torch"):
         load_embedder("fasttext")
 
 

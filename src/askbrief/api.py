@@ -20,14 +20,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from askbrief import __version__
-from askbrief.documents import load_bytes, make_document
-from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
-from askbrief.errors import AskbriefError, BadInput
+from askbrief.documents import MAX_ID, load_bytes, make_document
+from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
+from askbrief.errors import AskbriefError, BadInput, BadSetting
 from askbrief.records import Answer, Citation, Document, DocumentPage, IngestResult, QuoteRecord, SearchHit, Summary
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
 PAGE = 50  # documents listed per page by default
+MAX_FORM_FIELDS = 10  # an upload has one file; a form of thousands of fields is an attack
 log = logging.getLogger("askbrief.api")
 
 
@@ -41,12 +42,12 @@ class AskRequest(Strict):
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     since: str | None = None
     until: str | None = None
-    sources: list[str] = []
+    sources: list[Annotated[str, Field(max_length=2000)]] = Field([], max_length=100)
 
 
 class SummarizeRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "trade between Russia and India"}]})
-    doc_ids: list[str] = []
+    doc_ids: list[Annotated[str, Field(max_length=MAX_ID)]] = Field([], max_length=MAX_SUMMARY_DOCS)
     query: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
     max_sentences: int = Field(4, ge=1, le=MAX_SUMMARY_SENTENCES)
 
@@ -56,7 +57,7 @@ class DocumentIn(Strict):
         {"id": "tass-2023-12-27", "title": "Putin meets Jaishankar", "published": "2023-12-27",
          "source": "TASS", "text": "Russian President Vladimir Putin met India's foreign minister…"}]})
     text: str = Field(min_length=1)
-    id: str | None = Field(None, max_length=200)
+    id: str | None = Field(None, max_length=MAX_ID)
     title: str | None = None
     published: str | None = None
     source: str | None = None
@@ -66,18 +67,22 @@ _documents_in = TypeAdapter(DocumentIn | list[DocumentIn])
 
 
 def create_app(engine: Engine) -> FastAPI:
+    """The app over one engine; refuses settings that would leave the service open (BadSetting)."""
     settings = engine.settings
+    check_access_settings(settings)
     app = FastAPI(title="askbrief", version=__version__,
                   description="Answers and summaries over news articles, every sentence cited.")
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
 
-    def require_key(request: Request) -> None:
-        if not settings.api_key:
-            return
+    def has_key(request: Request) -> bool:
         given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {settings.api_key}".encode()):
+        return not settings.api_key or hmac.compare_digest(given.encode(), f"Bearer {settings.api_key}".encode())
+
+    def require_key(request: Request) -> None:
+        if not has_key(request):
             raise Unauthorised()
 
     def require_key_for_reads(request: Request) -> None:
@@ -86,13 +91,6 @@ def create_app(engine: Engine) -> FastAPI:
 
     write = [Depends(require_key)]
     read = [Depends(require_key_for_reads)]
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return _error(413, "body", f"request body is {int(length)} bytes; the limit is {MAX_BODY}")
-        return await call_next(request)
 
     @app.middleware("http")
     async def log_request(request: Request, call_next):
@@ -146,7 +144,7 @@ def create_app(engine: Engine) -> FastAPI:
     async def add_documents(request: Request) -> IngestResult | list[IngestResult]:
         """A JSON document, a JSON list of them, or an uploaded file (.txt .md .html .json .jsonl)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form(max_files=1, max_part_size=MAX_BODY)
+            form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_BODY)
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise BadInput("file", "send the article as a multipart field named 'file'")
@@ -188,24 +186,73 @@ def create_app(engine: Engine) -> FastAPI:
         return HTMLResponse(PAGE_FILE.read_text(encoding="utf-8"))
 
     @app.get("/health")
-    def health() -> dict:
+    def health(request: Request) -> dict:
+        """Model, version and index size; only {"status": "ok"} to a caller without the key
+        when reads are protected."""
+        if settings.protect_reads and not has_key(request):
+            return {"status": "ok"}
         return engine.health()
 
     return app
 
 
 class BodyTooLarge(BadInput):
-    """A request body past MAX_BODY, caught while streaming (no Content-Length to check)."""
+    """A request body past MAX_BODY, however it arrives (Content-Length, chunked, multipart)."""
 
     status = 413
+
+    def __init__(self, size: int | None = None):
+        said = f"is {size} bytes" if size is not None else "is over the limit"
+        super().__init__("body", f"request body {said}; the limit is {MAX_BODY} bytes: send fewer documents at once")
+
+
+class BodyLimit:
+    """ASGI middleware that reads the whole body before the app sees it, and answers 413 the
+    moment it passes `limit` bytes, however it arrives: a declared Content-Length is refused
+    before reading; a chunked or multipart body is counted as it streams (Starlette's
+    max_part_size does not cap file parts). At most `limit` bytes are ever held."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            return await _error(413, "body", str(BodyTooLarge(int(length))))(scope, receive, send)
+        messages, received = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                return await _error(413, "body", str(BodyTooLarge()))(scope, receive, send)
+            if not message.get("more_body", False):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def check_access_settings(settings) -> None:
+    """Settings that would silently leave the service open are refused, with what to set instead."""
+    if settings.api_key is not None and not settings.api_key.strip():
+        raise BadSetting("api_key", "ASKBRIEF_API_KEY is set but empty, which would leave writes open;"
+                         " give it a secret value, or unset it to run without a key on a trusted machine")
+    if settings.protect_reads and not settings.api_key:
+        raise BadSetting("protect_reads", "ASKBRIEF_PROTECT_READS=true needs ASKBRIEF_API_KEY: without a key"
+                         " nothing can be protected; set the key, or unset ASKBRIEF_PROTECT_READS")
 
 
 async def _read_limited(request: Request) -> bytes:
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in request.stream():  # BodyLimit stops it past MAX_BODY
         body += chunk
-        if len(body) > MAX_BODY:
-            raise BodyTooLarge("body", f"request body is over the limit of {MAX_BODY} bytes; send fewer documents at once")
     return bytes(body)
 
 

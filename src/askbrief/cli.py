@@ -194,7 +194,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
 
     from askbrief.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the API logs one JSON line a request
+    requests_log = logging.getLogger("askbrief.api")  # one JSON line a request, on stderr
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    requests_log.addHandler(handler)
+    requests_log.setLevel(logging.INFO)
+    requests_log.propagate = False  # not through main()'s "warning: " handler
 
     with reported():
         engine = _engine(index)

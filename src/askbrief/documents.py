@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -20,8 +21,20 @@ SUPPORTED = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 # `date 2023-12-27` or `date: 27 December 2023` opening a .txt file, as in seeds/; the seed
 # article runs on after the date on the same line, so only the header itself is cut.
 _DATE_HEADER = re.compile(r"\A\s*date:?[ \t]+(\d{4}-\d{2}-\d{2}|[^\n]*?\d{4})(?=\s)[ \t]*\n?", re.I)
-_ID = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
+# Ids are plain ASCII that every endpoint can carry in a URL path: no '/', no spaces, no control,
+# bidi or zero-width characters, no look-alike letters from other scripts (issue 16).
+ID_CHARS = "letters A-Z a-z, digits, and . _ - : @ + ~ (not first)"
+MAX_ID = 200
+_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@+~-]{{0,{MAX_ID - 1}}}")
+_NOT_ID = re.compile(r"[^A-Za-z0-9._:@+~-]+")
 MAX_TITLE = 120  # longer first lines are body text, not a headline
+HEADLINE_CUT = 80  # characters of a long first line kept as the title (cut at a word)
+# The largest document accepted: 200,000 characters (~30,000 words, ten times a long news
+# feature) ingest in about 3 s on 2 cores (scripts/hostile.py); longer is a book, not an article.
+MAX_DOCUMENT_CHARS = 200_000
+MAX_DOCUMENT_SENTENCES = 3_000  # a text of thousands of one-word "sentences" is not an article
+MAX_TITLE_CHARS = 1_000
+MAX_SOURCE_CHARS = 2_000
 _MD_HEADING = re.compile(r"^#{1,2}[ \t]+([^\n]+)$", re.M)
 
 
@@ -72,16 +85,24 @@ def make_document(
     """Validate one record and give it its hash, and an id and title where none was given."""
     if not isinstance(text, str) or not text.strip():
         raise BadInput("text", f"{where}: a document needs a non-empty 'text' string")
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise BadInput("text", f"{where}: the text is {len(text)} characters; the limit is {MAX_DOCUMENT_CHARS}"
+                       " (split it into articles)")
     text = text.replace("\r\n", "\n")
     digest = content_hash(text)
     doc_id = str(id).strip() if id is not None and str(id).strip() else f"doc-{digest[:12]}"
     if not _ID.fullmatch(doc_id):
-        raise BadInput("id", f"{where}: an id has 1-200 printable characters, got {doc_id!r}")
+        raise BadInput("id", f"{where}: id {doc_id[:MAX_ID]!r} is not allowed; an id has 1-{MAX_ID} of {ID_CHARS}")
+    title = str(title).strip() if title else headline(text)
+    source = str(source or "")
+    for field, value, limit in (("title", title, MAX_TITLE_CHARS), ("source", source, MAX_SOURCE_CHARS)):
+        if len(value) > limit:
+            raise BadInput(field, f"{where}: the {field} is {len(value)} characters; the limit is {limit}")
     return Document(
         id=doc_id,
-        title=str(title).strip() if title else headline(text),
+        title=title,
         published=lenient_date(published, where),
-        source=str(source or ""),
+        source=source,
         text=text,
         hash=digest,
     )
@@ -92,7 +113,7 @@ def headline(text: str) -> str:
     first = text.strip().split("\n", 1)[0].strip()
     if len(first) <= MAX_TITLE and not first.endswith((".", '"', "”")):
         return first
-    cut = first[:80].rsplit(" ", 1)[0]
+    cut = first[:HEADLINE_CUT].rsplit(" ", 1)[0]
     return cut + "…"
 
 
@@ -128,11 +149,10 @@ def load_bytes(data: bytes, *, name: str, source: str) -> list[Document]:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise BadInput("file", f"{name}: not UTF-8 text (byte {e.start}); convert it to UTF-8 first") from e
-    stem = Path(name).stem
     if suffix in (".txt", ".md"):
-        return [_from_text(raw, stem, source, markdown=suffix == ".md")]
+        return [_from_text(raw, name, source, markdown=suffix == ".md")]
     if suffix in (".html", ".htm"):
-        return [_from_html(raw, stem, source)]
+        return [_from_html(raw, name, source)]
     if suffix == ".json":
         return _from_json(raw, name, source)
     if suffix == ".jsonl":
@@ -140,7 +160,14 @@ def load_bytes(data: bytes, *, name: str, source: str) -> list[Document]:
     raise BadInput("file", f"{name}: unsupported type {suffix or '(none)'}; use one of {', '.join(SUPPORTED)}")
 
 
-def _from_text(raw: str, stem: str, source: str, markdown: bool) -> Document:
+def file_id(stem: str) -> str:
+    """A file name's stem as an id: accents dropped, other characters outside the id set turned
+    into '-' ("Économie 2024.txt" -> "Economie-2024")."""
+    plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    return _NOT_ID.sub("-", plain).strip("-._:@+~")[:MAX_ID] or "file"
+
+
+def _from_text(raw: str, name: str, source: str, markdown: bool) -> Document:
     published = None
     header = _DATE_HEADER.match(raw)
     if header:
@@ -150,10 +177,10 @@ def _from_text(raw: str, stem: str, source: str, markdown: bool) -> Document:
     if markdown:
         heading = _MD_HEADING.search(raw)
         title = heading.group(1).strip() if heading else None
-    return make_document(raw, where=stem, id=stem, title=title, published=published, source=source)
+    return make_document(raw, where=name, id=file_id(Path(name).stem), title=title, published=published, source=source)
 
 
-def _from_html(raw: str, stem: str, source: str) -> Document:
+def _from_html(raw: str, name: str, source: str) -> Document:
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     extracted = trafilatura.bare_extraction(raw, with_metadata=True)
@@ -161,8 +188,8 @@ def _from_html(raw: str, stem: str, source: str) -> Document:
     text = (fields.get("text") or "").replace("\n", "\n\n")  # one paragraph a line
     return make_document(
         text,
-        where=stem,
-        id=stem,
+        where=name,
+        id=file_id(Path(name).stem),
         title=fields.get("title"),
         published=fields.get("date"),
         source=fields.get("sitename") or source,
@@ -187,6 +214,8 @@ def _from_json(raw: str, name: str, source: str) -> list[Document]:
         value = json.loads(raw)
     except json.JSONDecodeError as e:
         raise BadInput("file", f"{name}: not valid JSON ({e.msg} at line {e.lineno})") from e
+    except RecursionError as e:
+        raise BadInput("file", f"{name}: JSON nested too deeply to be a document") from e
     records = value if isinstance(value, list) else [value]
     return [_from_record(r, f"{name}[{i}]", source) for i, r in enumerate(records)]
 
@@ -198,9 +227,12 @@ def json_lines(raw: str, name: str, field: str) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield lineno, json.loads(line)
+            value = json.loads(line)
         except json.JSONDecodeError as e:
             raise BadInput(field, f"{name}:{lineno}: not valid JSON ({e.msg})") from e
+        except RecursionError as e:
+            raise BadInput(field, f"{name}:{lineno}: JSON nested too deeply") from e
+        yield lineno, value
 
 
 def _from_jsonl(raw: str, name: str, source: str) -> list[Document]:

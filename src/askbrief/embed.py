@@ -179,4 +179,6 @@ def load_embedder(backend: str | None = None, cache_dir: Path | None = None) -> 
         return TorchEmbedder()
     if backend == "onnx-int8":
         return OnnxEmbedder(cache_dir)
-    raise ValueError(f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    from askbrief.errors import BadSetting
+
+    raise BadSetting("embedder", f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")

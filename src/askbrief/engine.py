@@ -21,7 +21,7 @@ from askbrief.citations import CITATION_ID, cite
 from askbrief.documents import load_paths, parse_date
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
-from askbrief.prepare import prepare
+from askbrief.prepare import prepare, split_all
 from askbrief.question import Question, parse
 from askbrief.quotes import with_marks
 from askbrief.reader import Reader
@@ -45,6 +45,8 @@ MAX_TOP_K = 50  # chunks read for an answer, or passages a search returns
 QUOTE_RELEVANCE = 0.5
 INGEST_BATCH = 64  # documents embedded and written per transaction
 QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
+MAX_SUMMARY_DOCS = 50  # documents named in one summary request; more is a digest, not a paragraph
+MAX_QUOTES_RANKED = 500  # a speaker's quotes ranked by topic per request, newest first: each is embedded
 WHOLE_INDEX = 200  # a summary of "everything" reads at most this many newest documents
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -108,6 +110,7 @@ class Engine:
         near-copy check; copies still need distinct ids and hashes."""
         documents = list(documents)
         _check_distinct_ids(documents)
+        splits = dict(zip((d.id for d in documents), split_all(documents)))
         store = self.store(create=True)
         results: list[IngestResult] = []
         bar = tqdm(desc="ingest", unit="doc", disable=not progress, total=len(documents))
@@ -122,7 +125,8 @@ class Engine:
                         holders[doc.hash] = doc.id
                         fresh.append(doc)
                 aliases = [(r.id, r.duplicate_of) for r in known if r]
-                added = iter(store.add(prepare(fresh, self.embedder), syndication=deduplicate, aliases=aliases))
+                prepared = prepare(fresh, self.embedder, [splits[d.id] for d in fresh])
+                added = iter(store.add(prepared, syndication=deduplicate, aliases=aliases))
                 results += [r or next(added) for r in known]  # in input order
                 bar.update(len(batch))
         finally:
@@ -228,8 +232,11 @@ class Engine:
         """One paragraph over the given documents, the documents a query retrieves, or the index.
         An id skipped at ingest as an exact copy reads the stored copy (`Summary.resolved`)."""
         _check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
-        store = self._nonempty_store()
         wanted = list(dict.fromkeys(doc_ids))
+        if len(wanted) > MAX_SUMMARY_DOCS:
+            raise BadInput("doc_ids", f"{len(wanted)} documents named; a summary reads at most {MAX_SUMMARY_DOCS}"
+                           " (or name none and give a query)")
+        store = self._nonempty_store()
         query = _check_question(query, field="query") if query is not None else None
         query_vector = self.embedder.encode([query])[0] if query else None
         resolved: dict[str, str] = {}
@@ -261,6 +268,8 @@ class Engine:
         store = self.store()
         with store.snapshot():
             found = store.quotes(speaker.strip() if speaker and speaker.strip() else None)
+            if about and about.strip():
+                found = found[-MAX_QUOTES_RANKED:]
             docs = store.documents({d for d, _ in found})
         records = [QuoteRecord(speaker=q.speaker, quote=docs[d].text[q.start:q.end], cue=q.cue, doc_id=d,
                                start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,

@@ -18,6 +18,10 @@ class BadInput(AskbriefError):
         self.field = field
 
 
+class BadSetting(BadInput):
+    """An ASKBRIEF_* setting that askbrief refuses to run with; `field` names the setting."""
+
+
 class IndexNotFound(AskbriefError):
     """The named index does not exist under the index home."""
 

@@ -7,17 +7,30 @@ is the normalised mean of its sentences' vectors, never a second pass through th
 
 import numpy as np
 
+from askbrief.documents import MAX_DOCUMENT_SENTENCES
 from askbrief.embed import Embedder
+from askbrief.errors import BadInput
 from askbrief.quotes import extract as extract_quotes
 from askbrief.records import Document, Prepared
 from askbrief.syndication import signature
 from askbrief.text import make_chunks, split_sentences, terms
 
 
-def prepare(documents: list[Document], embedder: Embedder) -> list[Prepared]:
-    """Split and embed a batch. Encoding chunks as well as sentences cost 60% of ingest for
-    -0.8/+0.3 points of fused recall@5 on SQuAD 2.0/1.1 (README, "Speed")."""
+def split_all(documents: list[Document]) -> list[list[tuple[int, int]]]:
+    """Every document's sentence spans, checked against MAX_DOCUMENT_SENTENCES before anything
+    is embedded or written."""
     splits = [split_sentences(d.text) for d in documents]
+    for doc, spans in zip(documents, splits):
+        if len(spans) > MAX_DOCUMENT_SENTENCES:
+            raise BadInput("text", f"document {doc.id!r} has {len(spans)} sentences; the limit is {MAX_DOCUMENT_SENTENCES}")
+    return splits
+
+
+def prepare(documents: list[Document], embedder: Embedder,
+            splits: list[list[tuple[int, int]]] | None = None) -> list[Prepared]:
+    """Split (unless `splits` are given) and embed a batch. Encoding chunks as well as sentences
+    cost 60% of ingest for -0.8/+0.3 points of fused recall@5 on SQuAD 2.0/1.1 (README, "Speed")."""
+    splits = split_all(documents) if splits is None else splits
     chunks = [make_chunks(s) for s in splits]
     sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]
     sentence_vectors = embedder.encode(sentence_texts)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from askbrief.citations import cite, cited_text
+from askbrief.errors import IndexIncompatible
 from askbrief.question import Question
 from askbrief.records import Answer, Document, Evidence, Quote
 from askbrief.syndication import first_per_cluster
@@ -62,7 +63,8 @@ class ReaderModel:
     def load(cls, path: Path = MODEL_FILE) -> "ReaderModel":
         data = json.loads(path.read_text())
         if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path} was fitted on features {data['features']}, reader has {FEATURES}")
+            raise IndexIncompatible(f"{path} was fitted on features {data['features']}, the reader computes {FEATURES};"
+                                    " refit it with `make fit`")
         return cls(np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
                    np.array(data["calibrator"]["coef"]), data["calibrator"]["intercept"], data["threshold"])
 

@@ -105,6 +105,8 @@ class Store:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            gone = set(removed)  # a chunk added and replaced within the batch never reaches the index
+            new_vectors = [a for a in new_vectors if a.first_id not in gone]
             self._vectors.apply(new_vectors, removed, self._generation())
             if removed or self._clusters is None:
                 self._clusters = None  # rebuilt from SQLite when next needed

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from askbrief.citations import cite, cited_text
+from askbrief.errors import IndexIncompatible
 from askbrief.records import Document, Summary
 from askbrief.text import SENTENCE_ENDINGS, terms
 
@@ -23,6 +24,10 @@ QUERY_WEIGHT = 4.0  # in logit units per unit of cosine: the query outweighs gen
 MMR_LAMBDA = 0.85  # Carbonell & Goldstein (1998): salience against novelty; 0.7-1.0 differ by <0.01 ROUGE-2 on BBC
 REDUNDANT = 0.85  # never two sentences with embedding cosine at or above this
 MIN_WORDS = 5  # shorter pieces are datelines and captions
+# Sentences of one document read by a summary: the most central (cosine to the document's mean)
+# when it has more. Bounds lex_rank's sentences x sentences matrix (a 6,000-sentence document took
+# 18 s and 2.2 GB, issue 16); BBC articles have ~20, so the benchmark reads every one.
+POOL_PER_DOCUMENT = 200
 MODEL_FILE = Path(__file__).with_name("summary_model.json")
 FEATURES = ("centrality", "doc_centrality", "lex_rank", "position", "first", "title_sim", "log_words", "quote",
             "digits")
@@ -47,7 +52,8 @@ class Pool:
 def load_model() -> tuple[np.ndarray, float]:
     data = json.loads(MODEL_FILE.read_text())
     if tuple(data["features"]) != FEATURES:
-        raise ValueError(f"{MODEL_FILE} was fitted on {data['features']}, summariser has {FEATURES}")
+        raise IndexIncompatible(f"{MODEL_FILE} was fitted on {data['features']}, the summariser computes {FEATURES};"
+                                " refit it with `make fit`")
     return np.array(data["coef"]), float(data["intercept"])
 
 
@@ -154,19 +160,22 @@ def make_pool(parts: list[tuple[Document, list[tuple[int, int, int]], np.ndarray
     `titles` holds each part's headline vector, in the order of `parts`."""
     doc_ids, idx, position, spans, vectors, title_vectors, texts = [], [], [], [], [], [], []
     for (doc, rows, vecs), title in zip(parts, titles):
-        kept = 0
-        for (i, start, end), vec in zip(rows, vecs):
-            sentence = doc.text[start:end]
-            if len(sentence.split()) < MIN_WORDS or not sentence.endswith(SENTENCE_ENDINGS):
+        usable = [(i, start, end, vec) for (i, start, end), vec in zip(rows, vecs)
+                  if len(doc.text[start:end].split()) >= MIN_WORDS and doc.text[start:end].endswith(SENTENCE_ENDINGS)]
+        read = set(range(len(usable)))
+        if len(usable) > POOL_PER_DOCUMENT:
+            own = np.array([u[3] for u in usable])
+            read = set(np.argsort(-(own @ _unit(own.mean(axis=0))))[:POOL_PER_DOCUMENT].tolist())
+        for kept, (i, start, end, vec) in enumerate(usable):
+            if kept not in read:
                 continue
             doc_ids.append(doc.id)
             idx.append(i)
-            position.append(kept)
+            position.append(kept)  # its place among the document's summarisable sentences
             spans.append((start, end))
             vectors.append(vec)
             title_vectors.append(title)
-            texts.append(sentence)
-            kept += 1
+            texts.append(doc.text[start:end])
     dim = titles.shape[1] if len(titles) else 0
     return Pool(doc_ids, np.array(idx), np.array(position, dtype=float), spans,
                 np.array(vectors, dtype=np.float32).reshape(len(vectors), dim),

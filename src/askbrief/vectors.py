@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 import faiss
 import numpy as np
 
-from askbrief.errors import BackendUnavailable
+from askbrief.errors import BackendUnavailable, BadSetting
 
 if TYPE_CHECKING:
     from askbrief.records import Filter
@@ -311,7 +311,7 @@ def open_vector_index(backend: str, folder: Path, dim: int, milvus_uri: str | No
         return FaissIndex(folder, dim)
     if backend == "milvus":
         return MilvusIndex(folder, dim, milvus_uri, Path(folder).name, milvus_token)
-    raise ValueError(f"unknown vector backend {backend!r}; choose faiss or milvus")
+    raise BadSetting("vector_backend", f"unknown vector backend {backend!r}; choose faiss or milvus")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
