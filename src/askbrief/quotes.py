@@ -44,7 +44,11 @@ LOOKBACK = 500  # earlier mentions a role noun is resolved against
 SENTENCE_LOOKBACK = 2000  # characters searched back for the start of a sentence
 _LINE = re.compile(r"[^\n]+")
 _MARK = re.compile(r'["“”]')
-_NAME_AT_CUE = re.compile(rf"\b({_NAME})\s+(?:\w+ly\s+)?{_CUE}\b")
+# A name right before a cue ("Putin told"), looked for only in a window before each cue: one
+# scan of the whole text for a name held the GIL 150 ms on 200 KB of capitalised words.
+_CUE_WORD = re.compile(rf"\b{_CUE}\b")
+_NAME_BEFORE_CUE = re.compile(rf"\b({_NAME})\s+(?:\w+ly\s+)?\Z")
+NAME_WINDOW = 250  # characters before a cue: 8 words of a name and an adverb
 _CUE_THEN_NAME = re.compile(rf"\b{_CUE}\s+({_NAME})")  # "said Robert Sinche"
 _NOT_A_FIRST_NAME = re.compile(r"(?:The|In|On|At|But|And|This|That|A|An)")
 _PRONOUN_ONLY = re.compile(_PRONOUN)
@@ -115,7 +119,7 @@ def people(text: str) -> People:
     titled = [(m.start(1), m.end(1), _HONORIFIC.sub("", m.group(1)).strip(), m.start())
               for m in _PERSON_AFTER_TITLE.finditer(text)]
     found = [(s, e, n) for s, e, n, _ in titled]
-    at_cue = [m.span(1) for m in _NAME_AT_CUE.finditer(text)] + [m.span(1) for m in _CUE_THEN_NAME.finditer(text)]
+    at_cue = _names_before_cues(text) + [m.span(1) for m in _CUE_THEN_NAME.finditer(text)]
     for start, end in at_cue:
         name = text[start:end]
         role = text[max(0, start - 4):start].lower() == "the "  # "the Bishop said" names a role, not a person
@@ -138,6 +142,18 @@ def people(text: str) -> People:
     for _, _, name in by_start:
         first_named.setdefault(name.split()[-1], name)
     return People(by_start, titles, by_end, [m[1] for m in by_end], first_named)
+
+
+def _names_before_cues(text: str) -> list[tuple[int, int]]:
+    """Spans of the names that speak at a cue, left to right, not overlapping (as one finditer
+    of name-then-cue would find them)."""
+    spans, free_from = [], 0
+    for cue in _CUE_WORD.finditer(text):
+        m = _NAME_BEFORE_CUE.search(text, max(free_from, cue.start() - NAME_WINDOW), cue.start())
+        if m:
+            spans.append(m.span(1))
+            free_from = cue.end()
+    return spans
 
 
 def _sentence_start(text: str, at: int) -> int:
