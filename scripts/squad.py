@@ -10,10 +10,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from askbrief.documents import make_document
-from askbrief.engine import Engine
-from askbrief.records import Document
-from askbrief.settings import Settings
+from askbrief import Document, Engine, Settings, make_document
 
 
 @dataclass(frozen=True)

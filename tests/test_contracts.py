@@ -1,6 +1,8 @@
 """The contracts a caller relies on: top_k is what is read, exact copies' ids resolve, search
 takes dates, a batch cannot name one id twice, and the vector index always matches SQLite."""
 
+import json
+
 import faiss
 import numpy as np
 import pytest
@@ -82,6 +84,12 @@ def test_search_takes_a_date_range_everywhere(news_engine, tmp_path):
     assert response.status_code == 200 and [h["doc_id"] for h in response.json()] == [h.doc_id for h in hits]
     bad = client.get("/search", params={"q": "impeachment", "since": "2019-13-45"})
     assert bad.status_code == 400 and bad.json()["detail"][0]["loc"] == ["body", "since"]
+    result = CliRunner().invoke(app, ["search", "impeachment of the president", "--index", "news", "--json",
+                                      "--since", since, "--until", until],
+                                env={"ASKBRIEF_HOME": str(news_engine.settings.home),
+                                     "ASKBRIEF_VECTOR_BACKEND": news_engine.settings.vector_backend})
+    assert result.exit_code == 0, result.output
+    assert [h["doc_id"] for h in json.loads(result.output)] == [h.doc_id for h in hits]
 
 
 def test_one_ingest_cannot_name_an_id_twice(engine):

@@ -155,7 +155,10 @@ def seed_home(tmp_path_factory):
                                         ({"ASKBRIEF_API_KEY": "  "}, "ASKBRIEF_API_KEY")])
 def test_settings_that_would_open_the_service_refuse_to_start(seed_home, env, named):
     process = serve(seed_home, env, free_port())
-    _, err = process.communicate(timeout=120)
+    try:
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()  # a server that did start must not outlive the test
     assert process.returncode == 1 and named in err and "Traceback" not in err
 
 

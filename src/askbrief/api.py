@@ -148,10 +148,11 @@ def create_app(engine: Engine) -> FastAPI:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise BadInput("file", "send the article as a multipart field named 'file'")
-            documents = load_bytes(await upload.read(), name=upload.filename or "upload.txt", source=upload.filename or "")
+            data, name = await upload.read(), upload.filename or "upload.txt"
+            documents = await run_in_threadpool(load_bytes, data, name=name, source=upload.filename or "")  # HTML parsing is slow
             return await run_in_threadpool(engine.ingest, documents)
         try:
-            body = _documents_in.validate_json(await _read_limited(request))
+            body = await run_in_threadpool(_documents_in.validate_json, await _read_limited(request))
         except ValidationError as e:
             return JSONResponse(status_code=422, content={"detail": [
                 {"loc": ["body", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]} for err in e.errors()]})

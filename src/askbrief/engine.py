@@ -327,7 +327,7 @@ class Engine:
         """Model, version and index size; an index not built yet counts as empty."""
         size = {"documents": 0, "chunks": 0}
         if (self.path / "manifest.json").exists():
-            size = {"documents": self.store().count(), "chunks": self.store().chunk_count()}
+            size = self.store().sizes()
         return {"status": "ok", "version": __version__, "model": MODEL_NAME, "embedder": self.settings.embedder,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 
