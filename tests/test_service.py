@@ -17,7 +17,8 @@ import pytest
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 from askbrief.text import make_chunks, split_sentences
-from conftest import ROOT, live_server, news_articles, write_jsonl
+from askbrief.embed import export_int8
+from conftest import MODEL_CACHE, ROOT, live_server, news_articles, write_jsonl
 
 CLIENTS = 16
 
@@ -165,8 +166,13 @@ def check_whole_or_absent(home) -> int:
 
 
 def test_kill_9_at_random_moments_leaves_every_document_whole_or_absent(tmp_path):
-    rows = news_articles()  # 59 articles: many write batches of 4
+    # 59 articles, each also as a second edition with a correction appended: 118 texts, ~30
+    # write batches of 4, so an ingest runs long enough for kills to land inside it.
+    rows = [r for r in news_articles()]
+    rows += [{**r, "id": r["id"] + "-corrected", "text": r["text"] + "\n\nCorrection: an earlier version misstated a date."}
+             for r in news_articles()]
     source = write_jsonl(tmp_path / "news.jsonl", rows)
+    export_int8(MODEL_CACHE)  # exported once here, so no kill lands in the export
     home = tmp_path / "home"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     rng = random.Random(7)
@@ -174,7 +180,7 @@ def test_kill_9_at_random_moments_leaves_every_document_whole_or_absent(tmp_path
     for _ in range(10):
         process = subprocess.Popen([sys.executable, "-c", INGEST, str(home), str(source)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(3.0, 12.0))
+        time.sleep(rng.uniform(2.0, 9.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
         if (home / "crash" / "manifest.json").exists():
