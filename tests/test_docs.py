@@ -17,3 +17,12 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = re.search(r"^make test\b", README, re.M)
     assert test_command and "make test" in ci
+
+
+def test_the_readme_python_example_runs(tmp_path, monkeypatch):
+    example = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    printed = []
+    exec(compile(example, "README.md", "exec"), {"print": lambda *a: printed.append(a)})
+    (answer, quote), = printed
+    assert "Oil rose 3%" in quote and "[1]" in answer
