@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -211,6 +212,7 @@ def run(articles: int, timeout: float) -> dict:
     after = fingerprint(server.url, ids)
     rss_after = server.rss_mb()
     server.stop()
+    shutil.rmtree(home, ignore_errors=True)
     return {"date": dt.date.today().isoformat(), "articles": len(ids), "rss_before_mb": round(rss_before),
             "rss_after_mb": round(rss_after), "restarts": server.restarts,
             "health_median_ms": round(1000 * sorted(health)[len(health) // 2], 1) if health else None,
