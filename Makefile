@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help env browser demo test eval bench fit clean
+TRAIN ?= ../shared/train
+
+.PHONY: help env browser demo test eval bench fit train-reader hostile clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -44,6 +46,12 @@ bench: env  ## speed and memory at ~2k/20k/200k chunks, and the int8 ONNX embedd
 fit: env  ## refit the reader (SQuAD) and the summariser (BBC, odd-numbered articles) models
 	$(BIN)/python scripts/fit_reader.py $(DATA)/squad2-dev-subset.json $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python scripts/fit_summariser.py $(DATA)/bbc-news-summary.jsonl
+
+train-reader: env  ## train the cross-encoder reader on SQuAD 1.1 train (checkpoints resume; work in progress, issue 12)
+	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz --export
+
+hostile: env  ## the hostile-input battery against a live local server (loopback only, ~1 minute)
+	$(BIN)/python scripts/hostile.py
 
 clean:  ## remove the environment and built indexes
 	rm -rf $(VENV) indexes/*/

