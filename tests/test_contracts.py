@@ -16,7 +16,6 @@ from askbrief.engine import Engine
 from askbrief.errors import BadInput, DocumentNotFound
 from askbrief.question import parse
 from askbrief.reader import candidates
-from askbrief.settings import Settings
 from conftest import assert_faithful, news_articles, write_jsonl
 
 

@@ -155,15 +155,12 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
     return out
 
 
-def gather(question: Question, query_vector: np.ndarray, evidence: Evidence,
-           extra: list[Candidate] = ()) -> tuple[list[Candidate], np.ndarray]:
-    """The candidate sentences (and any `extra` ones, such as a quote's) with their features."""
+def gather(question: Question, query_vector: np.ndarray, evidence: Evidence) -> tuple[list[Candidate], np.ndarray]:
+    """The candidate sentences with their features."""
     docs = evidence.documents
     cands = candidates(evidence)
     # Headlines and bylines are not evidence when real sentences are at hand.
     cands = [c for c in cands if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or cands
-    known = {(c.doc_id, c.idx) for c in cands}
-    cands += [c for c in extra if (c.doc_id, c.idx) not in known]
     return cands, features(question, query_vector, cands, evidence)
 
 
@@ -200,11 +197,13 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@dataclass(frozen=True)
 class Scored:
     """A question's candidates, their features and ranker logits."""
 
-    def __init__(self, cands: list[Candidate], feats: np.ndarray, logits: np.ndarray):
-        self.cands, self.feats, self.logits = cands, feats, logits
+    cands: list[Candidate]
+    feats: np.ndarray
+    logits: np.ndarray
 
 
 class Reader:
@@ -212,21 +211,23 @@ class Reader:
         self.model = model or load_model()
         self.threshold = self.model.threshold if threshold is None else threshold
 
-    def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
-              extra: list[Candidate] = ()) -> Scored:
+    def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Scored:
         """Candidates, their features and ranker logits.
 
         When the question asks for the latest, the newest article among those that answer nearly
         as well as the best (within FOLLOW_ADJACENT nats) leads: older ones step back by that gap."""
-        cands, feats = gather(question, query_vector, evidence, extra)
+        cands, feats = gather(question, query_vector, evidence)
         if not cands:
             return Scored(cands, feats, np.zeros(0))
-        logits = feats @ self.model.ranker_coef + self.model.ranker_intercept
+        logits = self.logits(feats)
         published = [evidence.documents[c.doc_id].published for c in cands]
         logits = logits + TIE_BREAK * newness(published)
         if question.prefer_recent:
             logits = newest_first(logits, published)
         return Scored(cands, feats, logits)
+
+    def logits(self, feats: np.ndarray) -> np.ndarray:
+        return feats @ self.model.ranker_coef + self.model.ranker_intercept
 
     def confidence(self, scored: Scored, top: int | None = None) -> float:
         """The calibrated probability that candidate `top` (by default the best) answers."""
@@ -253,7 +254,7 @@ class Reader:
         if not cands:
             return None
         feats = features(question, query_vector, cands, evidence)
-        scored = Scored(cands, feats, feats @ self.model.ranker_coef + self.model.ranker_intercept)
+        scored = Scored(cands, feats, self.logits(feats))
         best = int(np.argmax(scored.logits))
         chosen = next(key for key, c in opening.items() if c == cands[best])
         return chosen, self.confidence(scored, best)
