@@ -22,7 +22,7 @@ from askbrief.documents import load_paths, parse_date
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
 from askbrief.prepare import prepare, split_all
-from askbrief.question import Question, parse
+from askbrief.question import Question, as_query, parse
 from askbrief.quotes import with_marks
 from askbrief.reader import Reader
 from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Filter, IngestResult,
@@ -214,8 +214,7 @@ class Engine:
         _check_range("k", k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
-        question = Question(text=query, terms=tuple(terms(query)), where=Filter(since, until), prefer_recent=False,
-                            speaker=None, topic=None, wants=None)
+        question = as_query(query, Filter(since, until))
         vector = self.embedder.encode([query])[0]
         with store.snapshot():
             hits = Retriever(store).search(question, vector, k=k * 2, mode=mode)
@@ -249,9 +248,7 @@ class Engine:
                 resolved = {d: s for d, s in found.items() if d != s}
                 docs = store.documents(found[d] for d in wanted)
             elif query:
-                question = Question(text=query, terms=tuple(terms(query)), where=Filter(), prefer_recent=False,
-                                    speaker=None, topic=None, wants=None)
-                hits = Retriever(store).search(question, query_vector, k=QUERY_CHUNKS)
+                hits = Retriever(store).search(as_query(query), query_vector, k=QUERY_CHUNKS)
                 docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
             else:
                 docs = store.documents(store.list_ids()[-WHOLE_INDEX:])

@@ -67,6 +67,12 @@ def speaker_question(text: str) -> tuple[str, str | None] | None:
     return (m.group(1).strip(), m.group(2).strip() if m.group(2) else None) if m else None
 
 
+def as_query(text: str, where: Filter = Filter()) -> Question:
+    """A search query taken as it is: its terms, and no dates, speaker or answer type read from it."""
+    return Question(text=text, terms=tuple(terms(text)), where=where, prefer_recent=False, speaker=None, topic=None,
+                    wants=None)
+
+
 def parse(text: str, newest: dt.date | None = None, since: str | None = None, until: str | None = None,
           sources: Iterable[str] = ()) -> Question:
     """The question read once; `since`/`until` (validated ISO dates) override dates in its words."""
