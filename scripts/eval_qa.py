@@ -2,6 +2,7 @@
 calibration, faithfulness and latency in one table (printed, and JSON under results/).
 
     python scripts/eval_qa.py ../shared/data/squad2-dev-subset.json [--limit N]
+    python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl
 """
 
 import argparse
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from squad import Question, build_engine, contains_answer, load_squad  # noqa: E402
+from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
 from askbrief import Settings  # noqa: E402
 
@@ -47,8 +48,8 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
                      for b in range(bins) if (which == b).any()))
 
 
-def evaluate(path: Path, limit: int | None) -> dict:
-    documents, questions = load_squad(path, limit)
+def evaluate(path: Path, limit: int | None, bbc: Path | None = None) -> dict:
+    documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit)
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()
         engine = build_engine(documents, Path(home))
@@ -118,8 +119,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="a SQuAD-format JSON file")
     parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument("--bbc", type=Path, help="with the news development set: the BBC file its articles come from")
     args = parser.parse_args()
-    table = evaluate(args.data, args.limit)
+    table = evaluate(args.data, args.limit, args.bbc)
     table["data"] = args.data.name
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)

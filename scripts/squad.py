@@ -39,6 +39,23 @@ def load_squad(path: Path, limit: int | None = None) -> tuple[list[Document], li
     return documents, questions[:limit] if limit else questions
 
 
+def load_news_dev(path: Path, bbc: Path, limit: int | None = None) -> tuple[list[Document], list[Question]]:
+    """askbrief's news development set (scripts/data/news-dev.jsonl, questions written by reading
+    BBC articles) and the articles it was written on, read from the BBC file given. An
+    unanswerable question names the article it is in topic with; its answers are empty."""
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    wanted = {r["doc_id"] for r in rows}
+    documents = []
+    for line in Path(bbc).read_text().splitlines():
+        article = json.loads(line)
+        if article["id"] in wanted:
+            documents.append(make_document(article["text"], where=article["id"], id=article["id"], title=article["title"],
+                                           source="BBC " + article["category"]))
+    questions = [Question(r["id"], r["question"], r["doc_id"], r["doc_id"], (r["answer"],) if r["answer"] else ())
+                 for r in rows]
+    return documents, questions[:limit] if limit else questions
+
+
 def normalise(text: str) -> str:
     """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
     text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
