@@ -187,7 +187,7 @@ def create_app(engine: Engine) -> FastAPI:
         return HTMLResponse(PAGE_FILE.read_text(encoding="utf-8"))
 
     @app.get("/health")
-    def health(request: Request) -> dict:
+    async def health(request: Request) -> dict:
         """Model, version and index size; only {"status": "ok"} to a caller without the key
         when reads are protected."""
         if settings.protect_reads and not has_key(request):
