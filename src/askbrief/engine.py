@@ -6,6 +6,7 @@ edges translate), opens the index once, and loads the embedder once per process.
 
 import datetime as dt
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from functools import cached_property
@@ -59,13 +60,16 @@ class Engine:
         self.name = index
         self.path = self.settings.home / index
         self._store: Store | None = None
+        self._opening = threading.Lock()
 
     # ---- lazily opened parts --------------------------------------------------------------
 
     def store(self, create: bool = False) -> Store:
-        if self._store is None:
-            self._store = Store(self.path, MODEL_NAME, DIM, create=create, vector_backend=self.settings.vector_backend,
-                                milvus_uri=self.settings.milvus_uri, milvus_token=self.settings.milvus_token)
+        """The index, opened once (two first requests at once must not open two)."""
+        with self._opening:
+            if self._store is None:
+                self._store = Store(self.path, MODEL_NAME, DIM, create=create, vector_backend=self.settings.vector_backend,
+                                    milvus_uri=self.settings.milvus_uri, milvus_token=self.settings.milvus_token)
         return self._store
 
     @cached_property
@@ -87,8 +91,8 @@ class Engine:
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""
         self.embedder.encode(["warm up"])
-        if self.path.exists():
-            _ = self.reader, self.span_reader
+        if (self.path / "manifest.json").exists():
+            _ = self.store(), self.reader, self.span_reader
 
     def _nonempty_store(self) -> Store:
         store = self.store()
