@@ -152,7 +152,7 @@ def create_app(engine: Engine) -> FastAPI:
             documents = await run_in_threadpool(load_bytes, data, name=name, source=upload.filename or "")  # HTML parsing is slow
             return await run_in_threadpool(engine.ingest, documents)
         try:
-            body = await run_in_threadpool(_documents_in.validate_json, await _read_limited(request))
+            body = await run_in_threadpool(_documents_in.validate_json, await request.body())  # BodyLimit capped it
         except ValidationError as e:
             return JSONResponse(status_code=422, content={"detail": [
                 {"loc": ["body", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]} for err in e.errors()]})
@@ -197,14 +197,9 @@ def create_app(engine: Engine) -> FastAPI:
     return app
 
 
-class BodyTooLarge(BadInput):
-    """A request body past MAX_BODY, however it arrives (Content-Length, chunked, multipart)."""
-
-    status = 413
-
-    def __init__(self, size: int | None = None):
-        said = f"is {size} bytes" if size is not None else "is over the limit"
-        super().__init__("body", f"request body {said}; the limit is {MAX_BODY} bytes: send fewer documents at once")
+def _too_large(size: int | None = None) -> str:
+    said = f"is {size} bytes" if size is not None else "is over the limit"
+    return f"request body {said}; the limit is {MAX_BODY} bytes: send fewer documents at once"
 
 
 class BodyLimit:
@@ -221,7 +216,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
-            return await _error(413, "body", str(BodyTooLarge(int(length))))(scope, receive, send)
+            return await _error(413, "body", _too_large(int(length)))(scope, receive, send)
         messages, received = [], 0
         while True:
             message = await receive()
@@ -230,7 +225,7 @@ class BodyLimit:
                 break
             received += len(message.get("body", b""))
             if received > self.limit:
-                return await _error(413, "body", str(BodyTooLarge()))(scope, receive, send)
+                return await _error(413, "body", _too_large())(scope, receive, send)
             if not message.get("more_body", False):
                 break
 
@@ -248,13 +243,6 @@ def check_access_settings(settings) -> None:
     if settings.protect_reads and not settings.api_key:
         raise BadSetting("protect_reads", "ASKBRIEF_PROTECT_READS=true needs ASKBRIEF_API_KEY: without a key"
                          " nothing can be protected; set the key, or unset ASKBRIEF_PROTECT_READS")
-
-
-async def _read_limited(request: Request) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():  # BodyLimit stops it past MAX_BODY
-        body += chunk
-    return bytes(body)
 
 
 class Unauthorised(Exception):

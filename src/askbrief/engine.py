@@ -248,7 +248,7 @@ class Engine:
                 found = store.resolve(wanted)
                 missing = [d for d in wanted if d not in found]
                 if missing:
-                    raise DocumentNotFound(f"no document {missing[0]!r} in {self.name!r}; `askbrief search` lists what is there")
+                    raise DocumentNotFound.by_id(missing[0], self.name)
                 resolved = {d: s for d, s in found.items() if d != s}
                 docs = store.documents(found[d] for d in wanted)
             elif query:
@@ -293,9 +293,7 @@ class Engine:
         (an exact copy's id resolves to it)."""
         store = self.store()
         with store.snapshot():
-            stored = store.resolve([doc_id]).get(doc_id)
-            if stored is None:
-                raise DocumentNotFound(f"no document {doc_id!r} in {self.name!r}; `askbrief search` lists what is there")
+            stored = store.resolve([doc_id]).get(doc_id, doc_id)
             return store.document(stored).model_copy(update={
                 "also_reported_by": store.also_reported_by(stored), "aliases": store.aliases_of(stored)})
 

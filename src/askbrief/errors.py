@@ -39,6 +39,10 @@ class DocumentNotFound(AskbriefError):
 
     status = 404
 
+    @classmethod
+    def by_id(cls, doc_id: str, index: str) -> "DocumentNotFound":
+        return cls(f"no document {doc_id!r} in {index!r}; `askbrief search` lists what is there")
+
 
 class IndexIncompatible(AskbriefError):
     """The index was built with another embedding model or format version."""

@@ -163,7 +163,7 @@ class Store:
         with self._lock:
             missing = [d for d in doc_ids if not self.has(d) and d not in self.resolve([d])]
             if missing:
-                raise DocumentNotFound(f"no document {missing[0]!r} in {self.path.name}; `askbrief search` lists what is there")
+                raise DocumentNotFound.by_id(missing[0], self.path.name)
             self._vectors.sync(self._generation(), self)  # so the delete is mirrored, not followed by a rebuild
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -284,7 +284,7 @@ class Store:
     def document(self, doc_id: str) -> Document:
         found = self.documents([doc_id])
         if doc_id not in found:
-            raise DocumentNotFound(f"no document {doc_id!r} in {self.path.name}; `askbrief search` lists what is there")
+            raise DocumentNotFound.by_id(doc_id, self.path.name)
         return found[doc_id]
 
     def list_ids(self, offset: int = 0, limit: int = -1) -> list[str]:
