@@ -6,6 +6,7 @@ DATA ?= ../shared/data
 export HF_HUB_OFFLINE := 1
 
 TRAIN ?= ../shared/train
+CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
 .PHONY: help env browser demo test eval bench fit train-reader hostile clean
 
@@ -35,20 +36,23 @@ test: env browser  ## run the test suite
 	$(BIN)/python -m pytest -q
 
 eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tables under results/
-	$(BIN)/python scripts/eval_qa.py $(DATA)/squad2-dev-subset.json
+	$(BIN)/python scripts/eval_qa.py $(DATA)/squad2-dev-subset.json --off-corpus $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad1-dev-xquad-subset.json
+	$(BIN)/python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
 	$(BIN)/python scripts/eval_summary.py $(DATA)/bbc-news-summary.jsonl
 
 bench: env  ## speed and memory at ~2k/20k/200k chunks, and the int8 ONNX embedder against torch (~15 min)
 	$(BIN)/python scripts/compare_embedders.py $(DATA)/bbc-news-summary.jsonl
 	$(BIN)/python scripts/bench.py $(DATA)/bbc-news-summary.jsonl
 
-fit: env  ## refit the reader (SQuAD) and the summariser (BBC, odd-numbered articles) models
-	$(BIN)/python scripts/fit_reader.py $(DATA)/squad2-dev-subset.json $(DATA)/squad1-dev-xquad-subset.json
+fit: env  ## refit the reader (held-out SQuAD 1.1 train articles) and the summariser (BBC, odd-numbered articles) models
+	$(BIN)/python scripts/fit_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
 	$(BIN)/python scripts/fit_summariser.py $(DATA)/bbc-news-summary.jsonl
 
-train-reader: env  ## train the cross-encoder reader on SQuAD 1.1 train (checkpoints resume; work in progress, issue 12)
-	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz --export
+train-reader: env  ## train the sentence scorer on SQuAD 1.1 train and export it int8 (~1 h on 2 cores; checkpoints resume)
+	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
+	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz --init $(CHECKPOINTS) \
+		--checkpoints $(CHECKPOINTS)-span --skip 60000 --pairs 16000 --positive-share 0.5 --span-weight 1.0 --lr 3e-5 --export
 
 hostile: env  ## the hostile-input battery against a live local server (loopback only, ~1 minute)
 	$(BIN)/python scripts/hostile.py

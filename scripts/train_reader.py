@@ -2,8 +2,11 @@
 that says whether the sentence answers and one that marks the short answer inside it.
 
     python scripts/train_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz \
-        [--layers 6] [--pairs 150000] [--checkpoints DIR] [--export]
+        [--layers 3] [--pairs 60000] [--checkpoints DIR] [--export]
 
+`make train-reader` runs it twice: both heads on 60,000 pairs, then a span phase from those
+weights (--init) on 16,000 pairs it has not read, half of them answering, the span loss at full
+weight; that one exports (models/READER.md has both commands and their figures).
 Starts from the bundled all-MiniLM-L6-v2 weights (optionally its first --layers layers). The
 sentence is read with the one before it as context ("…he said" answers through "he"), but the
 span head marks only the sentence. Examples, all from SQuAD 1.1 train (CC BY-SA 4.0):
@@ -294,6 +297,13 @@ def train(args) -> None:
     rng = random.Random(SEED)
     pairs = make_pairs(training, rng)
     rng.shuffle(pairs)
+    pairs = pairs[args.skip:]
+    if args.positive_share:  # a span phase: more pairs that carry a short answer, negatives kept in proportion
+        positives = [p for p in pairs if p.answers]
+        negatives = [p for p in pairs if not p.answers]
+        wanted = round(args.pairs * args.positive_share)
+        pairs = positives[:wanted] + negatives[:args.pairs - wanted]
+        random.Random(SEED + 2).shuffle(pairs)
     pairs = pairs[:args.pairs]
     validation = make_pairs(held, random.Random(SEED + 1))[:args.validation_pairs]
     print(f"{len(pairs)} training pairs ({sum(p.answers for p in pairs)} positive), "
@@ -307,6 +317,9 @@ def train(args) -> None:
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
     step, curve = 0, []
     checkpoint = args.checkpoints / "checkpoint.pt"
+    if args.init and not checkpoint.exists():  # a second phase starts from the first one's weights
+        model.load_state_dict(torch.load(args.init / "checkpoint.pt", weights_only=False)["model"])
+        print(f"started from the weights in {args.init}", flush=True)
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         model.load_state_dict(state["model"])
@@ -373,16 +386,19 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
     parser.add_argument("--ambiguous", type=Path, help="the companion .tsv of guessed answer starts (dropped); "
                         "default: beside the data")
-    parser.add_argument("--layers", type=int, default=6, help="keep MiniLM's first N layers (3 is ~1.8x faster)")
-    parser.add_argument("--pairs", type=int, default=150_000, help="training pairs (one epoch)")
-    parser.add_argument("--validation-pairs", type=int, default=4_000)
+    parser.add_argument("--layers", type=int, default=3, help="keep MiniLM's first N layers (3 is ~1.8x faster than 6)")
+    parser.add_argument("--pairs", type=int, default=60_000, help="training pairs (one epoch; 60,000 is ~1 h here)")
+    parser.add_argument("--validation-pairs", type=int, default=2_000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--span-weight", type=float, default=0.1, help="of the short-answer loss beside the answers loss")
     parser.add_argument("--log-every", type=int, default=50)
-    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--eval-every", type=int, default=400)
     parser.add_argument("--save-every", type=int, default=200)
     parser.add_argument("--checkpoints", type=Path, default=Path.home() / ".cache" / "askbrief" / "train-reader")
+    parser.add_argument("--init", type=Path, help="a phase 2: start from the weights of this checkpoint folder")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first N shuffled pairs (those phase 1 read)")
+    parser.add_argument("--positive-share", type=float, help="draw pairs so that this share answers (a span phase)")
     parser.add_argument("--export", action="store_true", help="write src/askbrief/models/reader.int8.onnx at the end")
     parser.add_argument("--export-only", action="store_true", help="export the last checkpoint, train no further")
     args = parser.parse_args()

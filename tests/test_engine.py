@@ -156,7 +156,7 @@ def test_the_same_story_on_different_dates(tmp_path):
         make_document(story.format(day="Friday", price="48.62"), where="c", id="mar", published="2005-03-18"),
         make_document("Shares in BMW rose after record car sales in China.", where="d", id="cars", published="2005-03-01"),
     ])
-    latest = engine.ask("What is the latest oil price?")
+    latest = engine.ask("What was the latest closing price of Brent crude?")
     assert latest.citations[0].doc_id == "mar" and latest.answer.startswith("As of 2005-03-18: ")
     february = engine.ask("What was the oil price in February?")
     assert {c.doc_id for c in february.citations} == {"feb"}

@@ -58,12 +58,24 @@ def test_the_seed_question_in_a_real_browser(browser, server, seed_engine):
     assert "trade turnover" in answer and "[1]" in answer
     marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#sources mark")]
     assert marks == [c.quote for c in expected.citations]
+    strong = [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#sources strong.short-answer")]
+    assert strong == ([expected.span.text] if expected.span else [])
     heading = browser.find_element(By.CSS_SELECTOR, "#source-1 .meta").text
     assert "2023-12-27" in heading
     browser.find_element(By.CSS_SELECTOR, "a.marker[data-n='1']").click()
     assert "active" in browser.find_element(By.ID, "source-1").get_attribute("class")
     (ROOT / "results").mkdir(exist_ok=True)
     browser.save_screenshot(str(ROOT / "results" / "page.png"))
+
+
+def test_the_short_answer_is_bold_inside_the_cited_sentence(browser, server, seed_engine):
+    question = "Who did Jaishankar meet in Moscow?"
+    expected = seed_engine.ask(question)
+    assert expected.span is not None
+    By = ask_in_page(browser, server, question)
+    strong = browser.find_element(By.CSS_SELECTOR, "#source-1 mark strong.short-answer")
+    assert strong.text == expected.span.text
+    assert f"short answer: “{expected.span.text}”" in browser.find_element(By.ID, "answer").text
 
 
 def test_declining_and_phone_width(browser, server):

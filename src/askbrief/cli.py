@@ -64,8 +64,21 @@ def _print_cited(text: str, citations, note: str = "") -> None:
         typer.echo(f"  [{c.n}] {c.doc_id} chars {c.start}-{c.end} ({where})")
 
 
+def _confidence_words(confidence: float) -> str:
+    """The page's words for a calibrated confidence (static/index.html says the same)."""
+    if confidence >= 0.7:
+        return "likely right"
+    return "probably right, check the source" if confidence >= 0.4 else "uncertain: read the cited passage"
+
+
 def _print_answer(answer: Answer) -> None:
-    _print_cited(answer.answer, answer.citations, f"(confidence {answer.confidence:.2f})")
+    if answer.abstained:
+        note = f"(confidence {answer.confidence:.2f}, below the threshold: the closest passages are cited to check)"
+    else:
+        note = f"(confidence {answer.confidence:.2f}: {_confidence_words(answer.confidence)})"
+        if answer.span:
+            note += f"\nshort answer: {answer.span.text}"
+    _print_cited(answer.answer, answer.citations, note)
 
 
 @app.command()

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -35,8 +34,6 @@ from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
 from askbrief.syndication import first_per_cluster
 from askbrief.text import terms
 
-if TYPE_CHECKING:
-    from askbrief.highlight import SpanReader
 
 MAX_QUESTION = 1000  # characters; longer is a document, not a question
 MAX_SUMMARY_SENTENCES = 20  # in a summary; more is no longer a paragraph
@@ -80,19 +77,11 @@ class Engine:
     def reader(self) -> Reader:
         return Reader(self.settings.abstain_threshold)
 
-    @cached_property
-    def span_reader(self) -> "SpanReader | None":
-        if self.settings.span_model is None:
-            return None
-        from askbrief.highlight import SpanReader
-
-        return SpanReader(self.settings.span_model)
-
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""
         self.embedder.encode(["warm up"])
         if (self.path / "manifest.json").exists():
-            _ = self.store(), self.reader, self.span_reader
+            _ = self.store(), self.reader
 
     def _nonempty_store(self) -> Store:
         store = self.store()
@@ -182,10 +171,6 @@ class Engine:
         if not answer.abstained and question.speaker:
             answer = self._from_quotes(question, vector, evidence) or answer
             timings["quotes"] = (time.perf_counter() - t2) * 1000
-        if self.span_reader is not None and not answer.abstained:
-            t3 = time.perf_counter()
-            answer = answer.model_copy(update={"span": self.span_reader.span(question.text, answer.citations[0])})
-            timings["span"] = (time.perf_counter() - t3) * 1000
         timings["total"] = sum(timings.values())
         return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in timings.items()}})
 

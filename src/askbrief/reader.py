@@ -1,9 +1,12 @@
 """Answering: a parsed question and its `Evidence` in, an `Answer` of cited sentences out.
 
 Sentences, not spans: each candidate sentence gets features (similarity, rare-term coverage,
-retrieval rank, answer type), a logistic ranker orders them, and a logistic calibrator turns
-the best one's features into a confidence. Both are fitted by scripts/fit_reader.py on SQuAD;
-their coefficients live in ranker.json beside this file. The reader never touches the store.
+retrieval rank, answer type); a linear prefilter picks the few the trained sentence scorer
+(scorer.py, a cross-encoder) reads; its logit joins the features of a linear ranker that
+orders them, and a logistic calibrator turns the best one's into a confidence. The scorer's
+span head gives the short answer inside the chosen sentence. The three linear models are fitted
+by scripts/fit_reader.py on SQuAD train articles the scorer never trained on; their
+coefficients live in ranker.json beside this file. The reader never touches the store.
 """
 
 import json
@@ -17,7 +20,8 @@ import numpy as np
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
 from askbrief.question import Question
-from askbrief.records import Answer, Document, Evidence, Quote
+from askbrief.records import Answer, Document, Evidence, Quote, Span
+from askbrief.scorer import SentenceScorer, load_scorer
 from askbrief.syndication import first_per_cluster
 from askbrief.text import SENTENCE_ENDINGS, terms
 
@@ -31,10 +35,11 @@ TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated co
 MODEL_FILE = Path(__file__).with_name("ranker.json")
 NO_RUNNER_UP = 5.0  # nats: the lead a lone candidate is given over the runner-up it lacks
 CLOSEST = 2  # passages cited with a declined answer, for the reader to check
+MODEL_CANDIDATES = 6  # sentences the scorer reads per question, the prefilter's best (README: quality vs latency)
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
             "bigrams", "window_coverage", "missing_rare", "chunk_rank", "dense_rank", "keyword_rank", "type_match",
-            "log_words")
+            "log_words", "model")
 BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza (2009), the usual defaults
 
 
@@ -51,8 +56,10 @@ class Candidate:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """Two logistic models: a ranker over sentence features, a calibrator over the best one's."""
+    """Linear models over sentence features: a prefilter and a ranker (listwise), and a logistic
+    calibrator over the best sentence's."""
 
+    prefilter_coef: np.ndarray  # a ranker that ignores the scorer: picks what the scorer reads
     ranker_coef: np.ndarray
     ranker_intercept: float
     calibrator_coef: np.ndarray
@@ -65,7 +72,10 @@ class ReaderModel:
         if tuple(data["features"]) != FEATURES:
             raise IndexIncompatible(f"{path} was fitted on features {data['features']}, the reader computes {FEATURES};"
                                     " refit it with `make fit`")
-        return cls(np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
+        if tuple(data["calibrator"]["inputs"]) != CALIBRATOR_INPUTS:
+            raise IndexIncompatible(f"{path}'s calibrator reads {data['calibrator']['inputs']}, the reader gives it "
+                                    f"{CALIBRATOR_INPUTS}; refit it with `make fit`")
+        return cls(np.array(data["prefilter"]["coef"]), np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
                    np.array(data["calibrator"]["coef"]), data["calibrator"]["intercept"], data["threshold"])
 
 
@@ -104,7 +114,9 @@ def candidates(evidence: Evidence) -> list[Candidate]:
 
 
 def features(question: Question, query_vector: np.ndarray, cands: list[Candidate], evidence: Evidence) -> np.ndarray:
-    """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns.
+    """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns. The "model" column,
+    the sentence scorer's answer logit, is left 0 here: gather() fills it for the candidates the
+    scorer reads.
 
     Columns ending in _gap or _rank compare a sentence with the other candidates of the same
     question, which is what a per-question ranking needs.
@@ -147,6 +159,7 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
             0.0 if c.keyword_rank is None else 1.0 / (1 + c.keyword_rank),
             0.5 if question.wants is None else float(question.offers_new(texts[key])),
             math.log(1 + len(texts[key].split())),
+            0.0,
         )
     col = {name: i for i, name in enumerate(FEATURES)}
     out[:, col["cos_gap"]] = out[:, col["cos"]] - out[:, col["cos"]].max()
@@ -155,13 +168,46 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
     return out
 
 
-def gather(question: Question, query_vector: np.ndarray, evidence: Evidence) -> tuple[list[Candidate], np.ndarray]:
-    """The candidate sentences with their features."""
+def read_with_model(question: Question, cands: list[Candidate], evidence: Evidence,
+                    scorer: SentenceScorer) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
+    """The scorer's answer logit and short-answer span of each candidate, read with the sentence
+    before it as context."""
+    docs, sentences = evidence.documents, evidence.sentences
+    pairs = []
+    for c in cands:
+        before = sentences.get((c.doc_id, c.idx - 1))
+        context = docs[c.doc_id].text[before.start:before.end] if before else ""
+        pairs.append((context, docs[c.doc_id].text[c.start:c.end]))
+    return scorer.score(question.text, pairs)
+
+
+def prefilter_rows(feats: np.ndarray, prefilter: np.ndarray, keep: int) -> np.ndarray:
+    """The rows of the `keep` candidates the prefilter (a ranker that ignores the scorer) ranks
+    best, in their original order."""
+    return np.sort(np.argsort(-(feats @ prefilter), kind="stable")[:keep])
+
+
+def gather(question: Question, query_vector: np.ndarray, evidence: Evidence, scorer: SentenceScorer,
+           prefilter: np.ndarray | None = None,
+           keep: int = MODEL_CANDIDATES) -> tuple[list[Candidate], np.ndarray, list[tuple[int, int] | None]]:
+    """The candidate sentences with their features and the scorer's short-answer spans. With a
+    prefilter, only its `keep` best candidates are read by the scorer and kept; without, all are
+    (scripts/fit_reader.py fits the prefilter on those and measures `keep`)."""
     docs = evidence.documents
     cands = candidates(evidence)
     # Headlines and bylines are not evidence when real sentences are at hand.
     cands = [c for c in cands if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or cands
-    return cands, features(question, query_vector, cands, evidence)
+    if not cands:
+        return cands, np.zeros((0, len(FEATURES))), []
+    feats = features(question, query_vector, cands, evidence)
+    if prefilter is not None and len(cands) > keep:
+        rows = prefilter_rows(feats, prefilter, keep)
+        cands, feats = [cands[i] for i in rows], feats[rows]
+    feats[:, FEATURES.index("model")], spans = read_with_model(question, cands, evidence, scorer)
+    return cands, feats, spans
+
+
+CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model")
 
 
 def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, top: int | None = None) -> np.ndarray:
@@ -173,7 +219,7 @@ def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, top: int | None = N
     runner_up = others.max() if len(others) else logits[top] - NO_RUNNER_UP
     col = {name: i for i, name in enumerate(FEATURES)}
     return np.array([logits[top], logits[top] - runner_up, feats[top, col["missing_rare"]],
-                     feats[top, col["coverage"]], feats[top, col["cos"]]])
+                     feats[top, col["coverage"]], feats[top, col["cos"]], feats[top, col["model"]]])
 
 
 def newness(published: list[str | None]) -> np.ndarray:
@@ -204,11 +250,14 @@ class Scored:
     cands: list[Candidate]
     feats: np.ndarray
     logits: np.ndarray
+    spans: list[tuple[int, int] | None]  # the scorer's short answer in each candidate, sentence offsets
 
 
 class Reader:
-    def __init__(self, threshold: float | None = None, model: ReaderModel | None = None):
+    def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
+                 scorer: SentenceScorer | None = None):
         self.model = model or load_model()
+        self.scorer = scorer or load_scorer()
         self.threshold = self.model.threshold if threshold is None else threshold
 
     def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Scored:
@@ -216,15 +265,15 @@ class Reader:
 
         When the question asks for the latest, the newest article among those that answer nearly
         as well as the best (within FOLLOW_ADJACENT nats) leads: older ones step back by that gap."""
-        cands, feats = gather(question, query_vector, evidence)
+        cands, feats, spans = gather(question, query_vector, evidence, self.scorer, self.model.prefilter_coef)
         if not cands:
-            return Scored(cands, feats, np.zeros(0))
+            return Scored(cands, feats, np.zeros(0), [])
         logits = self.logits(feats)
         published = [evidence.documents[c.doc_id].published for c in cands]
         logits = logits + TIE_BREAK * newness(published)
         if question.prefer_recent:
             logits = newest_first(logits, published)
-        return Scored(cands, feats, logits)
+        return Scored(cands, feats, logits, spans)
 
     def logits(self, feats: np.ndarray) -> np.ndarray:
         return feats @ self.model.ranker_coef + self.model.ranker_intercept
@@ -243,7 +292,9 @@ class Reader:
             closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
             return compose_abstention(question.text, closest, evidence.documents, confidence)
         chosen = choose(scored.cands, scored.logits)
-        return compose_answer(question.text, chosen, evidence.documents, confidence, evidence.copies.get(chosen[0].doc_id, 0))
+        answer = compose_answer(question.text, chosen, evidence.documents, confidence,
+                                evidence.copies.get(chosen[0].doc_id, 0))
+        return answer.model_copy(update={"span": short_answer(scored, evidence)})
 
     def best_quote(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
                    quotes: list[tuple[str, Quote]]) -> tuple[tuple[str, Quote], float] | None:
@@ -254,10 +305,26 @@ class Reader:
         if not cands:
             return None
         feats = features(question, query_vector, cands, evidence)
-        scored = Scored(cands, feats, self.logits(feats))
+        feats[:, FEATURES.index("model")], spans = read_with_model(question, cands, evidence, self.scorer)
+        scored = Scored(cands, feats, self.logits(feats), spans)
         best = int(np.argmax(scored.logits))
         chosen = next(key for key, c in opening.items() if c == cands[best])
         return chosen, self.confidence(scored, best)
+
+
+def short_answer(scored: Scored, evidence: Evidence) -> Span | None:
+    """The scorer's short answer inside the best sentence, when the scorer itself reads that
+    sentence as answering (its logit above 0)."""
+    best = int(np.argmax(scored.logits))
+    span, cand = scored.spans[best], scored.cands[best]
+    if span is None or scored.feats[best, FEATURES.index("model")] <= 0 or not 0 <= span[0] < span[1]:
+        return None
+    doc = evidence.documents[cand.doc_id]
+    start, end = cand.start + span[0], min(cand.start + span[1], cand.end)
+    text = doc.text[start:end]
+    stripped = text.strip()
+    start += len(text) - len(text.lstrip())
+    return Span(doc_id=doc.id, start=start, end=start + len(stripped), text=stripped) if stripped else None
 
 
 def _opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidate | None:

@@ -52,7 +52,7 @@ class Answer(Record):
     confidence: float  # 0-1, calibrated against evidence accuracy
     citations: list[Citation]
     timings_ms: dict[str, float]
-    span: Span | None = None  # only with a local QA model (ASKBRIEF_SPAN_MODEL)
+    span: Span | None = None  # the short answer inside the best cited sentence, when the reader finds one
 
 
 class Summary(Record):

@@ -21,7 +21,6 @@ class Settings(BaseSettings):
     # the calibrator (ranker.json: the best balanced accuracy of answering answerable and
     # declining unanswerable SQuAD questions); raise it to abstain more (README, "Quality").
     abstain_threshold: float | None = None
-    span_model: Path | None = None  # a local transformers QA model for short-answer spans
     api_key: str | None = None  # when set, the API's write endpoints need `Authorization: Bearer KEY`
     protect_reads: bool = False  # ...and with this, its read endpoints too
     cors_origins: list[str] = []  # origins allowed to call the API from a browser; none by default
