@@ -1,7 +1,8 @@
 """Evaluate askbrief's answers on a SQuAD-format file: retrieval, evidence, abstention,
 calibration, faithfulness and latency in one table (printed, and JSON under results/).
 
-    python scripts/eval_qa.py ../shared/data/squad2-dev-subset.json [--limit N]
+    python scripts/eval_qa.py ../shared/data/squad2-dev-subset.json [--limit N] \
+        [--off-corpus ../shared/data/squad1-dev-xquad-subset.json]
     python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
+from squad import Question, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
 
 from askbrief import Settings  # noqa: E402
 
@@ -48,8 +49,9 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
                      for b in range(bins) if (which == b).any()))
 
 
-def evaluate(path: Path, limit: int | None, bbc: Path | None = None) -> dict:
+def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus: Path | None = None) -> dict:
     documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit)
+    foreign = load_squad(off_corpus, limit)[1] if off_corpus else []
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()
         engine = build_engine(documents, Path(home))
@@ -64,6 +66,8 @@ def evaluate(path: Path, limit: int | None, bbc: Path | None = None) -> dict:
         engine.ask(questions[0].text)  # warm the reader before timing
         answers = engine.ask_many([q.text for q in questions])
         table.update(answer_metrics(engine, questions, answers))
+        if foreign:
+            table.update(off_corpus_metrics(engine.ask_many([q.text for q in foreign])))
     table["questions"] = len(questions)
     table["answerable"] = sum(q.answerable for q in questions)
     table["paragraphs"] = len(documents)
@@ -88,7 +92,13 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
             text = texts.setdefault(c.doc_id, engine.document(c.doc_id).text)
             faithful += text[c.start:c.end] == c.quote
             total += 1
+        if a.span:  # the short answer is quoted too
+            text = texts.setdefault(a.span.doc_id, engine.document(a.span.doc_id).text)
+            faithful += text[a.span.start:a.span.end] == a.span.text
+            total += 1
     latency = [a.timings_ms["total"] for a in answers]
+    # The short answer, judged where the first cited sentence holds a gold one (no span scores 0).
+    spans = [token_f1(a.span.text, q.answers) if a.span else 0.0 for (q, a), hit in zip(answerable, at1) if hit]
     return {
         "evidence_accuracy@1": sum(at1) / max(len(at1), 1),
         "evidence_accuracy@3": sum(at3) / max(len(at3), 1),
@@ -97,9 +107,19 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
         "abstention_balanced_accuracy": (answered + declined) / 2 if declined is not None else None,
         "ece": expected_calibration_error(confidence, right),
         "citation_faithfulness": faithful / max(total, 1),
+        "short_answer_f1": sum(spans) / max(len(spans), 1),
+        "short_answer_shown": sum(a.span is not None for (_, a), hit in zip(answerable, at1) if hit) / max(len(spans), 1),
         "latency_ms_median": statistics.median(latency),
         "latency_ms_p95": float(np.percentile(latency, 95)),
     }
+
+
+def off_corpus_metrics(answers) -> dict:
+    """Questions on articles the index does not hold: each should be declined, at low confidence."""
+    confidence = np.array([a.confidence for a in answers])
+    return {"off_corpus_questions": len(answers),
+            "declined_off_corpus": sum(a.abstained for a in answers) / len(answers),
+            "ece_off_corpus": expected_calibration_error(confidence, np.zeros(len(answers)))}
 
 
 def print_table(name: str, table: dict) -> None:
@@ -110,7 +130,11 @@ def print_table(name: str, table: dict) -> None:
         r = table[f"retrieval_{mode}"]
         print(f"{mode:<10} {r['recall@1']:>9.3f} {r['recall@5']:>9.3f} {r['recall@20']:>9.3f} {r['mrr@10']:>8.3f}")
     for key in ("evidence_accuracy@1", "evidence_accuracy@3", "answered_when_answerable", "declined_when_unanswerable",
-                "abstention_balanced_accuracy", "ece", "citation_faithfulness", "latency_ms_median", "latency_ms_p95"):
+                "abstention_balanced_accuracy", "ece", "citation_faithfulness", "short_answer_f1",
+                "short_answer_shown", "latency_ms_median", "latency_ms_p95",
+                "declined_off_corpus", "ece_off_corpus"):
+        if key not in table:
+            continue
         value = table[key]
         print(f"{key:<30} {'n/a' if value is None else f'{value:.3f}'}")
 
@@ -120,8 +144,10 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="a SQuAD-format JSON file")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--bbc", type=Path, help="with the news development set: the BBC file its articles come from")
+    parser.add_argument("--off-corpus", type=Path, help="another SQuAD file whose questions are also asked of this "
+                        "index: none is answered there, each should be declined")
     args = parser.parse_args()
-    table = evaluate(args.data, args.limit, args.bbc)
+    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus)
     table["data"] = args.data.name
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)

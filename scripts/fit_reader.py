@@ -1,17 +1,26 @@
-"""Fit the reader's ranker and confidence calibrator on SQuAD, report them cross-validated by
-article, and write the coefficients to src/askbrief/ranker.json.
+"""Fit the reader's ranker and confidence calibrator on SQuAD 1.1 train articles the sentence
+scorer never trained on, report them cross-validated by article, and write the coefficients to
+src/askbrief/ranker.json.
 
-    python scripts/fit_reader.py ../shared/data/squad2-dev-subset.json ../shared/data/squad1-dev-xquad-subset.json
+    python scripts/fit_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz
 
+The articles are the 20 that scripts/train_reader.py holds out for validation (its split, its
+seed). Nothing in ../shared/data is read, so eval_qa.py's figures there are out of sample. The
+mix looks like use:
+- answerable: a question asked of an index that holds its paragraph;
+- in topic, unanswerable: a question whose paragraph was left out of the index while the rest
+  of its article is in (SQuAD 2.0's way: asked of the article's other paragraphs), and questions
+  with an entity swapped for another of the article's (the trainer's own swap);
+- off corpus: questions on articles the index does not hold at all.
 The ranker (a linear listwise model over FEATURES: softmax over one question's candidates,
-fitted by L-BFGS) learns which candidate sentence holds the answer, from the answerable
-questions of both files. The calibrator (logistic regression over the best
-sentence's logit, its lead and its coverage) learns P(the first cited sentence is right) on the
-SQuAD 2.0 file, whose unanswerable questions teach it when to abstain.
+fitted by L-BFGS) learns which candidate sentence holds the answer from the answerable questions.
+The calibrator (logistic regression over the best sentence's logit, its lead, its coverage and
+the sentence scorer's own logit) learns P(the first cited sentence is right) on the whole mix.
 """
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -24,14 +33,23 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_qa import expected_calibration_error  # noqa: E402
-from squad import build_engine, contains_answer, load_squad  # noqa: E402
+from squad import Question, build_engine, contains_answer, paragraph_id  # noqa: E402
+from train_reader import SEED, _ENTITY, _swap_entity, load_articles, split_articles  # noqa: E402
 
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
+from askbrief import make_document  # noqa: E402
 from askbrief.question import parse  # noqa: E402
-from askbrief.reader import FEATURES, MODEL_FILE, calibrator_inputs, gather  # noqa: E402
+from askbrief.scorer import load_scorer  # noqa: E402
+from askbrief.text import split_sentences  # noqa: E402
+from askbrief.reader import (  # noqa: E402
+    CALIBRATOR_INPUTS, FEATURES, MODEL_CANDIDATES, MODEL_FILE, calibrator_inputs, gather, prefilter_rows)  # noqa: E402
 
-C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~950 rows
+C = 1.0  # the calibrator's inverse L2 strength: 6 inputs, ~2,000 rows
 RANKER_L2 = 0.1  # the ranker's L2 penalty; CV accuracy is flat from 0.01 to 1
+OFF_CORPUS_EVERY = 5  # every 5th held-out article is left out of the index: its questions are off corpus
+WITHHELD_EVERY = 4  # every 4th paragraph of an indexed article is left out: its questions are in topic, unanswerable
+PER_ARTICLE = 60  # questions of each kind drawn from an article, to keep the fit to minutes
+SWAP_SHARE = 0.3  # of answerable questions that also give an entity-swapped (unanswerable) copy
 
 
 @dataclass
@@ -39,35 +57,56 @@ class Sample:
     """One question's candidates as the reader sees them."""
 
     group: str  # the article the question was written on: the unit of cross-validation
-    kind: str  # "squad2", "squad1", or "foreign": a SQuAD 1.1 question asked of the SQuAD 2.0 index
+    kind: str  # "answerable", "in_topic" (unanswerable) or "off_corpus"
     answerable: bool
     feats: np.ndarray
     labels: np.ndarray  # candidate sentence holds a gold answer
 
 
-def collect(engine, questions: list, kind: str) -> list[Sample]:
-    vectors = engine.embedder.encode([q.text for q in questions])
+def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
+    """The index's documents and the (question, kind) mix, from the trainer's held-out articles."""
+    _, held = split_articles(load_articles(data, set()))
+    rng = random.Random(SEED)
+    documents, asked = [], []
+    for n, article in enumerate(held):
+        title = article["title"]
+        entities = sorted({m.group(0) for p in article["paragraphs"] for m in _ENTITY.finditer(p["context"])})
+        kinds: dict[str, list[Question]] = {"answerable": [], "in_topic": [], "off_corpus": []}
+        for p, paragraph in enumerate(article["paragraphs"]):
+            doc_id, text = paragraph_id(title, p), paragraph["context"]
+            off_corpus, withheld = n % OFF_CORPUS_EVERY == OFF_CORPUS_EVERY - 1, p % WITHHELD_EVERY == WITHHELD_EVERY - 1
+            if not (off_corpus or withheld):
+                documents.append(make_document(text, where=doc_id, id=doc_id, title=title))
+            for qa in paragraph["qas"]:
+                answers = tuple(a["text"] for a in qa["answers"])
+                if off_corpus or withheld:
+                    kinds["off_corpus" if off_corpus else "in_topic"].append(Question(qa["id"], qa["question"], doc_id, title, ()))
+                    continue
+                kinds["answerable"].append(Question(qa["id"], qa["question"], doc_id, title, answers))
+                start = qa["answers"][0]["answer_start"]
+                sentence = next((text[a:b] for a, b in split_sentences(text) if a <= start < b), "")
+                swapped = _swap_entity(qa["question"], sentence, entities, rng) if rng.random() < SWAP_SHARE else None
+                if swapped:
+                    kinds["in_topic"].append(Question(qa["id"] + "-swap", swapped, doc_id, title, ()))
+        for kind, questions in kinds.items():
+            asked += [(q, kind) for q in rng.sample(questions, min(PER_ARTICLE, len(questions)))]
+    return documents, asked
+
+
+def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
+    vectors = engine.embedder.encode([q.text for q, _ in asked])
+    scorer = load_scorer()
     samples = []
-    for q, v in zip(questions, vectors):
+    for (q, kind), v in zip(asked, vectors):
         question = parse(q.text)
         evidence = engine.evidence(question, v, 5)
-        cands, feats = gather(question, v, evidence)
+        cands, feats, _ = gather(question, v, evidence, scorer)
         docs = evidence.documents
         if not cands:
             continue
-        answers = q.answers if kind != "foreign" else ()
-        labels = np.array([contains_answer(docs[c.doc_id].text[c.start:c.end], answers) for c in cands])
-        samples.append(Sample(q.article, kind, bool(answers), feats, labels))
+        labels = np.array([contains_answer(docs[c.doc_id].text[c.start:c.end], q.answers) for c in cands])
+        samples.append(Sample(q.article, kind, q.answerable, feats, labels))
     return samples
-
-
-def collect_all(squad2: Path, squad1: Path, home: Path) -> list[Sample]:
-    docs2, questions2 = load_squad(squad2)
-    docs1, questions1 = load_squad(squad1)
-    engine2 = build_engine(docs2, home, "squad2")
-    engine1 = build_engine(docs1, home, "squad1")
-    return (collect(engine2, questions2, "squad2") + collect(engine1, questions1, "squad1")
-            + collect(engine2, questions1, "foreign"))
 
 
 @dataclass(frozen=True)
@@ -96,7 +135,7 @@ def fit_ranker(samples: list[Sample]) -> Ranker:
     return Ranker(w.reshape(1, -1), np.zeros(1))
 
 
-def calibration_rows(ranker: LogisticRegression, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+def calibration_rows(ranker: Ranker, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
     X, y = [], []
     for s in samples:
         logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
@@ -105,32 +144,60 @@ def calibration_rows(ranker: LogisticRegression, samples: list[Sample]) -> tuple
     return np.array(X), np.array(y, dtype=float)
 
 
-def fit(samples: list[Sample]) -> tuple[Ranker, LogisticRegression, float]:
-    """The ranker, the calibrator, and the abstention threshold that suits them."""
-    ranker = fit_ranker(samples)
-    rows = [s for s in samples if s.kind != "squad1"]
-    X, y = calibration_rows(ranker, rows)
+def without_model(samples: list[Sample]) -> list[Sample]:
+    """The samples as the prefilter sees them: the scorer's column zeroed."""
+    col = FEATURES.index("model")
+    out = []
+    for s in samples:
+        feats = s.feats.copy()
+        feats[:, col] = 0.0
+        out.append(Sample(s.group, s.kind, s.answerable, feats, s.labels))
+    return out
+
+
+def prefiltered(samples: list[Sample], prefilter: Ranker, keep: int) -> list[Sample]:
+    """Each question's candidates cut to the `keep` the prefilter ranks best, as the reader cuts them."""
+    out = []
+    for s in samples:
+        rows = prefilter_rows(s.feats, prefilter.coef_[0], keep)
+        out.append(Sample(s.group, s.kind, s.answerable, s.feats[rows], s.labels[rows]))
+    return out
+
+
+@dataclass(frozen=True)
+class Fitted:
+    prefilter: Ranker
+    ranker: Ranker
+    calibrator: LogisticRegression
+    threshold: float
+
+    def confidences(self, samples: list[Sample], keep: int) -> tuple[np.ndarray, np.ndarray]:
+        X, right = calibration_rows(self.ranker, prefiltered(samples, self.prefilter, keep))
+        return self.calibrator.predict_proba(X)[:, 1], right
+
+
+def fit(samples: list[Sample], keep: int) -> Fitted:
+    """The prefilter, the ranker over what it keeps, the calibrator, and the abstention threshold."""
+    prefilter = fit_ranker(without_model(samples))
+    kept = prefiltered(samples, prefilter, keep)
+    ranker = fit_ranker(kept)
+    X, y = calibration_rows(ranker, kept)
     calibrator = LogisticRegression(C=C, max_iter=2000).fit(X, y)
-    answerable = np.array([s.answerable for s in rows])
-    return ranker, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable)
+    answerable = np.array([s.answerable for s in kept])
+    return Fitted(prefilter, ranker, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
 
 
-def cross_validate(samples: list[Sample]) -> dict:
-    """Hold out each SQuAD 2.0 article in turn (fit on the rest, SQuAD 1.1 included), and the
-    SQuAD 1.1 articles in three folds; pool the held-out predictions' figures per file. The
-    abstention threshold, too, is chosen on the training folds only."""
-    squad2_groups = sorted({s.group for s in samples if s.kind == "squad2"})
-    squad1_groups = sorted({s.group for s in samples if s.kind == "squad1"})
-    folds = [[g] for g in squad2_groups] + [squad1_groups[i::3] for i in range(3)]
-    held: dict[str, list] = {"squad2": [], "squad1": [], "foreign": []}
-    for fold in folds:
-        train = [s for s in samples if s.group not in fold]
-        test = [s for s in samples if s.group in fold]
-        ranker, calibrator, threshold = fit(train)
-        X, right = calibration_rows(ranker, test)
-        for s, r, c in zip(test, right, calibrator.predict_proba(X)[:, 1]):
-            held[s.kind].append((s, r, c, threshold))
-    return {name: summarise(rows) for name, rows in held.items()}
+def cross_validate(samples: list[Sample], keep: int) -> dict:
+    """Hold out each article in turn (everything fitted on the others, the threshold too) and
+    pool the held-out predictions' figures per kind, and over the whole mix."""
+    held: dict[str, list] = {"answerable": [], "in_topic": [], "off_corpus": [], "mix": []}
+    for article in sorted({s.group for s in samples}):
+        test = [s for s in samples if s.group == article]
+        fitted = fit([s for s in samples if s.group != article], keep)
+        for s, c, r in zip(test, *fitted.confidences(test, keep)):
+            held[s.kind].append((s, r, c, fitted.threshold))
+            held["mix"].append((s, r, c, fitted.threshold))
+    return {name: summarise(rows) for name, rows in held.items() if rows}
 
 
 def best_threshold(confidence: np.ndarray, answerable: np.ndarray) -> float:
@@ -160,22 +227,31 @@ def summarise(rows: list) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("squad2", type=Path)
-    parser.add_argument("squad1", type=Path)
+    parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
+    parser.add_argument("--compare-keep", type=int, nargs="*", default=[],
+                        help="also cross-validate with these numbers of sentences read by the scorer")
     args = parser.parse_args()
+    documents, asked = held_out_mix(args.data)
     with tempfile.TemporaryDirectory() as home:
-        samples = collect_all(args.squad2, args.squad1, Path(home))
-    cv = cross_validate(samples)
+        samples = collect(build_engine(documents, Path(home), "held-out"), asked)
+    print(f"{len(documents)} paragraphs indexed; questions: "
+          + ", ".join(f"{k} {sum(s.kind == k for s in samples)}" for k in ("answerable", "in_topic", "off_corpus")))
+    for keep in args.compare_keep:
+        mix = cross_validate(samples, keep)
+        print(f"keep {keep}: " + json.dumps({k: {m: round(v, 3) for m, v in t.items()} for k, t in mix.items()}))
+    cv = cross_validate(samples, MODEL_CANDIDATES)
     print(json.dumps({"cross_validated_by_article": cv}, indent=2))
-    ranker, calibrator, threshold = fit(samples)
+    fitted = fit(samples, MODEL_CANDIDATES)
     model = {
-        "note": "fitted by scripts/fit_reader.py on the SQuAD 2.0 and 1.1 subsets in ../shared/data",
+        "note": "fitted by scripts/fit_reader.py on the 20 SQuAD 1.1 train articles the sentence scorer never trained on",
         "features": list(FEATURES),
-        "ranker": {"coef": ranker.coef_[0].round(5).tolist(), "intercept": round(float(ranker.intercept_[0]), 5)},
-        "calibrator": {"inputs": ["top_logit", "lead", "missing_rare", "coverage", "cos"],
-                       "coef": calibrator.coef_[0].round(5).tolist(),
-                       "intercept": round(float(calibrator.intercept_[0]), 5)},
-        "threshold": threshold,
+        "prefilter": {"coef": fitted.prefilter.coef_[0].round(5).tolist()},
+        "ranker": {"coef": fitted.ranker.coef_[0].round(5).tolist(), "intercept": 0.0},
+        "calibrator": {"inputs": list(CALIBRATOR_INPUTS),
+                       "coef": fitted.calibrator.coef_[0].round(5).tolist(),
+                       "intercept": round(float(fitted.calibrator.intercept_[0]), 5)},
+        "threshold": fitted.threshold,
+        "reads": MODEL_CANDIDATES,
         "cross_validated_by_article": cv,
     }
     MODEL_FILE.write_text(json.dumps(model, indent=2) + "\n")

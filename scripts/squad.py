@@ -26,12 +26,17 @@ class Question:
         return bool(self.answers)
 
 
+def paragraph_id(title: str, p: int) -> str:
+    """A document id for paragraph p of an article: titles hold commas and brackets, ids may not."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{title}-{p}")
+
+
 def load_squad(path: Path, limit: int | None = None) -> tuple[list[Document], list[Question]]:
     data = json.loads(Path(path).read_text())["data"]
     documents, questions = [], []
     for article in data:
         for p, paragraph in enumerate(article["paragraphs"]):
-            doc_id = f"{article['title']}-{p}"
+            doc_id = paragraph_id(article["title"], p)
             documents.append(make_document(paragraph["context"], where=doc_id, id=doc_id, title=article["title"]))
             for qa in paragraph["qas"]:
                 answers = () if qa.get("is_impossible") else tuple(a["text"] for a in qa["answers"])
@@ -66,6 +71,16 @@ def normalise(text: str) -> str:
 def contains_answer(sentence: str, answers: tuple[str, ...]) -> bool:
     padded = f" {normalise(sentence)} "
     return any(f" {normalise(a)} " in padded for a in answers if normalise(a))
+
+
+def token_f1(guess: str, answers: tuple[str, ...]) -> float:
+    """SQuAD's answer F1: word overlap of the normalised guess with the best gold answer."""
+    def f1(a: list[str], b: list[str]) -> float:
+        common = sum(min(a.count(w), b.count(w)) for w in set(a))
+        return 0.0 if common == 0 else 2 * common / (len(a) + len(b))
+
+    words = normalise(guess).split()
+    return max((f1(words, normalise(a).split()) for a in answers), default=0.0)
 
 
 def build_engine(documents: list[Document], home: Path, name: str = "squad") -> Engine:
