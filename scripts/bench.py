@@ -67,13 +67,13 @@ def copies(rows: list[dict]):
             yield doc if copy == 0 else doc.model_copy(update={"id": f"{doc.id}~{copy}", "hash": f"{doc.hash}~{copy}"})
 
 
-def until_chunks(docs, engine: Engine, target: int, taken: list):
-    """Documents from `docs` until the index holds `target` chunks (checked between batches)."""
+def ingest_until(docs, engine: Engine, target: int, taken: list) -> None:
+    """Ingest documents from `docs`, a batch at a time, until the index holds `target` chunks.
+    (One ingest call per batch: an ingest reads all its documents before it writes any.)"""
     while engine.store(create=True).chunk_count() < target:
-        for _ in range(INGEST_BATCH):
-            doc = next(docs)
-            taken.append(doc)
-            yield doc
+        batch = [next(docs) for _ in range(INGEST_BATCH)]
+        taken += batch
+        engine.ingest(batch, deduplicate=False)
 
 
 def peak_rss_mb() -> float:
@@ -175,7 +175,10 @@ def main() -> None:
             engine = Engine("bench" if rep == 2 else f"throughput-{rep}", settings)
             engine.__dict__["embedder"] = memo  # the engine's cached_property, replaced
             started = time.perf_counter()
-            engine.ingest(until_chunks(docs, engine, args.sizes[0], first) if rep == 0 else first, deduplicate=False)
+            if rep == 0:
+                ingest_until(docs, engine, args.sizes[0], first)
+            else:
+                engine.ingest(first, deduplicate=False)
             ingest_s.append(time.perf_counter() - started)
             raw_s.append(raw_encode(first))
             if rep < 2:
@@ -185,7 +188,7 @@ def main() -> None:
         built = ingest_s[-1]
         for number, size in enumerate(args.sizes):
             started = time.perf_counter()
-            engine.ingest(until_chunks(docs, engine, size, []), deduplicate=False)
+            ingest_until(docs, engine, size, [])
             built += time.perf_counter() - started
             store = engine.store()
             entry = {"chunks": store.chunk_count(), "articles": store.count(), "build_s": round(built, 1)}
