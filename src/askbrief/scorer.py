@@ -4,8 +4,6 @@ it) in, how well each answers and where its short answer lies out.
 A cross-encoder fine-tuned from the bundled MiniLM on SQuAD 1.1 train by scripts/train_reader.py,
 shipped int8 ONNX in models/ (see its model card), run by onnxruntime with the MiniLM tokenizer;
 torch is never imported. The encoding here is the one the trainer uses, so both read alike.
-Work in progress (issue 12): scripts/train_reader.py encodes through this module today; the
-reader loads the scorer once a trained model ships in models/.
 """
 
 import threading
