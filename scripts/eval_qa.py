@@ -98,7 +98,8 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
             total += 1
     latency = [a.timings_ms["total"] for a in answers]
     # The short answer, judged where the first cited sentence holds a gold one (no span scores 0).
-    spans = [token_f1(a.span.text, q.answers) if a.span else 0.0 for (q, a), hit in zip(answerable, at1) if hit]
+    cited_right = [(q, a) for (q, a), hit in zip(answerable, at1) if hit]
+    spans = [token_f1(a.span.text, q.answers) if a.span else 0.0 for q, a in cited_right]
     return {
         "evidence_accuracy@1": sum(at1) / max(len(at1), 1),
         "evidence_accuracy@3": sum(at3) / max(len(at3), 1),
@@ -108,7 +109,7 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
         "ece": expected_calibration_error(confidence, right),
         "citation_faithfulness": faithful / max(total, 1),
         "short_answer_f1": sum(spans) / max(len(spans), 1),
-        "short_answer_shown": sum(a.span is not None for (_, a), hit in zip(answerable, at1) if hit) / max(len(spans), 1),
+        "short_answer_shown": sum(a.span is not None for _, a in cited_right) / max(len(cited_right), 1),
         "latency_ms_median": statistics.median(latency),
         "latency_ms_p95": float(np.percentile(latency, 95)),
     }
