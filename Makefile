@@ -8,10 +8,10 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env browser demo test eval bench fit train-reader hostile clean
+.PHONY: help env browser demo test eval bench fit train-reader train-summariser hostile clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +45,11 @@ bench: env  ## speed and memory at ~2k/20k/200k chunks, and the int8 ONNX embedd
 	$(BIN)/python scripts/compare_embedders.py $(DATA)/bbc-news-summary.jsonl
 	$(BIN)/python scripts/bench.py $(DATA)/bbc-news-summary.jsonl
 
-fit: env  ## refit the reader (held-out SQuAD 1.1 train articles) and the summariser (BBC, odd-numbered articles) models
+fit: env  ## refit the reader's linear models (held-out SQuAD 1.1 train articles)
 	$(BIN)/python scripts/fit_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
-	$(BIN)/python scripts/fit_summariser.py $(DATA)/bbc-news-summary.jsonl
+
+train-summariser: env  ## train the summary scorer on the odd-numbered BBC articles and export it int8 (~5 min on 2 cores)
+	$(BIN)/python scripts/train_summariser.py $(DATA)/bbc-news-summary.jsonl --export
 
 train-reader: env  ## train the sentence scorer on SQuAD 1.1 train and export it int8 (~1 h on 2 cores; checkpoints resume)
 	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz

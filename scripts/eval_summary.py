@@ -1,7 +1,8 @@
 """Evaluate single-article summaries on BBC News Summary: askbrief against LEAD-k, sumy's
-TextRank-k and LexRank-k, a MiniLM centroid baseline and a greedy ROUGE oracle, at k = 3 and
-k = the reference's sentence count; ROUGE-1/2/L F1 (rouge-score, stemming on) per category and
-overall. Also times a 10-article summary through the engine, warm.
+TextRank-k and LexRank-k, a MiniLM centroid baseline and a greedy ROUGE oracle, at k = 1, 3 and
+the reference's sentence count; ROUGE-1/2/L F1 (rouge-score, stemming on) per category and
+overall, and the one-line brief (k = 1) against the headline too. Also times a 10-article
+summary through the engine, warm.
 
     python scripts/eval_summary.py ../shared/data/bbc-news-summary.jsonl [--limit N] [--split test]
 """
@@ -37,6 +38,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 SYSTEMS = ("askbrief", "lead", "textrank", "lexrank", "centroid", "oracle")
 BASELINES = ("lead", "textrank", "lexrank", "centroid")
 METRICS = ("rouge1", "rouge2", "rougeL")
+LENGTHS = (("k=1", 1), ("k=3", 3))
 
 
 class WordTokenizer:
@@ -103,7 +105,7 @@ def evaluate(rows: list[dict]) -> dict:
         pool = make_pool([(doc, sentences, vectors[:-1])], vectors[-1:])
         texts = pool.texts  # every system picks from these: no headline, no fragments
         ref_k = max(1, sum(t in row["reference_summary"] for t in texts))
-        for length, k in (("k=3", 3), ("k=ref", ref_k)):
+        for length, k in LENGTHS + (("k=ref", ref_k),):
             ours = summarise(pool, {doc.id: doc}, k)
             picks = {
                 "askbrief": [texts.index(c.quote) for c in ours.citations],
@@ -118,6 +120,9 @@ def evaluate(rows: list[dict]) -> dict:
                 value = tuple(s[m].fmeasure for m in METRICS)
                 scores[(length, system, row["category"])].append(value)
                 scores[(length, system, "overall")].append(value)
+                if k == 1:  # the one-line brief against the headline as well
+                    s = scorer.score(row["title"], texts[chosen[0]] if chosen else "")
+                    scores[("k=1 vs headline", system, "overall")].append(tuple(s[m].fmeasure for m in METRICS))
         if n % 200 == 0:
             print(f"  {n}/{len(rows)} articles", file=sys.stderr)
     table: dict = {}
@@ -144,7 +149,7 @@ def time_multi_summary(rows: list[dict], runs: int = 5) -> dict:
 
 
 def print_table(table: dict) -> None:
-    for length in ("k=3", "k=ref"):
+    for length in ("k=1", "k=3", "k=ref"):
         categories = sorted(table[length]["askbrief"])
         print(f"\nROUGE-2 F1, {length}")
         print(f"{'system':<10}" + "".join(f"{c:>15}" for c in categories))
@@ -153,8 +158,10 @@ def print_table(table: dict) -> None:
         best = {c: max(table[length][s][c]["rouge2"] for s in BASELINES) for c in categories}
         print(f"{'ratio':<10}" + "".join(f"{table[length]['askbrief'][c]['rouge2'] / best[c]:>15.3f}" for c in categories)
               + "   (askbrief / best baseline)")
+        print(f"{'/textrank':<10}" + "".join(
+            f"{table[length]['askbrief'][c]['rouge2'] / table[length]['textrank'][c]['rouge2']:>15.3f}" for c in categories))
     print("\noverall ROUGE-1 / ROUGE-2 / ROUGE-L F1")
-    for length in ("k=3", "k=ref"):
+    for length in ("k=1", "k=3", "k=ref", "k=1 vs headline"):
         for system in SYSTEMS:
             r = table[length][system]["overall"]
             print(f"{length:<6} {system:<10} {r['rouge1']:.4f} {r['rouge2']:.4f} {r['rougeL']:.4f}")

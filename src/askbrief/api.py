@@ -50,6 +50,7 @@ class SummarizeRequest(Strict):
     doc_ids: list[Annotated[str, Field(max_length=MAX_ID)]] = Field([], max_length=MAX_SUMMARY_DOCS)
     query: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
     max_sentences: int = Field(4, ge=1, le=MAX_SUMMARY_SENTENCES)
+    since: str | None = Field(None, max_length=40, description="What's new since this date (YYYY-MM-DD)")
 
 
 class DocumentIn(Strict):
@@ -120,7 +121,7 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.post("/summarize", response_model=Summary, dependencies=read)
     def summarize(request: SummarizeRequest) -> Summary:
-        return engine.summarize(request.doc_ids, request.query, request.max_sentences)
+        return engine.summarize(request.doc_ids, request.query, request.max_sentences, request.since)
 
     @app.get("/search", response_model=list[SearchHit], dependencies=read)
     def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],

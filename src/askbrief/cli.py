@@ -119,22 +119,32 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = 
 @app.command()
 def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document id; repeat for several. None: the whole index.")] = [],  # noqa: B006
               query: Annotated[str | None, typer.Option(help="Focus the summary on this topic.")] = None,
-              sentences: Annotated[int, typer.Option(help="Sentences in the paragraph (1-20).")] = 4,
-              batch: Annotated[Path | None, typer.Option(help="A file of JSON requests, one a line: {doc_ids, query, max_sentences}.")] = None,
+              sentences: Annotated[int, typer.Option(help="Sentences in the paragraph (1-20); 1 is a one-line brief.")] = 4,
+              since: Annotated[str | None, typer.Option(help="What's new since this date (YYYY-MM-DD): only what later "
+                                                           "articles add to the earlier ones.")] = None,
+              batch: Annotated[Path | None, typer.Option(help="A file of JSON requests, one a line: {doc_ids, query, max_sentences, since}.")] = None,
               index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
-    """A one-paragraph cited summary. Example: askbrief summarize --doc 000_94717b999ff50f1a"""
+    """A one-paragraph cited summary. Example: askbrief summarize --doc 000_94717b999ff50f1a;
+    what's new: askbrief summarize --query "Puerto Rico governor" --since 2019-08-01"""
     with reported():
         engine = _engine(index)
         if batch is not None:
             for request in _batch_requests(batch):
                 typer.echo(engine.summarize(request.get("doc_ids") or [], request.get("query"),
-                                            request.get("max_sentences", 4)).model_dump_json())
+                                            request.get("max_sentences", 4), request.get("since")).model_dump_json())
             return
-        summary = engine.summarize(doc, query, sentences)
+        summary = engine.summarize(doc, query, sentences, since)
     if json_out:
         return _print_json(summary)
     for asked, stored in summary.resolved.items():
         typer.echo(f"note: {asked} was skipped at ingest as an exact copy of {stored}; summarising {stored}")
+    if summary.since:
+        typer.echo(f"new since {summary.since} in {len(summary.doc_ids)} articles, against "
+                   f"{len(summary.compared_with)} earlier: {', '.join(summary.compared_with) or 'none'}")
+        if not summary.citations:
+            typer.echo("Nothing new: the later articles only repeat what the earlier ones said." if summary.doc_ids
+                       else f"No article here was published on or after {summary.since}.")
+            return
     _print_cited(summary.summary, summary.citations)
 
 

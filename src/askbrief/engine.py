@@ -216,10 +216,13 @@ class Engine:
                 for h in hits for c in [chunks[h.chunk_id]]]
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
-                  max_sentences: int = DEFAULT_SENTENCES) -> Summary:
+                  max_sentences: int = DEFAULT_SENTENCES, since: str | None = None) -> Summary:
         """One paragraph over the given documents, the documents a query retrieves, or the index.
-        An id skipped at ingest as an exact copy reads the stored copy (`Summary.resolved`)."""
+        An id skipped at ingest as an exact copy reads the stored copy (`Summary.resolved`).
+        With `since`, what's new: only articles published on or after it speak, and only with what
+        the earlier (or undated) ones among the same documents did not already say."""
         _check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
+        since = parse_date(since, "since", "since")
         wanted = list(dict.fromkeys(doc_ids))
         if len(wanted) > MAX_SUMMARY_DOCS:
             raise BadInput("doc_ids", f"{len(wanted)} documents named; a summary reads at most {MAX_SUMMARY_DOCS}"
@@ -227,26 +230,36 @@ class Engine:
         store = self._nonempty_store()
         query = _check_question(query, field="query") if query is not None else None
         query_vector = self.embedder.encode([query])[0] if query else None
-        resolved: dict[str, str] = {}
         with store.snapshot():
-            if wanted:
-                found = store.resolve(wanted)
-                missing = [d for d in wanted if d not in found]
-                if missing:
-                    raise DocumentNotFound.by_id(missing[0], self.name)
-                resolved = {d: s for d, s in found.items() if d != s}
-                docs = store.documents(found[d] for d in wanted)
-            elif query:
-                hits = Retriever(store).search(as_query(query), query_vector, k=QUERY_CHUNKS)
-                docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
-            else:
-                docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
-            by_date = sorted(docs.values(), key=lambda d: (d.published or "9999", d.id))  # the earliest copy speaks
-            docs = {d: docs[d] for d in first_per_cluster([d.id for d in by_date], store.clusters_of(docs))}
-            parts = [(doc, *store.sentences(doc.id)) for doc in docs.values()]
-        titles = self.embedder.encode([doc.title for doc in docs.values()])
-        summary = summarise(make_pool(parts, titles), docs, max_sentences, query, query_vector)
-        return summary.model_copy(update={"resolved": resolved})
+            docs, resolved = self._summary_documents(store, wanted, query, query_vector)
+            later = {d: doc for d, doc in docs.items() if not since or (doc.published or "") >= since}
+            earlier = [store.sentences(d)[1] for d in docs if d not in later]
+            parts = [(doc, *store.sentences(doc.id)) for doc in later.values()]
+        titles = self.embedder.encode([doc.title for doc in later.values()])
+        known = (np.vstack(earlier) if earlier else np.zeros((0, DIM), np.float32)) if since else None
+        summary = summarise(make_pool(parts, titles), later, max_sentences, query, query_vector, known)
+        return summary.model_copy(update={"resolved": resolved, "since": since,
+                                          "compared_with": [d for d in docs if d not in later]})
+
+    def _summary_documents(self, store, wanted: list[str], query: str | None,
+                           query_vector: np.ndarray | None) -> tuple[dict[str, Document], dict[str, str]]:
+        """The documents a summary reads, oldest first, one copy per syndicated cluster, and the
+        exact copies it resolved; inside the caller's snapshot."""
+        resolved: dict[str, str] = {}
+        if wanted:
+            found = store.resolve(wanted)
+            missing = [d for d in wanted if d not in found]
+            if missing:
+                raise DocumentNotFound.by_id(missing[0], self.name)
+            resolved = {d: s for d, s in found.items() if d != s}
+            docs = store.documents(found[d] for d in wanted)
+        elif query:
+            hits = Retriever(store).search(as_query(query), query_vector, k=QUERY_CHUNKS)
+            docs = store.documents(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
+        else:
+            docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
+        by_date = sorted(docs.values(), key=lambda d: (d.published or "9999", d.id))  # the earliest copy speaks
+        return {d: docs[d] for d in first_per_cluster([d.id for d in by_date], store.clusters_of(docs))}, resolved
 
     def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by

@@ -61,6 +61,8 @@ class Summary(Record):
     doc_ids: list[str]
     query: str | None
     resolved: dict[str, str] = {}  # a requested id that was an exact copy -> the stored document read instead
+    since: str | None = None  # "what's new since": only articles published on or after this date speak
+    compared_with: list[str] = []  # ...against these earlier (or undated) ones, whose facts are left out
 
 
 class IngestResult(Record):
