@@ -6,12 +6,9 @@ ASKBRIEF_DATA (default ../shared/data) are marked `needs_data` and skip, with on
 it is absent; CI has it.
 """
 
-import atexit
 import json
 import os
-import shutil
 import socket
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -30,10 +27,6 @@ DATA = Path(os.environ.get("ASKBRIEF_DATA", ROOT.parent / "shared" / "data"))
 NEWS = ROOT / "tests" / "data" / "wikinews-en.jsonl"
 needs_data = pytest.mark.skipif(not (DATA / "bbc-news-summary.jsonl").exists(),
                                 reason=f"evaluation data not found at {DATA} (set ASKBRIEF_DATA; CI has it)")
-# One int8 export for the whole run (and for the CLI and servers it starts), not one per index home.
-MODEL_CACHE = Path(tempfile.mkdtemp(prefix="askbrief-models-"))
-os.environ["ASKBRIEF_MODEL_CACHE"] = str(MODEL_CACHE)
-atexit.register(shutil.rmtree, MODEL_CACHE, ignore_errors=True)
 SEED_ID = "000_94717b999ff50f1a"
 SEED_QUESTION = "What did Putin say about trade?"
 

@@ -17,8 +17,7 @@ import pytest
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 from askbrief.text import make_chunks, split_sentences
-from askbrief.embed import export_int8
-from conftest import MODEL_CACHE, ROOT, live_server, news_articles, write_jsonl
+from conftest import ROOT, live_server, news_articles, write_jsonl
 
 CLIENTS = 16
 
@@ -172,7 +171,6 @@ def test_kill_9_at_random_moments_leaves_every_document_whole_or_absent(tmp_path
     rows += [{**r, "id": r["id"] + "-corrected", "text": r["text"] + "\n\nCorrection: an earlier version misstated a date."}
              for r in news_articles()]
     source = write_jsonl(tmp_path / "news.jsonl", rows)
-    export_int8(MODEL_CACHE)  # exported once here, so no kill lands in the export
     home = tmp_path / "home"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     rng = random.Random(7)

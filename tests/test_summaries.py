@@ -83,6 +83,7 @@ def test_whats_new_since_cites_only_later_articles_with_what_earlier_ones_did_no
     new = story_engine.summarize(query="Puerto Rico governor resignation and successor", since=CUT, max_sentences=4)
     assert new.since == CUT and new.citations
     assert all(c.published >= CUT for c in new.citations)
+    assert {c.doc_id for c in new.citations} <= set(rows)  # not a later article on another topic
     earlier = [d for d, r in rows.items() if r["published"] < CUT]
     assert set(earlier) <= set(new.compared_with) and not set(new.compared_with) & set(new.doc_ids)
     known = np.vstack([story_engine.store().sentences(d)[1] for d in new.compared_with])

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from askbrief import vectors
-from askbrief.embed import ONNX_FILE, export_int8, load_embedder
+from askbrief.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable, BadSetting
 from askbrief.settings import Settings
 from askbrief.records import Filter
-from conftest import MODEL_CACHE, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
 
 ASKBRIEF = os.path.join(os.path.dirname(sys.executable), "askbrief")
 
@@ -25,7 +25,7 @@ def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(news_engine):
     for doc in store.documents(store.list_ids(limit=12)).values():
         rows, _ = store.sentences(doc.id)
         sentences += [doc.text[a:b] for _, a, b in rows]
-    onnx = load_embedder("onnx-int8", MODEL_CACHE).encode(sentences)
+    onnx = load_embedder("onnx-int8").encode(sentences)
     torch = load_embedder("torch").encode(sentences)
     cosine = np.sum(onnx * torch, axis=1)
     assert len(sentences) > 150
@@ -33,11 +33,29 @@ def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(news_engine):
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1, atol=1e-5)
 
 
+def test_the_embedder_ships_in_the_package_under_25_mb():
+    assert MODEL_FILE.exists() and MODEL_FILE.stat().st_size < 25_000_000
+
+
 def test_the_export_happens_once_and_leaves_only_the_model(tmp_path):
-    first = export_int8(tmp_path)
+    first = export_int8(tmp_path / "embedder.onnx")
     stamp = first.stat().st_mtime_ns
-    assert export_int8(tmp_path) == first and first.stat().st_mtime_ns == stamp
-    assert [p.name for p in tmp_path.iterdir()] == [ONNX_FILE]
+    assert export_int8(first) == first and first.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == ["embedder.onnx"]
+    assert first.read_bytes() == MODEL_FILE.read_bytes()  # the shipped file is what the exporter writes
+
+
+def test_ingest_answer_and_summary_never_import_torch(tmp_path):
+    """Light at run time (issue 15): only the exporter, training and the torch reference need torch."""
+    script = ("import sys; from pathlib import Path; from askbrief import Engine, Settings; "
+              f"e = Engine('light', Settings(home=Path({str(tmp_path)!r}))); e.ingest_paths([Path({str(SEEDS)!r})]); "
+              f"a = e.ask({SEED_QUESTION!r}); s = e.summarize(max_sentences=2); "
+              "print(bool(a.citations), len(s.citations), 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "ASKBRIEF_EMBEDDER"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True 2 False False"
 
 
 def test_an_unknown_embedder_is_a_clear_error():

@@ -9,10 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASKBRIEF_")
 
-    home: Path = Path("indexes")  # where indexes live, one folder each (and .models/, the exported embedder)
+    home: Path = Path("indexes")  # where indexes live, one folder each
     # How the embedder runs: int8 ONNX (default, 2.5x faster) or the torch reference (README, "Speed").
     embedder: Literal["onnx-int8", "torch"] = "onnx-int8"
-    model_cache: Path | None = None  # where the exported ONNX model is kept; None: <home>/.models
     # Where chunk vectors are searched: FAISS in process, or Milvus (README, "Scaling out").
     vector_backend: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None  # None: a milvus-lite file in the index folder; or http://host:19530
