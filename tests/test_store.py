@@ -10,6 +10,7 @@ from askbrief.embed import DIM, MODEL_NAME
 from askbrief.engine import Engine
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
 from askbrief.records import Filter, Prepared
+from askbrief.schema import FORMAT_VERSION, vector_blobs, vectors_of
 from askbrief.store import Store
 from askbrief.syndication import signature
 from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles
@@ -62,8 +63,8 @@ def test_a_failed_batch_leaves_the_index_as_it_was(engine):
     vec = np.zeros((1, DIM), dtype=np.float32)
     sig = signature("anything")
     batch = [Prepared(good, [(0, 35)], [(0, 0)], vec, vec, ["rain spain"], sig, []),
-             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"], sig, [])]  # no .tobytes(): fails mid-write
-    with pytest.raises(AttributeError):
+             Prepared(bad, [(0, 17)], [(0, 0)], [object()], vec, ["broken"], sig, [])]  # not a vector: fails mid-write
+    with pytest.raises(TypeError):
         engine.store().add(batch)
     assert engine.store().count() == 1 and not engine.store().has("good")
 
@@ -133,11 +134,47 @@ def test_an_index_emptied_by_deletes_says_so(engine):
         engine.ask("What about tea?")
 
 
+def as_float32_vectors(db: sqlite3.Connection, dim: int = 384) -> None:
+    """Store the vectors as formats 1 and 2 did: float32, 1,536 bytes each."""
+    for table in ("sentences", "chunks"):
+        rows = db.execute(f"SELECT rowid, vector FROM {table}").fetchall()
+        db.executemany(f"UPDATE {table} SET vector = ? WHERE rowid = ?",
+                       [(v.tobytes(), r[0]) for v, r in zip(vectors_of([r[1] for r in rows], dim), rows)])
+
+
+def test_a_format_2_index_gets_int8_vectors_on_open_and_answers_the_same(engine):
+    engine.ingest_paths([SEEDS])
+    before = engine.ask(SEED_QUESTION)
+    engine.store().close()
+    db = sqlite3.connect(engine.path / "index.db", isolation_level=None)
+    as_float32_vectors(db)
+    db.close()
+    (engine.path / "vectors.faiss").unlink(missing_ok=True)  # FAISS is rebuilt from the migrated rows
+    manifest = engine.path / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 2}))
+    size_before = (engine.path / "index.db").stat().st_size
+    reopened = Engine(engine.name, engine.settings)
+    after = reopened.ask(SEED_QUESTION)
+    assert json.loads(manifest.read_text())["format"] == FORMAT_VERSION == 3
+    assert [c.id for c in after.citations] == [c.id for c in before.citations]
+    lengths = sqlite3.connect(engine.path / "index.db").execute(
+        "SELECT DISTINCT length(vector) FROM sentences UNION SELECT DISTINCT length(vector) FROM chunks").fetchall()
+    assert lengths == [(4 + 384,)] and (engine.path / "index.db").stat().st_size < size_before
+
+
+def test_stored_vectors_keep_their_direction(news_engine):
+    vectors = news_engine.embedder.encode([r["title"] for r in news_articles(2)])
+    stored = vectors_of(vector_blobs(vectors), vectors.shape[1])
+    assert np.sum(stored * vectors, axis=1).min() > 0.9999
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-5)
+
+
 def test_a_format_1_index_is_migrated_on_open_and_answers_the_same(engine):
     engine.ingest_paths([SEEDS])
     before = engine.ask(SEED_QUESTION)
     engine.store().close()
     db = sqlite3.connect(engine.path / "index.db", isolation_level=None)  # rewrite it as format 1 laid it out
+    as_float32_vectors(db)
     db.executescript("""
         ALTER TABLE sentences RENAME TO new_layout;
         CREATE TABLE sentences (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL,
@@ -148,7 +185,7 @@ def test_a_format_1_index_is_migrated_on_open_and_answers_the_same(engine):
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 1}))
     reopened = Engine(engine.name, engine.settings)
     after = reopened.ask(SEED_QUESTION)
-    assert json.loads(manifest.read_text())["format"] == 2
+    assert json.loads(manifest.read_text())["format"] == 3
     assert [c.id for c in after.citations] == [c.id for c in before.citations]
     sql = sqlite3.connect(engine.path / "index.db").execute(
         "SELECT sql FROM sqlite_master WHERE name = 'sentences'").fetchone()[0]

@@ -27,6 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384  # all-MiniLM-L6-v2's output size; lets an index open without loading the model
 BATCH = 64  # MODELS.md: ~31 chunks/s at batch 64 on 2 cores; larger batches gain nothing
+BATCH_TOKENS = 4096  # padded word pieces a batch at most (see _token_batches)
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
 BACKENDS = ("onnx-int8", "torch")
 MODEL_FILE = Path(__file__).with_name("models") / "embedder.int8.onnx"
@@ -96,10 +97,10 @@ class OnnxEmbedder:
             return out
         with self._lock:
             encodings = self.tokenizer.encode_batch(texts)
-            order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-            for start in range(0, len(texts), BATCH):
-                rows = order[start:start + BATCH]
-                width = max(len(encodings[i].ids) for i in rows)
+            lengths = np.array([len(e.ids) for e in encodings])
+            order = np.argsort(lengths, kind="stable")
+            for rows in _token_batches(order, lengths):
+                width = int(lengths[rows[-1]])
                 ids = np.zeros((len(rows), width), dtype=np.int64)
                 mask = np.zeros_like(ids)
                 for r, i in enumerate(rows):
@@ -113,6 +114,20 @@ class OnnxEmbedder:
 
 
 Embedder = TorchEmbedder | OnnxEmbedder
+
+
+def _token_batches(order: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """Rows in `order` (shortest first) cut into batches of at most BATCH rows and BATCH_TOKENS
+    padded tokens: 64 short sentences go together, 256-piece ones 16 at a time, so the peak
+    activations (and the process's peak memory) stay those of a 64 x 64 batch."""
+    batches, start = [], 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and end - start < BATCH and (end + 1 - start) * lengths[order[end]] <= BATCH_TOKENS:
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
 
 
 def export_int8(path: Path = MODEL_FILE) -> Path:

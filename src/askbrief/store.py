@@ -18,7 +18,8 @@ import numpy as np
 
 from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
 from askbrief.records import ChunkRow, Document, Filter, IngestResult, Prepared, Quote
-from askbrief.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, vectors_of
+from askbrief.schema import (FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2,
+                             vector_blobs, vectors_of)
 from askbrief.syndication import Clusters
 from askbrief.vectors import Added, Page, VectorIndex, open_vector_index, write_atomic
 
@@ -41,10 +42,12 @@ class Store:
                 {"format": FORMAT_VERSION, "model": model, "dim": dim,
                  "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
         self.manifest = json.loads(manifest.read_text())
-        if self.manifest.get("format") == 1 and (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
-            migrate_from_1(self.path / "index.db")
-            self.manifest["format"] = 2
-            write_atomic(manifest, json.dumps(self.manifest, indent=2).encode())
+        if (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
+            for version, step in ((1, lambda db: migrate_from_1(db)), (2, lambda db: migrate_from_2(db, dim))):
+                if self.manifest.get("format") == version:
+                    step(self.path / "index.db")
+                    self.manifest["format"] = version + 1
+                    write_atomic(manifest, json.dumps(self.manifest, indent=2).encode())
         if (self.manifest.get("format"), self.manifest.get("model"), self.manifest.get("dim")) != (FORMAT_VERSION, model, dim):
             raise IndexIncompatible(
                 f"{self.path} was built with model {self.manifest.get('model')} (format {self.manifest.get('format')}),"
@@ -103,7 +106,9 @@ class Store:
                     removed += gone
                     if first_id is not None:
                         doc = item.document
-                        new_vectors.append(Added(first_id, item.chunk_vectors, doc.published, doc.source))
+                        # as stored, so the index holds what a rebuild from SQLite would
+                        stored = vectors_of(vector_blobs(item.chunk_vectors), self.dim)
+                        new_vectors.append(Added(first_id, stored, doc.published, doc.source))
                 self._bump_generation()
                 self._db.execute("COMMIT")
             except BaseException:
@@ -135,14 +140,14 @@ class Store:
              dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
         self._db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
-            [(doc.id, i, s, e, v.tobytes()) for i, ((s, e), v) in enumerate(zip(item.sentences, item.sentence_vectors))])
+            [(doc.id, i, s, e, v) for i, ((s, e), v) in enumerate(zip(item.sentences, vector_blobs(item.sentence_vectors)))])
         base = int(self._db.execute("SELECT value FROM meta WHERE key = 'next_chunk'").fetchone()[0])
         ids = list(range(base, base + len(item.chunks)))
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'next_chunk'", (str(base + len(ids)),))
         self._db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(cid, doc.id, f, l, item.sentences[f][0], item.sentences[l][1], v.tobytes())
-             for cid, (f, l), v in zip(ids, item.chunks, item.chunk_vectors)])
+            [(cid, doc.id, f, l, item.sentences[f][0], item.sentences[l][1], v)
+             for cid, (f, l), v in zip(ids, item.chunks, vector_blobs(item.chunk_vectors))])
         self._db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", zip(ids, item.chunk_terms))
         self._db.executemany("INSERT INTO quotes VALUES (?, ?, ?, ?, ?, ?, ?)", [
             (doc.id, q.speaker, q.cue, q.start, q.end, q.speaker_start, q.speaker_end) for q in item.quotes])
