@@ -156,7 +156,7 @@ def check_whole_or_absent(home) -> int:
         assert len(ids) == len(make_chunks(spans))
         marks = ",".join("?" * len(ids))
         assert db.execute(f"SELECT count(*) FROM chunk_terms WHERE rowid IN ({marks})", ids).fetchone()[0] == len(ids)
-        assert db.execute("SELECT min(length(vector)) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0] == 384 * 4
+        assert db.execute("SELECT min(length(vector)) FROM chunks WHERE doc_id = ?", (doc_id,)).fetchone()[0] == 4 + 384
     for table in ("sentences", "chunks"):
         assert db.execute(f"SELECT count(*) FROM {table} WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM chunk_terms WHERE rowid NOT IN (SELECT id FROM chunks)").fetchone()[0] == 0
