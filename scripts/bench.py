@@ -22,6 +22,7 @@ JSON under results/bench.json (results/bench-milvus.json for Milvus).
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -156,13 +157,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000])
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--backend", choices=["faiss", "milvus"], default="faiss")
+    parser.add_argument("--keep", type=Path, help="build the index home here and keep it (default: a temporary one)")
     args = parser.parse_args()
     rows = load_bbc(args.data)
     questions = [r["title"] for r in rows[:: max(1, len(rows) // args.questions)]][: args.questions]
     spawn = multiprocessing.get_context("spawn")
     report = {"date": dt.date.today().isoformat(), "backend": args.backend, "questions": len(questions), "sizes": []}
 
-    with tempfile.TemporaryDirectory() as home:
+    with (contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory()) as home:
         settings = Settings(home=Path(home), vector_backend=args.backend)
         report["embedder"] = settings.embedder
         docs, first = copies(rows), []

@@ -13,6 +13,7 @@ from askbrief.records import Filter, Prepared
 from askbrief.schema import FORMAT_VERSION, vector_blobs, vectors_of
 from askbrief.store import Store
 from askbrief.syndication import signature
+from askbrief.text import terms as text_terms
 from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles
 
 
@@ -190,3 +191,21 @@ def test_a_format_1_index_is_migrated_on_open_and_answers_the_same(engine):
     sql = sqlite3.connect(engine.path / "index.db").execute(
         "SELECT sql FROM sqlite_master WHERE name = 'sentences'").fetchone()[0]
     assert "WITHOUT ROWID" not in sql and rows(reopened, "sentences") == 18
+
+
+def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeypatch):
+    """Past COMMON_CHUNKS a term is left out of the FTS5 query (its rows are most of the cost),
+    unless it is among the query's two rarest; small collections keep every term."""
+    import askbrief.store as store_module
+
+    store = news_engine.store()
+    terms = text_terms("The year the government said people in Kenya ran the marathon world record")
+    freqs, _ = store.document_frequencies(terms)
+    assert store._telling_terms(terms) == terms  # 26 articles: nothing is common enough to drop
+    monkeypatch.setattr(store_module, "COMMON_CHUNKS", 5)
+    kept = store._telling_terms(terms)
+    rarest = sorted(terms, key=lambda t: freqs.get(t, 0))[:2]
+    assert set(rarest) <= set(kept) and all(freqs.get(t, 0) <= 5 or t in rarest for t in kept)
+    assert {t for t in terms if freqs.get(t, 0) > 5} - set(rarest) and not (set(kept) & {"year", "govern", "peopl"})
+    hits = store.keyword_search(terms, 5)
+    assert hits and all(news_engine.store().chunks([cid]) for cid, _ in hits)
