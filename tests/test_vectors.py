@@ -33,8 +33,10 @@ def test_int8_onnx_vectors_agree_with_torch_on_real_sentences(news_engine):
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1, atol=1e-5)
 
 
-def test_the_embedder_ships_in_the_package_under_25_mb():
+def test_the_embedder_ships_in_the_package_under_25_mb_with_its_card():
     assert MODEL_FILE.exists() and MODEL_FILE.stat().st_size < 25_000_000
+    card = (MODEL_FILE.parent / "EMBEDDER.md").read_text()
+    assert "all-MiniLM-L6-v2" in card and "Apache-2.0" in card and "make export-models" in card
 
 
 def test_the_export_happens_once_and_leaves_only_the_model(tmp_path):
