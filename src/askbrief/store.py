@@ -51,7 +51,7 @@ class Store:
                  "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
         self.manifest = json.loads(manifest.read_text())
         if (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
-            for version, step in ((1, lambda db: migrate_from_1(db)), (2, lambda db: migrate_from_2(db, dim))):
+            for version, step in ((1, migrate_from_1), (2, lambda db: migrate_from_2(db, dim))):
                 if self.manifest.get("format") == version:
                     step(self.path / "index.db")
                     self.manifest["format"] = version + 1
@@ -346,16 +346,19 @@ class Store:
         ever = int(self._value("SELECT value FROM meta WHERE key = 'next_chunk'"))  # O(1), unlike count(*)
         if len(terms) <= KEEP_RAREST or ever <= COMMON_CHUNKS:
             return terms
-        freqs, _ = self.document_frequencies(terms)
+        freqs = self._term_counts(terms)  # not document_frequencies: its count(*) is 2.4 ms at 200k
         rarest = set(sorted(terms, key=lambda t: freqs.get(t, 0))[:KEEP_RAREST])
         return [t for t in terms if t in rarest or freqs.get(t, 0) <= COMMON_CHUNKS]
 
+    def _term_counts(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks hold each term (absent terms are left out)."""
+        unique = list(dict.fromkeys(terms))
+        return {t: n for part in batches(unique)
+                for t, n in self._rows(f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks(part)})", part)}
+
     def document_frequencies(self, query_terms: list[str]) -> tuple[dict[str, int], int]:
         """How many chunks hold each term, and how many chunks there are (for IDF)."""
-        unique = list(dict.fromkeys(query_terms))
-        freqs = {t: n for part in batches(unique)
-                 for t, n in self._rows(f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks(part)})", part)}
-        return freqs, self.chunk_count()
+        return self._term_counts(query_terms), self.chunk_count()
 
     def dense_search(self, query: np.ndarray, k: int, where: "Filter | None" = None) -> list[tuple[int, float]]:
         """Chunks by inner product with a unit query vector: [(id, cosine)], best first."""

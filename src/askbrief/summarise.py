@@ -127,25 +127,32 @@ def _incidence(bags: list[list[str]]) -> np.ndarray:
 def lex_rank(texts: list[str]) -> np.ndarray:
     """TextRank over one document: PageRank on word-overlap similarity (shared stemmed content
     words over the sum of log lengths), scaled so the best sentence scores 1."""
-    return _lexical_ranks([terms(t) for t in texts])[:, 0]
+    return _graph_ranks(_incidence([terms(t) for t in texts]))[:, 0]
+
+
+def _graph_ranks(counts: np.ndarray) -> np.ndarray:
+    """(sentences, 2): TextRank (word overlap over the sum of log lengths, Mihalcea & Tarau 2004)
+    and PageRank on the cosine of term counts."""
+    present = (counts > 0).astype(float)
+    sizes = np.log(np.maximum(present.sum(axis=1), 2.0))
+    unit_counts = counts / np.maximum(np.linalg.norm(counts, axis=1, keepdims=True), 1e-9)
+    return np.column_stack([_page_rank((present @ present.T) / (sizes[:, None] + sizes[None, :])),
+                            _page_rank(unit_counts @ unit_counts.T)])
 
 
 def _lexical_ranks(bags: list[list[str]]) -> np.ndarray:
-    """(sentences, 5): TextRank (word overlap over the sum of log lengths, Mihalcea & Tarau 2004),
-    PageRank on the cosine of term counts and on tf-idf cosine (LexRank, Erkan & Radev 2004), and
-    each sentence's mean and summed document frequency of its terms (Luhn 1958: a sentence full of
-    the article's frequent words is about what the article is about), scaled by the most frequent."""
+    """(sentences, 5): the two _graph_ranks, PageRank on tf-idf cosine (LexRank, Erkan & Radev
+    2004), and each sentence's mean and summed document frequency of its terms (Luhn 1958: a
+    sentence full of the article's frequent words is about what the article is about), scaled by
+    the most frequent."""
     counts = _incidence(bags)
     present = (counts > 0).astype(float)
-    sizes = np.log(np.maximum(present.sum(axis=1), 2.0))
-    text_rank = _page_rank((present @ present.T) / (sizes[:, None] + sizes[None, :]))
-    unit_counts = counts / np.maximum(np.linalg.norm(counts, axis=1, keepdims=True), 1e-9)
     idf = np.log((1.0 + len(bags)) / (1.0 + present.sum(axis=0))) + 1.0
     tfidf = counts * idf
     tfidf /= np.maximum(np.linalg.norm(tfidf, axis=1, keepdims=True), 1e-9)
     frequency = counts.sum(axis=0) / max(counts.sum(axis=0).max(initial=0.0), 1.0)
     summed = counts @ frequency
-    return np.column_stack([text_rank, _page_rank(unit_counts @ unit_counts.T), _page_rank(tfidf @ tfidf.T),
+    return np.column_stack([_graph_ranks(counts), _page_rank(tfidf @ tfidf.T),
                             summed / np.maximum(counts.sum(axis=1), 1.0), summed / max(summed.max(initial=0.0), 1e-9)])
 
 
@@ -159,7 +166,7 @@ def _doc_features(texts: list[str], position: np.ndarray, vectors: np.ndarray, t
     n = len(texts)
     bags = [terms(t) for t in texts]
     stemmed = _lexical_ranks(bags)
-    plain = _lexical_ranks([[w for w in words(t) if w not in STOP_WORDS] for t in texts])[:, :2]
+    plain = _graph_ranks(_incidence([[w for w in words(t) if w not in STOP_WORDS] for t in texts]))
     text_rank = stemmed[:, 0]
     embedding_rank = _page_rank(vectors @ vectors.T)
     doc_centrality = vectors @ _unit(vectors.mean(axis=0))
