@@ -8,8 +8,10 @@ API key when one is set (ASKBRIEF_API_KEY), compared in constant time.
 import hmac
 import json
 import logging
+import threading
 import time
 import uuid
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +25,8 @@ from askbrief import __version__
 from askbrief.documents import MAX_ID, load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
 from askbrief.errors import AskbriefError, BadInput, BadSetting
-from askbrief.records import Answer, Citation, Document, DocumentPage, IngestResult, QuoteRecord, SearchHit, Summary
+from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, QuoteRecord, SearchHit,
+                              Summary)
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
@@ -67,11 +70,27 @@ class DocumentIn(Strict):
 _documents_in = TypeAdapter(DocumentIn | list[DocumentIn])
 
 
-def create_app(engine: Engine) -> FastAPI:
-    """The app over one engine; refuses settings that would leave the service open (BadSetting)."""
+class UrlIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://en.wikinews.org/wiki/Main_Page"}]})
+    url: str = Field(min_length=1, max_length=2000)
+
+
+def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
+    """The app over one engine, polling its feeds every `poll_every_s` in a background thread
+    when given; refuses settings that would leave the service open (BadSetting)."""
     settings = engine.settings
     check_access_settings(settings)
-    app = FastAPI(title="askbrief", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = threading.Event()
+        if poll_every_s:
+            threading.Thread(target=_poll_forever, args=(engine, poll_every_s, stop), daemon=True,
+                             name="askbrief-feeds").start()
+        yield
+        stop.set()  # a poll under way finishes its transaction; the daemon thread ends with the process
+
+    app = FastAPI(title="askbrief", version=__version__, lifespan=lifespan,
                   description="Answers and summaries over news articles, every sentence cited.")
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     if settings.cors_origins:
@@ -163,6 +182,28 @@ def create_app(engine: Engine) -> FastAPI:
         results = await run_in_threadpool(engine.ingest, documents)
         return results if isinstance(body, list) else results[0]
 
+    @app.post("/documents/url", response_model=IngestResult, dependencies=write)
+    def add_url(request: UrlIn) -> IngestResult:
+        """Fetch an article page and index it (loopback and private addresses are refused)."""
+        return engine.ingest_urls([request.url])[0]
+
+    @app.post("/feeds", response_model=Feed, status_code=201, dependencies=write)
+    def add_feed(request: UrlIn) -> Feed:
+        """Watch an RSS or Atom feed; the server's poller (`serve --poll-feeds`) or `askbrief
+        feeds poll` fetches it."""
+        return engine.add_feed(request.url)
+
+    @app.get("/feeds", response_model=list[Feed], dependencies=read)
+    def list_feeds() -> list[Feed]:
+        """The watched feeds, each with its last poll, counts and last error."""
+        return engine.feeds()
+
+    @app.delete("/feeds/{feed_id}", status_code=204, dependencies=write)
+    def remove_feed(feed_id: int) -> Response:
+        """Stop watching a feed; the articles it brought stay."""
+        engine.remove_feed(feed_id)
+        return Response(status_code=204)
+
     @app.get("/documents", response_model=DocumentPage, dependencies=read)
     def list_documents(offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
                        limit: Annotated[int, Query(ge=1, le=500)] = PAGE) -> DocumentPage:
@@ -196,6 +237,18 @@ def create_app(engine: Engine) -> FastAPI:
         return engine.health()
 
     return app
+
+
+def _poll_forever(engine: Engine, every_s: float, stop: threading.Event) -> None:
+    """Poll the feeds now and then every `every_s` until `stop`; one JSON log line a feed."""
+    while not stop.is_set():
+        try:
+            for p in engine.poll_feeds():
+                log.info(json.dumps({"feed": p.feed.url, "status": p.status, "added": len(p.added),
+                                     "skipped": len(p.skipped), "error": p.error}))
+        except Exception as e:  # noqa: BLE001 - the poller must outlive any one bad pass
+            log.warning(json.dumps({"feed_poll": "failed", "error": f"{type(e).__name__}: {e}"}))
+        stop.wait(every_s)
 
 
 def _too_large(size: int | None = None) -> str:

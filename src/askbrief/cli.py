@@ -82,20 +82,84 @@ def _print_answer(answer: Answer) -> None:
 
 
 @app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl).")],
+def ingest(paths: Annotated[list[str], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl), or article URLs.")],
            index: IndexOpt = "default", json_out: JsonOpt = False,
            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
-    """Add articles to an index, creating it if needed. Example: askbrief ingest seeds/"""
+    """Add articles to an index, creating it if needed. Example: askbrief ingest seeds/ https://example.org/news/1"""
+    urls = [p for p in paths if p.lower().startswith(("http://", "https://"))]
     with reported():
-        results = _engine(index).ingest_paths(paths, progress=sys.stderr.isatty() and not quiet)
+        engine = _engine(index)
+        results = engine.ingest_urls(urls) if urls else []
+        files = [Path(p) for p in paths if p not in urls]
+        results += engine.ingest_paths(files, progress=sys.stderr.isatty() and not quiet) if files else []
     if json_out:
         return _print_json(results)
+    _print_ingested(results)
+
+
+def _print_ingested(results) -> None:
     added = [r for r in results if not r.duplicate_of]
     for r in results:
         if r.duplicate_of:
-            typer.echo(f"skipped {r.id}: same text as {r.duplicate_of}")
+            typer.echo(f"skipped {r.id}: same text as {r.duplicate_of}" if r.id != r.duplicate_of
+                       else f"skipped {r.id}: already indexed")
     typer.echo(f"added {len(added)} documents ({sum(r.sentences for r in added)} sentences, "
                f"{sum(r.chunks for r in added)} chunks), {len(results) - len(added)} duplicates skipped")
+
+
+feeds_app = typer.Typer(no_args_is_help=True, help="Watch RSS and Atom feeds: their new articles are fetched and indexed.")
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+def feeds_add(url: str, index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """Watch a feed; `askbrief feeds poll` (or `serve --poll-feeds 15m`) fetches it. Example: askbrief feeds add https://example.org/rss.xml"""
+    with reported():
+        feed = _engine(index).add_feed(url)
+    _print_json(feed) if json_out else typer.echo(f"watching feed {feed.id}: {feed.url}")
+
+
+@feeds_app.command("list")
+def feeds_list(index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """The watched feeds, with their last poll, counts and last error."""
+    with reported():
+        feeds = _engine(index).feeds()
+    if json_out:
+        return _print_json(feeds)
+    for f in feeds:
+        last = f"last polled {f.last_polled}: {f.last_status}" if f.last_polled else "not polled yet"
+        typer.echo(f"{f.id}  {f.url}  {f.title or ''}\n    {last}; {f.polls} polls, {f.documents_added} articles added,"
+                   f" {f.entries_skipped} entries skipped" + (f"\n    error: {f.last_error}" if f.last_error else ""))
+    if not feeds:
+        typer.echo("no feeds watched; add one with `askbrief feeds add URL`")
+
+
+@feeds_app.command("remove")
+def feeds_remove(feed: Annotated[str, typer.Argument(help="The feed's URL or id.")], index: IndexOpt = "default") -> None:
+    """Stop watching a feed; the articles it brought stay indexed."""
+    with reported():
+        removed = _engine(index).remove_feed(feed)
+    typer.echo(f"stopped watching feed {removed.id}: {removed.url}")
+
+
+@feeds_app.command("poll")
+def feeds_poll(feed: Annotated[str | None, typer.Argument(help="One feed's URL or id; none: all of them.")] = None,
+               index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+    """One pass over the watched feeds (for cron); exit code 1 when any feed failed."""
+    with reported():
+        polls = _engine(index).poll_feeds(feed)
+    if json_out:
+        _print_json(polls)
+    else:
+        for p in polls:
+            typer.echo(f"{p.feed.url}: {p.status}" + (f" ({p.error})" if p.error else
+                       f", {len(p.added)} added, {len(p.skipped)} skipped"))
+            for r in p.added:
+                typer.echo(f"  added {r.id} ({r.sentences} sentences)")
+            for s in p.skipped:
+                typer.echo(f"  skipped {s.url}: {s.reason}")
+    if any(p.status == "failed" for p in polls):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -209,8 +273,10 @@ def delete(doc_ids: list[str], index: IndexOpt = "default") -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default") -> None:
-    """Serve the HTTP API and the page at /. Example: askbrief serve --port 8000"""
+def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default",
+          poll_feeds: Annotated[str | None, typer.Option(help="Poll the watched feeds this often in the background"
+                                                               " (e.g. 15m, 1h, 90s).")] = None) -> None:
+    """Serve the HTTP API and the page at /. Example: askbrief serve --port 8000 --poll-feeds 15m"""
     import logging
 
     import uvicorn
@@ -225,10 +291,24 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
     requests_log.propagate = False  # not through main()'s "warning: " handler
 
     with reported():
+        every = _duration(poll_feeds) if poll_feeds is not None else None
         engine = _engine(index)
         engine.warm()
-        application = create_app(engine)
+        application = create_app(engine, poll_every_s=every)
     uvicorn.run(application, host=host, port=port)
+
+
+def _duration(text: str) -> float:
+    """Seconds in "90s", "15m", "1h" or a plain number of seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1)
+    try:
+        seconds = float(number) * unit
+    except ValueError:
+        seconds = 0
+    if not 1 <= seconds <= 7 * 86400:
+        raise BadInput("poll_feeds", f"--poll-feeds {text!r}: give a period between 1s and 7 days, such as 15m or 1h")
+    return seconds
 
 
 def main() -> None:

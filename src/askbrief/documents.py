@@ -181,19 +181,28 @@ def _from_text(raw: str, name: str, source: str, markdown: bool) -> Document:
 
 
 def _from_html(raw: str, name: str, source: str) -> Document:
+    fields = html_fields(raw)
+    return make_document(fields.get("text"), where=name, id=file_id(Path(name).stem), title=fields.get("title"),
+                         published=fields.get("date"), source=fields.get("sitename") or source)
+
+
+def html_fields(raw: str | bytes, url: str | None = None) -> dict:
+    """An HTML page's main text (one paragraph a line, blank lines between), title, date, site
+    name and canonical URL, by trafilatura; {} when it finds no article."""
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
-    extracted = trafilatura.bare_extraction(raw, with_metadata=True)
+    extracted = trafilatura.bare_extraction(raw, url=url, with_metadata=True)
     fields = extracted.as_dict() if extracted is not None else {}
-    text = (fields.get("text") or "").replace("\n", "\n\n")  # one paragraph a line
-    return make_document(
-        text,
-        where=name,
-        id=file_id(Path(name).stem),
-        title=fields.get("title"),
-        published=fields.get("date"),
-        source=fields.get("sitename") or source,
-    )
+    fields["text"] = (fields.get("text") or "").replace("\n", "\n\n")
+    return fields
+
+
+def url_id(url: str) -> str:
+    """A readable id for a web page, host and path with a short hash of the whole URL
+    ("www.bbc.co.uk/news/world-1" -> "www.bbc.co.uk-news-world-1~3f9a2c1d"): one URL, one id."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    readable = _NOT_ID.sub("-", url.split("://", 1)[-1]).strip("-._:@+~")[: MAX_ID - 10] or "page"
+    return f"{readable}~{digest}"
 
 
 def _from_record(record: object, where: str, source: str) -> Document:

@@ -18,15 +18,16 @@ from tqdm import tqdm
 
 from askbrief import __version__
 from askbrief.citations import CITATION_ID, cite
-from askbrief.documents import load_paths, parse_date
+from askbrief.documents import load_paths, parse_date, url_id
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
+from askbrief.fetch import FetchError, Fetcher, canonical_url, checked_url
 from askbrief.prepare import prepare, split_all
 from askbrief.question import Question, as_query, parse
 from askbrief.quotes import with_marks
 from askbrief.reader import Reader
-from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Filter, IngestResult,
-                              QuoteRecord, SearchHit, Summary)
+from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Feed, FeedPoll, Filter,
+                              IngestResult, QuoteRecord, SearchHit, Summary)
 from askbrief.retrieve import Mode, Retriever
 from askbrief.settings import Settings
 from askbrief.store import Store
@@ -63,6 +64,7 @@ class Engine:
         self.path = self.settings.home / index
         self._store: Store | None = None
         self._opening = threading.Lock()
+        self._polling = threading.Lock()
 
     # ---- lazily opened parts --------------------------------------------------------------
 
@@ -131,6 +133,49 @@ class Engine:
             bar.close()
             store.save_vectors()
         return results
+
+    def ingest_urls(self, urls: Iterable[str]) -> list[IngestResult]:
+        """Fetch article pages and ingest them. Like files, all are fetched first, so a page that
+        fails stops the ingest before any write; a URL already indexed comes back as a copy of
+        the stored document."""
+        from askbrief.feeds import fetch_articles, ingest_fetched
+
+        urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
+        store = self.store(create=True)
+        with Fetcher.from_settings(self.settings) as fetcher:
+            documents, skipped, aliases = fetch_articles([(u, None) for u in urls], store, fetcher)
+        for entry in skipped:
+            if not entry.duplicate_of:
+                raise FetchError(entry.reason)
+        known = [IngestResult(id=url_id(s.url), sentences=0, chunks=0, duplicate_of=s.duplicate_of) for s in skipped]
+        added, copies = ingest_fetched(self, documents, aliases)
+        return known + added + [IngestResult(id=url_id(c.url), sentences=0, chunks=0, duplicate_of=c.duplicate_of)
+                                for c in copies]
+
+    # ---- feeds --------------------------------------------------------------------------
+
+    def add_feed(self, url: str) -> Feed:
+        """Watch an RSS or Atom feed; its articles arrive with the next poll."""
+        return self.store(create=True).add_feed(checked_url(url, self.settings.allow_private_urls))
+
+    def feeds(self) -> list[Feed]:
+        return self.store(create=True).feeds()
+
+    def remove_feed(self, ref: str | int) -> Feed:
+        """Stop watching a feed (by id or URL); the articles it brought stay."""
+        store = self.store()
+        feed = store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))
+        store.remove_feed(feed.id)
+        return feed
+
+    def poll_feeds(self, ref: str | int | None = None) -> list[FeedPoll]:
+        """One pass over the watched feeds (or one of them), one pass at a time in this process."""
+        from askbrief.feeds import poll
+
+        store = self.store(create=True)
+        with self._polling, Fetcher.from_settings(self.settings) as fetcher:
+            feeds = store.feeds() if ref is None else [store.feed(ref)]
+            return [poll(self, feed, fetcher) for feed in feeds]
 
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()

@@ -44,6 +44,12 @@ class DocumentNotFound(AskbriefError):
         return cls(f"no document {doc_id!r} in {index!r}; `askbrief search` lists what is there")
 
 
+class FeedNotFound(AskbriefError):
+    """No watched feed with that id or URL."""
+
+    status = 404
+
+
 class IndexIncompatible(AskbriefError):
     """The index was built with another embedding model or format version."""
 

@@ -73,6 +73,37 @@ class IngestResult(Record):
     replaced: bool = False  # an older text under the same id was swapped out
 
 
+class Feed(Record):
+    """A watched RSS or Atom feed and what its polls did."""
+
+    id: int
+    url: str
+    title: str | None  # the feed's own title, once polled
+    added: str  # when it was added (UTC, ISO)
+    last_polled: str | None
+    last_status: str | None  # "updated", "not modified" or "failed"
+    last_error: str | None  # why the last poll failed, or None
+    polls: int
+    documents_added: int  # over all polls
+    entries_skipped: int  # over all polls: already indexed, copies, pages that failed
+
+
+class SkippedEntry(Record):
+    url: str
+    reason: str
+    duplicate_of: str | None = None  # the stored document, when the entry was already indexed
+
+
+class FeedPoll(Record):
+    """One poll of one feed: what was indexed, and what was skipped and why."""
+
+    feed: Feed  # as it stands after this poll
+    status: str  # "updated", "not modified" or "failed"
+    added: list[IngestResult]
+    skipped: list[SkippedEntry]
+    error: str | None
+
+
 class DocumentInfo(Record):
     id: str
     title: str

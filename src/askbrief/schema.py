@@ -48,6 +48,12 @@ CREATE INDEX IF NOT EXISTS syndication_cluster ON syndication(cluster);
 -- An id ingested with the exact text of a stored document: it resolves to that document.
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS aliases_doc ON aliases(doc_id);
+-- Watched feeds (feeds.py): added to format 3 without a version step, as older code ignores it.
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT, added TEXT NOT NULL,
+    etag TEXT, last_modified TEXT, last_polled TEXT, last_status TEXT, last_error TEXT,
+    polls INTEGER NOT NULL DEFAULT 0, documents_added INTEGER NOT NULL DEFAULT 0,
+    entries_skipped INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 -- Chunk ids are never reused, so a vector id once deleted can never name another chunk.

@@ -23,3 +23,9 @@ class Settings(BaseSettings):
     api_key: str | None = None  # when set, the API's write endpoints need `Authorization: Bearer KEY`
     protect_reads: bool = False  # ...and with this, its read endpoints too
     cors_origins: list[str] = []  # origins allowed to call the API from a browser; none by default
+    # Fetching feeds and article URLs (fetch.py): loopback, private and link-local addresses are
+    # refused unless this is true (tests, an intranet's own feeds).
+    allow_private_urls: bool = False
+    fetch_timeout_s: float = 10.0  # a connect, read or write that stalls longer fails (and is retried)
+    fetch_max_bytes: int = 5_000_000  # a page or feed larger than this is refused
+    fetch_host_delay_s: float = 1.0  # at least this long between two requests to one host

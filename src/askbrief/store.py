@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.errors import DocumentNotFound, IndexIncompatible, IndexNotFound
-from askbrief.records import ChunkRow, Document, Filter, IngestResult, Prepared, Quote
+from askbrief.errors import DocumentNotFound, FeedNotFound, IndexIncompatible, IndexNotFound
+from askbrief.records import ChunkRow, Document, Feed, Filter, IngestResult, Prepared, Quote
 from askbrief.schema import (FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2,
                              vector_blobs, vectors_of)
 from askbrief.syndication import Clusters
@@ -164,6 +164,20 @@ class Store:
         pending.append((doc.id, item.signature, cluster))
         result = IngestResult(id=doc.id, sentences=len(item.sentences), chunks=len(ids), duplicate_of=None, replaced=bool(gone))
         return result, (base if ids else None), gone
+
+    def add_aliases(self, aliases: Iterable[tuple[str, str]]) -> None:
+        """Let each (alias, stored id) resolve, in one transaction (a feed's link to the article's
+        canonical id)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for alias, doc_id in aliases:
+                    if self.has(doc_id):
+                        self._alias(alias, doc_id)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def _alias(self, alias: str, doc_id: str) -> None:
         """Let `alias` resolve to `doc_id`, unless it names a stored document of its own."""
@@ -400,6 +414,49 @@ class Store:
             self._vectors.sync(self._generation(), self)
             return self._vectors.describe()
 
+    # ---- feeds ----------------------------------------------------------------------------
+
+    def add_feed(self, url: str) -> Feed:
+        """Watch a feed (again adding a watched URL changes nothing)."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO feeds (url, added) VALUES (?, ?)",
+                             (url, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        return self.feed(url)
+
+    def feeds(self) -> list[Feed]:
+        return [_feed(r) for r in self._rows(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY id")]
+
+    def feed(self, ref: str | int) -> Feed:
+        """A watched feed by its id or its URL; `FeedNotFound` otherwise."""
+        rows = self._rows(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ? OR url = ?",
+                          (int(ref) if str(ref).isdigit() else -1, str(ref)))
+        if not rows:
+            raise FeedNotFound(f"no feed {ref!r} is watched here; `askbrief feeds list` shows them")
+        return _feed(rows[0])
+
+    def remove_feed(self, feed_id: int) -> None:
+        """Stop watching a feed; the articles it brought stay."""
+        with self._lock:
+            self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+
+    def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified of the feed's last full answer, for a conditional GET."""
+        rows = self._rows("SELECT etag, last_modified FROM feeds WHERE id = ?", (feed_id,))
+        return rows[0] if rows else (None, None)
+
+    def record_poll(self, feed_id: int, status: str, error: str | None, title: str | None,
+                    validators: tuple[str | None, str | None] | None, added: int, skipped: int) -> None:
+        """What a poll found; validators None keeps the old ones (a failed or 304 poll)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE feeds SET last_polled = ?, last_status = ?, last_error = ?, title = coalesce(?, title),"
+                " etag = CASE WHEN ? THEN ? ELSE etag END, last_modified = CASE WHEN ? THEN ? ELSE last_modified END,"
+                " polls = polls + 1, documents_added = documents_added + ?, entries_skipped = entries_skipped + ?"
+                " WHERE id = ?",
+                (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), status, error, title,
+                 validators is not None, (validators or (None, None))[0],
+                 validators is not None, (validators or (None, None))[1], added, skipped, feed_id))
+
     def sizes(self) -> dict[str, int]:
         """Documents and chunks, as of the last commit; never waits for a write in progress."""
         with self._sizes_lock:
@@ -412,3 +469,10 @@ class Store:
             self._sizes.close()
             self._vectors.close()
 
+
+_FEED_COLUMNS = ("id, url, title, added, last_polled, last_status, last_error, polls, documents_added,"
+                 " entries_skipped")
+
+
+def _feed(row: tuple) -> Feed:
+    return Feed(**dict(zip((c.strip() for c in _FEED_COLUMNS.split(",")), row)))

@@ -1,0 +1,114 @@
+"""Article URLs and RSS/Atom feeds in: fetch (fetch.py), read the feed (feedparser), extract the
+article (trafilatura), skip what is already indexed, ingest the rest like any other document.
+
+A page is indexed under an id made from its canonical URL (documents.url_id), so "already
+indexed" is a lookup before any page is fetched; the feed's link resolves to the canonical id as
+an alias when the two differ, so the next poll does not fetch it again. Exact copies are caught
+by text hash and syndicated copies linked by the ingest itself, as for files.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import feedparser
+
+from askbrief.documents import html_fields, make_document, url_id
+from askbrief.errors import AskbriefError
+from askbrief.fetch import Fetched, FetchError, Fetcher, canonical_url
+from askbrief.records import Document, Feed, FeedPoll, IngestResult, SkippedEntry
+from askbrief.store import Store
+
+MAX_ENTRIES = 100  # entries read from one poll of a feed, newest first as the feed lists them
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that does not say
+
+
+def page_document(page: Fetched, entry: dict | None = None) -> Document:
+    """The article on a fetched page, its id and source from the page's canonical URL; the feed
+    entry's title and date stand in where the page has none."""
+    if page.content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
+        raise FetchError(f"{page.url[:200]}: {page.content_type} is not an HTML page")
+    fields = html_fields(page.content, url=page.url)  # bytes: trafilatura reads the page's own charset
+    canonical = fields.get("url") or ""
+    url = canonical_url(canonical if canonical.startswith(("http://", "https://")) else page.url)
+    entry = entry or {}
+    if not fields["text"].strip():
+        raise FetchError(f"{page.url[:200]}: no article text found on the page")
+    return make_document(fields["text"], where=page.url[:200], id=url_id(url),
+                         title=fields.get("title") or entry.get("title"),
+                         published=fields.get("date") or _entry_date(entry), source=url)
+
+
+def fetch_articles(links: Iterable[tuple[str, dict | None]], store: Store, fetcher: Fetcher,
+                   ) -> tuple[list[Document], list[SkippedEntry], list[tuple[str, str]]]:
+    """The articles behind `links` ((url, feed entry or None)) not yet indexed, what was skipped
+    and why, and (link id, canonical id) aliases to record once the articles are stored."""
+    documents: list[Document] = []
+    skipped: list[SkippedEntry] = []
+    aliases: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    for link, entry in links:
+        url = str(link)[:2000]
+        try:
+            url = canonical_url(link)
+            link_id = url_id(url)
+            known = store.resolve([link_id]).get(link_id)
+            if known or link_id in taken:
+                skipped.append(SkippedEntry(url=url, reason=f"already indexed as {known or link_id}",
+                                            duplicate_of=known or link_id))
+                continue
+            document = page_document(fetcher.get(url), entry)
+            known = store.resolve([document.id]).get(document.id)
+            if known or document.id in taken:  # the page names a canonical URL already indexed
+                skipped.append(SkippedEntry(url=url, reason=f"already indexed as {known or document.id} (canonical URL)",
+                                            duplicate_of=known or document.id))
+                aliases.append((link_id, known or document.id))
+                continue
+            taken |= {link_id, document.id}
+            documents.append(document)
+            if document.id != link_id:
+                aliases.append((link_id, document.id))
+        except AskbriefError as e:  # a broken page is reported, never the end of the poll
+            skipped.append(SkippedEntry(url=url, reason=str(e)))
+    return documents, skipped, aliases
+
+
+def ingest_fetched(engine, documents: list[Document], aliases: list[tuple[str, str]],
+                   ) -> tuple[list[IngestResult], list[SkippedEntry]]:
+    """Ingest fetched articles; exact copies of stored texts come back as skipped entries."""
+    results = engine.ingest(documents)
+    engine.store().add_aliases(aliases)
+    added = [r for r in results if not r.duplicate_of]
+    copies = [SkippedEntry(url=d.source, reason=f"same text as {r.duplicate_of}", duplicate_of=r.duplicate_of)
+              for d, r in zip(documents, results) if r.duplicate_of]
+    return added, copies
+
+
+def poll(engine, feed: Feed, fetcher: Fetcher) -> FeedPoll:
+    """One poll of one feed, recorded on the feed whatever happens."""
+    store = engine.store(create=True)
+    try:
+        page = fetcher.get(feed.url, *store.feed_validators(feed.id))
+        if page.status == 304:
+            store.record_poll(feed.id, "not modified", None, None, None, 0, 0)
+            return FeedPoll(feed=store.feed(feed.id), status="not modified", added=[], skipped=[], error=None)
+        parsed = feedparser.parse(page.content, response_headers={"content-type": page.content_type or "application/xml"})
+        if parsed.bozo and not any(e.get("link") for e in parsed.entries):
+            raise FetchError(f"{feed.url}: not a readable RSS or Atom feed ({parsed.get('bozo_exception')})")
+        entries = parsed.entries[:MAX_ENTRIES]
+        linked = [(e.get("link"), e) for e in entries if e.get("link")]
+        documents, skipped, aliases = fetch_articles(linked, store, fetcher)
+        skipped += [SkippedEntry(url=feed.url, reason=f"entry {e.get('title', '')[:80]!r} has no link")
+                    for e in entries if not e.get("link")]
+        added, copies = ingest_fetched(engine, documents, aliases)
+        skipped += copies
+    except AskbriefError as e:
+        store.record_poll(feed.id, "failed", str(e), None, None, 0, 0)
+        return FeedPoll(feed=store.feed(feed.id), status="failed", added=[], skipped=[], error=str(e))
+    store.record_poll(feed.id, "updated", None, parsed.feed.get("title"), (page.etag, page.last_modified),
+                      len(added), len(skipped))
+    return FeedPoll(feed=store.feed(feed.id), status="updated", added=added, skipped=skipped, error=None)
+
+
+def _entry_date(entry: dict) -> str | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return dt.date(*parsed[:3]).isoformat() if parsed else None

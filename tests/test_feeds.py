@@ -1,0 +1,263 @@
+"""Feeds and article URLs against a real HTTP server on 127.0.0.1 serving RSS 2.0 and Atom feeds
+and article pages built from the Wikinews articles of tests/data."""
+
+import html
+import json
+import threading
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from askbrief import fetch
+from askbrief.cli import app
+from askbrief.engine import Engine
+from askbrief.errors import BadInput, FeedNotFound
+from askbrief.fetch import BlockedURL, Fetcher, canonical_url, checked_address
+from askbrief.settings import Settings
+from conftest import assert_faithful, live_server, news_articles
+
+ARTICLES = news_articles(2)[:5]
+MAX_BYTES = 100_000
+
+
+def page(row: dict, base: str, path: str) -> bytes:
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in row["text"].split("\n\n") if p.strip())
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(row['title'])}</title>"
+            f"<link rel='canonical' href='{base}{path}'>"
+            f"<meta property='article:published_time' content='{row['published']}T10:00:00Z'></head>"
+            f"<body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav><article><h1>{html.escape(row['title'])}</h1>"
+            f"{paragraphs}</article><footer>Copyright the test server</footer></body></html>").encode()
+
+
+def rss(base: str, rows: list[dict], paths: list[str] | None = None) -> bytes:
+    paths = paths or [f"/articles/{r['id']}.html" for r in rows]
+    items = "".join(f"<item><title>{html.escape(r['title'])}</title><link>{base}{p}?utm_source=rss</link>"
+                    f"<pubDate>{formatdate(0)}</pubDate></item>" for r, p in zip(rows, paths))
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Test wire</title><link>{base}/</link>"
+            f"<description>test</description>{items}</channel></rss>").encode()
+
+
+def atom(base: str, rows: list[dict]) -> bytes:
+    entries = "".join(f"<entry><title>{html.escape(r['title'])}</title><id>urn:{r['id']}</id>"
+                      f"<link href='{base}/moved/{r['id']}'/><updated>{r['published']}T10:00:00Z</updated></entry>"
+                      for r in rows)
+    return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Test atom</title>"
+            f"<id>urn:test</id><updated>2019-01-01T00:00:00Z</updated>{entries}</feed>").encode()
+
+
+class NewsServer:
+    """Routes: path -> (status, headers, body); every request is logged with its headers."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple[int, dict, bytes]] = {}
+        self.requests: list[tuple[str, dict]] = []
+        self.flaky = 0  # answer 503 to this many next requests
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append((self.path, dict(self.headers)))
+                path = self.path.split("?")[0]
+                status, headers, body = outer.routes.get(path, (404, {}, b"not found"))
+                if outer.flaky:
+                    outer.flaky -= 1
+                    status, headers, body = 503, {}, b"busy"
+                etag = headers.get("ETag")
+                if etag and self.headers.get("If-None-Match") == etag:
+                    status, body = 304, b""
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def html(self, path: str, body: bytes) -> None:
+        self.routes[path] = (200, {"Content-Type": "text/html; charset=utf-8"}, body)
+
+
+@pytest.fixture()
+def server():
+    news = NewsServer()
+    base = news.base
+    for row in ARTICLES:
+        news.html(f"/articles/{row['id']}.html", page(row, base, f"/articles/{row['id']}.html"))
+        news.routes[f"/moved/{row['id']}"] = (301, {"Location": f"/articles/{row['id']}.html"}, b"")
+    first = ARTICLES[0]
+    news.html("/syndicated/copy.html", page(first, base, "/syndicated/copy.html"))  # same text, another URL
+    news.routes["/rss.xml"] = (200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, rss(base, ARTICLES[:2]))
+    news.routes["/atom.xml"] = (200, {"Content-Type": "application/atom+xml"}, atom(base, ARTICLES[2:4]))
+    news.routes["/broken.xml"] = (200, {"Content-Type": "application/rss+xml"}, b"<rss><channel><item><title>cut off")
+    news.html("/huge.html", b"<html><body><p>" + b"word " * (MAX_BYTES // 4) + b"</p></body></html>")
+    yield news
+    news.server.shutdown()
+
+
+@pytest.fixture()
+def web_engine(tmp_path) -> Engine:
+    return Engine("web", Settings(home=tmp_path / "indexes", allow_private_urls=True, fetch_host_delay_s=0,
+                                  fetch_max_bytes=MAX_BYTES, fetch_timeout_s=5))
+
+
+def test_a_feed_polled_twice_adds_then_answers_304_then_adds_only_what_is_new(server, web_engine):
+    feed = web_engine.add_feed(server.base + "/rss.xml")
+    first = web_engine.poll_feeds()[0]
+    assert first.status == "updated" and first.error is None
+    ids = [r.id for r in first.added]
+    assert len(ids) == 2 and all(i.startswith("127.0.0.1:") for i in ids)
+    doc = web_engine.document(ids[0])
+    assert doc.title == ARTICLES[0]["title"] and doc.published == ARTICLES[0]["published"]
+    assert doc.source == f"{server.base}/articles/{ARTICLES[0]['id']}.html"  # the canonical URL, tracking dropped
+    assert "Copyright the test server" not in doc.text and ARTICLES[0]["text"][:60] in doc.text
+
+    second = web_engine.poll_feeds()[0]  # the feed sends the same ETag: 304, nothing fetched
+    assert (second.status, second.added, second.skipped) == ("not modified", [], [])
+    assert server.requests[-1][1].get("If-None-Match") == '"v1"'
+
+    server.routes["/rss.xml"] = (200, {"Content-Type": "application/rss+xml", "ETag": '"v2"'},
+                                 rss(server.base, ARTICLES[:3]))
+    before = len(server.requests)
+    third = web_engine.poll_feeds()[0]
+    assert [r.id for r in third.added] != [] and len(third.added) == 1
+    assert sorted(s.reason.split(" as ")[0] for s in third.skipped) == ["already indexed", "already indexed"]
+    fetched = [path for path, _ in server.requests[before:]]
+    assert fetched == ["/rss.xml", f"/articles/{ARTICLES[2]['id']}.html"]  # known links are not fetched again
+
+    state = web_engine.feeds()[0]
+    assert (state.id, state.polls, state.documents_added, state.entries_skipped) == (feed.id, 3, 3, 2)
+    assert state.title == "Test wire" and state.last_status == "updated" and state.last_error is None
+    answer = web_engine.ask("How many pilgrims were killed in the stampede?")
+    assert not answer.abstained and "345" in answer.answer
+    assert_faithful(web_engine, answer)
+
+
+def test_atom_entries_follow_redirects_and_copies_are_skipped_by_text(server, web_engine):
+    web_engine.add_feed(server.base + "/atom.xml")
+    first = web_engine.poll_feeds()[0]
+    assert len(first.added) == 2
+    stored = web_engine.document(first.added[0].id)
+    assert stored.source.endswith(f"/articles/{ARTICLES[2]['id']}.html")  # where the redirect led
+    again = web_engine.poll_feeds()[0]  # no validators: read again, every entry already indexed
+    assert again.added == [] and len(again.skipped) == 2
+    assert all(s.duplicate_of in {r.id for r in first.added} for s in again.skipped)
+
+    results = web_engine.ingest_urls([f"{server.base}/articles/{ARTICLES[0]['id']}.html", server.base + "/syndicated/copy.html"])
+    assert [r.duplicate_of for r in results] == [None, results[0].id]
+
+
+def test_a_broken_feed_or_page_is_recorded_never_a_crash(server, web_engine):
+    web_engine.add_feed(server.base + "/broken.xml")
+    web_engine.add_feed(server.base + "/missing.xml")
+    server.routes["/mixed.xml"] = (200, {"Content-Type": "application/rss+xml"},
+                                   rss(server.base, ARTICLES[:3], ["/huge.html", "/gone.html", f"/articles/{ARTICLES[2]['id']}.html"]))
+    web_engine.add_feed(server.base + "/mixed.xml")
+    broken, missing, mixed = web_engine.poll_feeds()
+    assert broken.status == "failed" and "not a readable RSS or Atom feed" in broken.error
+    assert missing.status == "failed" and "HTTP 404" in missing.error
+    assert web_engine.feeds()[1].last_error == missing.error
+    assert mixed.status == "updated" and len(mixed.added) == 1
+    reasons = {s.url.rsplit("/", 1)[-1]: s.reason for s in mixed.skipped}
+    assert f"over the {MAX_BYTES}-byte limit" in reasons["huge.html"] and "HTTP 404" in reasons["gone.html"]
+    assert web_engine.store().count() == 1
+
+
+def test_requests_name_askbrief_and_retry_a_busy_server(server, web_engine):
+    server.flaky = 2
+    results = web_engine.ingest_urls([f"{server.base}/articles/{ARTICLES[1]['id']}.html"])
+    assert results[0].sentences > 0
+    assert [p for p, _ in server.requests].count(f"/articles/{ARTICLES[1]['id']}.html") == 3
+    assert all(h["User-Agent"].startswith("askbrief/") for _, h in server.requests)
+    server.flaky = 5
+    with pytest.raises(fetch.FetchError, match="HTTP 503 after 3 tries"):
+        web_engine.ingest_urls([f"{server.base}/articles/{ARTICLES[3]['id']}.html"])
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://localhost:8000/feed", "http://10.1.2.3/",
+                                 "http://192.168.0.1/", "http://169.254.169.254/latest/meta-data/",
+                                 "http://[::1]/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/", "file:///etc/passwd",
+                                 "gopher://example.org/", "http://100.64.0.1/"])
+def test_internal_addresses_are_refused(url):
+    with pytest.raises(BlockedURL):
+        checked_address(url, allow_private=False)
+
+
+def test_a_redirect_into_the_network_is_refused(server, monkeypatch):
+    """No public address exists here, so the test server's own counts as public for this test."""
+    monkeypatch.setattr(fetch, "is_public", lambda ip: str(ip) == "127.0.0.1")
+    server.routes["/leak"] = (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    with Fetcher(host_delay_s=0) as fetcher:
+        assert fetcher.get(f"{server.base}/moved/{ARTICLES[0]['id']}").status == 200
+        with pytest.raises(BlockedURL, match="169.254.169.254"):
+            fetcher.get(server.base + "/leak")
+
+
+def test_the_api_refuses_private_urls_and_manages_feeds(server, tmp_path):
+    closed = Engine("web", Settings(home=tmp_path / "closed"))
+    with live_server(closed) as base:
+        response = httpx.post(base + "/feeds", json={"url": server.base + "/rss.xml"})
+        assert response.status_code == 400
+        assert response.json()["detail"][0]["loc"] == ["body", "url"]
+        assert "127.0.0.1, a loopback, private" in response.json()["detail"][0]["msg"]
+        assert httpx.post(base + "/documents/url", json={"url": server.base + "/x.html"}).status_code == 400
+    assert not [p for p, _ in server.requests]  # nothing was fetched
+
+    opened = Engine("web", Settings(home=tmp_path / "open", allow_private_urls=True, fetch_host_delay_s=0))
+    with live_server(opened) as base:
+        created = httpx.post(base + "/feeds", json={"url": server.base + "/rss.xml?utm_campaign=x"})
+        assert created.status_code == 201 and created.json()["url"] == server.base + "/rss.xml"
+        opened.poll_feeds()
+        listed = httpx.get(base + "/feeds").json()
+        assert [(f["polls"], f["documents_added"], f["last_status"]) for f in listed] == [(1, 2, "updated")]
+        added = httpx.post(base + "/documents/url", json={"url": f"{server.base}/articles/{ARTICLES[3]['id']}.html"})
+        assert added.status_code == 200 and added.json()["sentences"] > 0
+        assert httpx.delete(f"{base}/feeds/{created.json()['id']}").status_code == 204
+        assert httpx.delete(f"{base}/feeds/{created.json()['id']}").status_code == 404
+        assert httpx.get(base + "/feeds").json() == []
+        assert httpx.get(base + "/documents").json()["total"] == 3  # the feed's articles stay
+
+
+def test_the_cli_watches_polls_and_ingests_urls(server, tmp_path, monkeypatch):
+    for name, value in (("HOME", str(tmp_path / "indexes")), ("ALLOW_PRIVATE_URLS", "true"), ("FETCH_HOST_DELAY_S", "0")):
+        monkeypatch.setenv(f"ASKBRIEF_{name}", value)
+    run = CliRunner().invoke
+    assert run(app, ["feeds", "add", server.base + "/rss.xml"]).output == f"watching feed 1: {server.base}/rss.xml\n"
+    first = run(app, ["feeds", "poll"])
+    assert first.exit_code == 0 and f"{server.base}/rss.xml: updated, 2 added, 0 skipped" in first.output
+    second = run(app, ["feeds", "poll"])
+    assert second.output == f"{server.base}/rss.xml: not modified, 0 added, 0 skipped\n"
+    listed = run(app, ["feeds", "list", "--json"])
+    assert json.loads(listed.output)[0]["polls"] == 2
+    page_url = f"{server.base}/articles/{ARTICLES[0]['id']}.html"
+    again = run(app, ["ingest", page_url])
+    assert again.exit_code == 0 and "0 documents" in again.output and "1 duplicates skipped" in again.output
+    run(app, ["feeds", "add", server.base + "/broken.xml"])
+    failed = run(app, ["feeds", "poll", server.base + "/broken.xml"])
+    assert failed.exit_code == 1 and "failed (" in failed.output
+    assert run(app, ["feeds", "remove", "1"]).exit_code == 0
+    gone = run(app, ["feeds", "remove", "1"])
+    assert gone.exit_code == 1 and "no feed '1'" in gone.output
+    missing = run(app, ["ingest", server.base + "/nothing.html"])
+    assert missing.exit_code == 1 and "HTTP 404" in missing.output
+
+
+def test_urls_are_kept_in_one_spelling():
+    assert canonical_url("HTTPS://News.Example.org:443/a/b?utm_source=x&id=7#top") == "https://news.example.org/a/b?id=7"
+    with pytest.raises(BadInput):
+        canonical_url("http://example.org:99999/")
+
+
+def test_removing_an_unknown_feed_names_it(web_engine):
+    web_engine.add_feed("http://127.0.0.1:9/feed.xml")
+    with pytest.raises(FeedNotFound, match="no feed 'http://127.0.0.1:9/other.xml'"):
+        web_engine.remove_feed("http://127.0.0.1:9/other.xml")
+    assert web_engine.remove_feed("http://127.0.0.1:9/feed.xml").id == 1
