@@ -261,3 +261,19 @@ def test_removing_an_unknown_feed_names_it(web_engine):
     with pytest.raises(FeedNotFound, match="no feed 'http://127.0.0.1:9/other.xml'"):
         web_engine.remove_feed("http://127.0.0.1:9/other.xml")
     assert web_engine.remove_feed("http://127.0.0.1:9/feed.xml").id == 1
+
+
+def test_the_server_polls_its_feeds_in_the_background(server, web_engine):
+    from fastapi.testclient import TestClient
+
+    from askbrief.api import create_app
+
+    web_engine.add_feed(server.base + "/rss.xml")
+    with TestClient(create_app(web_engine, poll_every_s=3600)) as client:
+        for _ in range(200):
+            feeds = client.get("/feeds").json()
+            if feeds[0]["polls"]:
+                break
+            threading.Event().wait(0.05)
+        assert (feeds[0]["polls"], feeds[0]["documents_added"]) == (1, 2)
+        assert client.get("/documents").json()["total"] == 2

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -199,7 +200,7 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
         return engine.feeds()
 
     @app.delete("/feeds/{feed_id}", status_code=204, dependencies=write)
-    def remove_feed(feed_id: int) -> Response:
+    def remove_feed(feed_id: Annotated[int, FastPath(ge=1, le=2**62)]) -> Response:
         """Stop watching a feed; the articles it brought stay."""
         engine.remove_feed(feed_id)
         return Response(status_code=204)

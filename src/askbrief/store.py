@@ -429,7 +429,7 @@ class Store:
     def feed(self, ref: str | int) -> Feed:
         """A watched feed by its id or its URL; `FeedNotFound` otherwise."""
         rows = self._rows(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ? OR url = ?",
-                          (int(ref) if str(ref).isdigit() else -1, str(ref)))
+                          (int(ref) if str(ref).isdigit() and int(ref) < 2**62 else -1, str(ref)))
         if not rows:
             raise FeedNotFound(f"no feed {ref!r} is watched here; `askbrief feeds list` shows them")
         return _feed(rows[0])
