@@ -298,6 +298,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
     uvicorn.run(application, host=host, port=port)
 
 
+@app.command()
+def mcp(index: IndexOpt = "default") -> None:
+    """An MCP server on stdin/stdout for assistants: tools ask, search, summarize, quotes and
+    show_citation, the documents as resources. Example (an MCP host's command): askbrief mcp --index news"""
+    with reported():
+        from askbrief.mcp_server import run_stdio
+
+        run_stdio(_engine(index))
+
+
 def _duration(text: str) -> float:
     """Seconds in "90s", "15m", "1h" or a plain number of seconds."""
     units = {"s": 1, "m": 60, "h": 3600}
