@@ -301,7 +301,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
 @app.command()
 def mcp(index: IndexOpt = "default") -> None:
     """An MCP server on stdin/stdout for assistants: tools ask, search, summarize, quotes and
-    show_citation, the documents as resources. Example (an MCP host's command): askbrief mcp --index news"""
+    show_citation, the documents as resources. Example: askbrief mcp --index news (the command an MCP host runs)"""
     with reported():
         from askbrief.mcp_server import run_stdio
 
