@@ -1,7 +1,7 @@
 """Speed and memory on the BBC corpus, at about 2k, 20k and 200k chunks, in one run.
 
     python scripts/bench.py ../shared/data/bbc-news-summary.jsonl [--sizes 2000 20000 200000]
-        [--questions 100] [--backend faiss|milvus]
+        [--questions 100] [--backend faiss|milvus|milvus-server]
 
 1. Ingest throughput: the first articles (to about the first size) go through `Engine.ingest`
    with the configured embedder, then the same articles' sentences through a raw torch
@@ -17,7 +17,11 @@
    of its search against exact search over the same vectors. Copies make exact ties, so a hit
    counts when its exact score reaches the 10th best exact score (ties are interchangeable).
 
-JSON under results/bench.json (results/bench-milvus.json for Milvus).
+`--backend milvus` uses embedded milvus-lite; `--backend milvus-server` starts a standalone Milvus
+server (the `milvus` test dependency) on 127.0.0.1 for the run and talks to it over gRPC, as a
+newsroom's cluster would be used; its own memory is reported beside the serving process's.
+
+JSON under results/bench.json (results/bench-BACKEND.json for the others).
 """
 
 import argparse
@@ -89,13 +93,13 @@ def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def serve(home: str, backend: str, questions: list[str]) -> dict:
+def serve(home: str, backend: dict, questions: list[str]) -> dict:
     """A fresh process: open the index, answer over HTTP (in-process ASGI), measure."""
     from fastapi.testclient import TestClient
 
     from askbrief.api import create_app
 
-    engine = Engine("bench", Settings(home=Path(home), vector_backend=backend))
+    engine = Engine("bench", Settings(home=Path(home), **backend))
     started = time.perf_counter()
     engine.warm()
     engine.ask(questions[0])
@@ -118,7 +122,7 @@ def serve(home: str, backend: str, questions: list[str]) -> dict:
         "vector_index": engine.store().vector_index(),
         "torch_imported": "torch" in sys.modules,
     }
-    if backend == "faiss" and report["vector_index"]["kind"] != "exact":
+    if backend["vector_backend"] == "faiss" and report["vector_index"]["kind"] != "exact":
         report.update(approximate_recall(engine, questions))
     return report
 
@@ -156,7 +160,7 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000])
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--backend", choices=["faiss", "milvus"], default="faiss")
+    parser.add_argument("--backend", choices=["faiss", "milvus", "milvus-server"], default="faiss")
     parser.add_argument("--keep", type=Path, help="build the index home here and keep it (default: a temporary one)")
     args = parser.parse_args()
     rows = load_bbc(args.data)
@@ -164,9 +168,14 @@ def main() -> None:
     spawn = multiprocessing.get_context("spawn")
     report = {"date": dt.date.today().isoformat(), "backend": args.backend, "questions": len(questions), "sizes": []}
 
-    with (contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory()) as home:
-        settings = Settings(home=Path(home), vector_backend=args.backend)
+    with (contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory()) as home, \
+            milvus_server(args.backend, Path(home)) as server:
+        backend = {"vector_backend": "faiss" if args.backend == "faiss" else "milvus",
+                   "milvus_uri": server and f"http://127.0.0.1:{server.listen_port}"}
+        settings = Settings(home=Path(home), **backend)
         report["embedder"] = settings.embedder
+        if args.backend != "faiss":
+            report["milvus_consistency"] = settings.milvus_consistency  # ASKBRIEF_MILVUS_CONSISTENCY
         docs, first = copies(rows), []
         memo = MemoEmbedder(Engine("bench", settings).embedder)
         memo.encode(["warm up"])
@@ -199,8 +208,12 @@ def main() -> None:
             engine.store().close()  # milvus-lite serves one process at a time
             engine._store = None
             with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-                entry.update(pool.submit(serve, home, args.backend, questions).result())
+                entry.update(pool.submit(serve, home, backend, questions).result())
+            if server:
+                entry["milvus_server_rss_mb"] = process_rss_mb(server.server_proc.pid)
             entry["index_mb"] = round(folder_size(Path(home) / "bench") / 1e6, 1)
+            if server:
+                entry["milvus_server_disk_mb"] = round(folder_size(Path(home) / "milvus-server") / 1e6, 1)
             entry["build_peak_rss_mb"] = peak_rss_mb()
             print(json.dumps(entry), flush=True)
             report["sizes"].append(entry)
@@ -208,6 +221,30 @@ def main() -> None:
     name = "bench.json" if args.backend == "faiss" else f"bench-{args.backend}.json"
     (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
+
+
+@contextlib.contextmanager
+def milvus_server(backend: str, home: Path):
+    """A standalone Milvus server for `milvus-server` (data under the index home), else None."""
+    if backend != "milvus-server":
+        yield None
+        return
+    from milvus import MilvusServer
+
+    server = MilvusServer()
+    server.set_base_dir(str(home / "milvus-server"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def process_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def raw_encode(docs: list) -> float:

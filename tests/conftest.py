@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -93,41 +94,63 @@ def cosine_pairs(engine: Engine, record: Answer | Summary) -> np.ndarray:
     return sims[np.triu_indices(len(vectors), k=1)]
 
 
-# The retrieval and answer tests of these modules run on both vector backends (issue 8).
+# The retrieval and answer tests of these modules run on every vector backend (issues 8, 14):
+# FAISS, embedded milvus-lite, and a Milvus server process (the `milvus` package) over gRPC.
 ON_BOTH_BACKENDS = {"test_engine", "test_store"}
+BACKENDS = ["faiss", "milvus", "milvus-server"]
 
 
 def pytest_generate_tests(metafunc):
     if metafunc.module.__name__ in ON_BOTH_BACKENDS and "vector_backend" in metafunc.fixturenames:
-        metafunc.parametrize("vector_backend", ["faiss", "milvus"], indirect=True, scope="session")
+        metafunc.parametrize("vector_backend", BACKENDS, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory) -> Iterator[str]:
+    """A standalone Milvus server on 127.0.0.1 for the session (about 8 s to start); its URI."""
+    milvus = pytest.importorskip("milvus", reason="the Milvus server package (`milvus`, a test dependency) is not installed")
+    server = milvus.MilvusServer()
+    server.set_base_dir(str(tmp_path_factory.mktemp("milvus-server")))
+    server.start()
+    yield f"http://127.0.0.1:{server.listen_port}"
+    server.stop()
 
 
 @pytest.fixture(scope="session")
 def vector_backend(request) -> str:
-    """faiss, or milvus (an embedded milvus-lite file in the index folder) where parametrised."""
+    """faiss, milvus (an embedded milvus-lite file in the index folder) or milvus-server where
+    parametrised; `backend_settings` turns it into Settings fields."""
     return getattr(request, "param", "faiss")
 
 
 @pytest.fixture(scope="session")
-def seed_engine(tmp_path_factory, vector_backend) -> Engine:
-    engine = Engine("seed", Settings(home=tmp_path_factory.mktemp("home"), vector_backend=vector_backend))
+def backend_settings(request, vector_backend) -> dict:
+    if vector_backend == "milvus-server":
+        return {"vector_backend": "milvus", "milvus_uri": request.getfixturevalue("milvus_server"),
+                "milvus_consistency": "Strong"}
+    return {"vector_backend": vector_backend}
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory, backend_settings) -> Engine:
+    engine = Engine("seed", Settings(home=tmp_path_factory.mktemp("home"), **backend_settings))
     engine.ingest_paths([SEEDS])
     return engine
 
 
 @pytest.fixture(scope="session")
-def news_engine(tmp_path_factory, vector_backend) -> Engine:
+def news_engine(tmp_path_factory, backend_settings) -> Engine:
     """Up to four Wikinews articles of each topic (26), their real dates, the topic as source."""
     rows = news_articles(4)
     for row in rows:
         row["source"] = "Wikinews " + row["topic"]
     folder = tmp_path_factory.mktemp("news")
-    engine = Engine("news", Settings(home=tmp_path_factory.mktemp("home"), vector_backend=vector_backend))
+    engine = Engine("news", Settings(home=tmp_path_factory.mktemp("home"), **backend_settings))
     engine.ingest_paths([write_jsonl(folder / "news.jsonl", rows)])
     return engine
 
 
 @pytest.fixture()
-def engine(tmp_path, vector_backend) -> Engine:
+def engine(tmp_path, backend_settings) -> Engine:
     """A fresh, empty index of its own."""
-    return Engine("fresh", Settings(home=tmp_path / "indexes", vector_backend=vector_backend))
+    return Engine("fresh", Settings(home=tmp_path / "indexes", **backend_settings))

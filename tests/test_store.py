@@ -91,7 +91,8 @@ def test_the_vector_index_is_rebuilt_when_missing_or_stale(seed_engine, how, tmp
     before = seed_engine.ask(SEED_QUESTION)
     damage_vector_index(seed_engine, how)
     settings = seed_engine.settings
-    reopened = Store(seed_engine.path, MODEL_NAME, DIM, vector_backend=settings.vector_backend)
+    reopened = Store(seed_engine.path, MODEL_NAME, DIM, vector_backend=settings.vector_backend,
+                     milvus_uri=settings.milvus_uri, milvus_consistency=settings.milvus_consistency)
     assert reopened.vector_index()["vectors"] == reopened.chunk_count()
     hits = reopened.dense_search(seed_engine.embedder.encode([SEED_QUESTION])[0], 3)
     assert len(hits) == 3

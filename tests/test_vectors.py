@@ -132,3 +132,24 @@ def test_chunk_vectors_are_the_normalised_mean_of_their_sentences(seed_engine):
         chunk = store.chunks([chunk_id])[chunk_id]
         expected = chunk_vectors_from(sentence_vectors, [len(rows)], [[(chunk.first, chunk.last)]])[0]
         assert float(stored @ expected) > 0.9999
+
+
+def test_a_milvus_server_in_session_consistency_sees_each_write_at_once(tmp_path, milvus_server):
+    """The default consistency: no wait for the server's time tick, and still no stale read in
+    the process that writes (an ingest, then at once a search; a delete, then at once a search)."""
+    engine = Engine("session", Settings(home=tmp_path, vector_backend="milvus", milvus_uri=milvus_server))
+    assert engine.settings.milvus_consistency == "Session"
+    rows = news_articles(1)
+    engine.ingest_paths([write_jsonl(tmp_path / "news.jsonl", rows)])
+    store = engine.store()
+
+    def top_docs(text: str, k: int) -> list[str]:
+        hits = store.dense_search(engine.embedder.encode([text])[0], k)
+        return [store.chunks([cid])[cid].doc_id for cid, _ in hits]
+
+    assert top_docs(rows[-1]["title"], 1) == [rows[-1]["id"]]
+    engine.ingest_paths([SEEDS])
+    assert top_docs(SEED_QUESTION, 1) == [SEED_ID]
+    engine.delete([rows[-1]["id"]])
+    assert rows[-1]["id"] not in top_docs(rows[-1]["title"], 50)
+    assert store.vector_index()["vectors"] == store.chunk_count()

@@ -73,7 +73,8 @@ class Engine:
         with self._opening:
             if self._store is None:
                 self._store = Store(self.path, MODEL_NAME, DIM, create=create, vector_backend=self.settings.vector_backend,
-                                    milvus_uri=self.settings.milvus_uri, milvus_token=self.settings.milvus_token)
+                                    milvus_uri=self.settings.milvus_uri, milvus_token=self.settings.milvus_token,
+                                    milvus_consistency=self.settings.milvus_consistency)
         return self._store
 
     @cached_property

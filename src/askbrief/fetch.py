@@ -120,8 +120,11 @@ class Fetcher:
     def __init__(self, timeout_s: float = 10.0, max_bytes: int = 5_000_000, host_delay_s: float = 1.0,
                  allow_private: bool = False):
         self.max_bytes, self.host_delay_s, self.allow_private = max_bytes, host_delay_s, allow_private
+        # No kept-alive connections: they are pooled by address, and one verified for one host's
+        # TLS name must not carry another host's request that happens to share the address.
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-                                    headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+                                    headers={"User-Agent": USER_AGENT}, follow_redirects=False,
+                                    limits=httpx.Limits(max_keepalive_connections=0))
         self._next_turn: dict[str, float] = {}
         self._turns = threading.Lock()
 

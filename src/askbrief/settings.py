@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     vector_backend: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None  # None: a milvus-lite file in the index folder; or http://host:19530
     milvus_token: str | None = None  # "user:password" or an API key, for a cluster that asks
+    # Session: a process's searches see its own writes, at once (3.6 ms a search on a standalone
+    # server); Strong: also every other process's, after waiting for the server's time tick
+    # (340-400 ms a search there); Bounded: may miss the last second of writes (README, "Scaling out").
+    milvus_consistency: Literal["Session", "Strong", "Bounded"] = "Session"
     # Below this calibrated confidence the reader abstains. None takes the threshold fitted with
     # the calibrator (ranker.json: the best balanced accuracy of answering answerable and
     # declining unanswerable SQuAD questions); raise it to abstain more (README, "Quality").

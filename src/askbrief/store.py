@@ -38,7 +38,7 @@ class Store:
     """One index folder. Thread-safe: every call holds one lock, so readers never see half a write."""
 
     def __init__(self, path: Path, model: str, dim: int, create: bool = False, vector_backend: str = "faiss",
-                 milvus_uri: str | None = None, milvus_token: str | None = None):
+                 milvus_uri: str | None = None, milvus_token: str | None = None, milvus_consistency: str = "Session"):
         self.path = Path(path)
         self.dim = dim
         manifest = self.path / "manifest.json"
@@ -70,7 +70,8 @@ class Store:
         # the lock and the main connection (a 1,300-sentence write held /health 250 ms, issue 16).
         self._sizes = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
         self._sizes_lock = threading.Lock()
-        self._vectors: VectorIndex = open_vector_index(vector_backend, self.path, dim, milvus_uri, milvus_token)
+        self._vectors: VectorIndex = open_vector_index(vector_backend, self.path, dim, milvus_uri, milvus_token,
+                                                       milvus_consistency)
         self._clusters: Clusters | None = None  # built from the syndication table on first use
         self._reading = 0  # depth of nested snapshots in the thread holding the lock
 

@@ -180,7 +180,8 @@ class MilvusIndex:
     """Chunk vectors in a Milvus collection, through pymilvus. `uri` is a milvus-lite file
     (embedded, the default) or a server such as http://milvus:19530."""
 
-    def __init__(self, folder: Path, dim: int, uri: str | None, index_name: str, token: str | None = None):
+    def __init__(self, folder: Path, dim: int, uri: str | None, index_name: str, token: str | None = None,
+                 consistency: str = "Session"):
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # grpc's keepalive chatter with milvus-lite; errors still raise
         from pymilvus import MilvusClient
 
@@ -188,8 +189,10 @@ class MilvusIndex:
         self.dim = dim
         self.uri = uri or str(self.folder / MILVUS_FILE)
         self.local = "://" not in self.uri
+        self.consistency = consistency  # of every search and count (settings.py says what each costs)
+        # One collection per index folder: two homes with an index of the same name share a server.
         digest = hashlib.sha1(index_name.encode()).hexdigest()[:8]
-        self.collection = f"askbrief_{_NOT_IN_NAME.sub('_', index_name)}_{digest}"
+        self.collection = f"askbrief_{_NOT_IN_NAME.sub('_', Path(index_name).name)}_{digest}"
         try:
             with _quiet("milvus_lite"):  # it logs a traceback of its own before pymilvus raises
                 self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)
@@ -232,7 +235,8 @@ class MilvusIndex:
         params = self.client.prepare_index_params()
         params.add_index("vector", index_type="AUTOINDEX", metric_type="IP")
         with _quiet("grpc._server"):  # milvus-lite logs an unimplemented AllocTimestamp call, harmlessly
-            self.client.create_collection(self.collection, schema=schema, index_params=params)
+            self.client.create_collection(self.collection, schema=schema, index_params=params,
+                                          consistency_level=self.consistency)
 
     def _insert(self, ids, vectors: np.ndarray, published: list, source: list) -> None:
         rows = [{"id": int(i), "vector": v, "published": p or "", "source": s}
@@ -271,7 +275,8 @@ class MilvusIndex:
         try:
             hits = self.client.search(
                 self.collection, data=[query.astype(np.float32).tolist()], limit=max(1, min(k, MILVUS_TOP_K)),
-                filter=" and ".join(clauses), output_fields=["id"], search_params={"metric_type": "IP"})[0]
+                filter=" and ".join(clauses), output_fields=["id"], search_params={"metric_type": "IP"},
+                consistency_level=self.consistency)[0]
         except MilvusException as e:
             raise BackendUnavailable(f"Milvus at {self.uri} failed a search: {e.message}") from e
         return [(int(h["id"]), float(h["distance"])) for h in hits]
@@ -280,7 +285,10 @@ class MilvusIndex:
         pass  # every apply is already in Milvus and stamped
 
     def describe(self) -> dict:
-        count = self.client.get_collection_stats(self.collection).get("row_count") if self.generation >= 0 else None
+        count = None
+        if self.generation >= 0:  # counted, not the collection's stats: a server's lag behind its writes
+            count = self.client.query(self.collection, filter="", output_fields=["count(*)"],
+                                      consistency_level=self.consistency)[0]["count(*)"]
         return {"backend": "milvus", "kind": "milvus", "uri": self.uri if self.local else "remote",
                 "vectors": count}
 
@@ -306,11 +314,11 @@ def _quiet(logger: str) -> Iterator[None]:
 
 
 def open_vector_index(backend: str, folder: Path, dim: int, milvus_uri: str | None = None,
-                      milvus_token: str | None = None) -> VectorIndex:
+                      milvus_token: str | None = None, milvus_consistency: str = "Session") -> VectorIndex:
     if backend == "faiss":
         return FaissIndex(folder, dim)
     if backend == "milvus":
-        return MilvusIndex(folder, dim, milvus_uri, Path(folder).name, milvus_token)
+        return MilvusIndex(folder, dim, milvus_uri, str(Path(folder).resolve()), milvus_token, milvus_consistency)
     raise BadSetting("vector_backend", f"unknown vector backend {backend!r}; choose faiss or milvus")
 
 
