@@ -376,10 +376,15 @@ class Store:
         return self._term_counts(query_terms), self.chunk_count()
 
     def dense_search(self, query: np.ndarray, k: int, where: "Filter | None" = None) -> list[tuple[int, float]]:
-        """Chunks by inner product with a unit query vector: [(id, cosine)], best first."""
+        """Chunks by inner product with a unit query vector: [(id, cosine)], best first. Only
+        chunks SQLite still holds: a Milvus server in Session consistency may still return a
+        chunk this process deleted a moment ago (its deletes land after its inserts do)."""
         with self._lock:
             self._vectors.sync(self._generation(), self)
-            return self._vectors.search(query, k, where, lambda: self._allowed_chunks(where))
+            hits = self._vectors.search(query, k, where, lambda: self._allowed_chunks(where))
+            held = {r[0] for part in batches([i for i, _ in hits]) for r in self._db.execute(
+                f"SELECT id FROM chunks WHERE id IN ({marks(part)})", part)}
+            return [(i, score) for i, score in hits if i in held]
 
     def _allowed_chunks(self, where: "Filter") -> np.ndarray:
         clause, params = filter_sql(where)
