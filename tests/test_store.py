@@ -48,6 +48,17 @@ def test_delete_removes_every_row_and_vector_without_a_rebuild(engine):
     with pytest.raises(DocumentNotFound, match="no document 'nope'"):
         engine.delete([keep.id, "nope"])
     assert store.has(keep.id)  # an all-or-nothing delete changed nothing
+    assert store.chunk_count() == rows(engine, "chunks")  # the count kept in meta, not counted
+
+
+def test_an_index_without_the_kept_chunk_count_gets_it_on_open(engine):
+    engine.ingest_paths([SEEDS])
+    engine.store().close()
+    db = sqlite3.connect(engine.path / "index.db")
+    db.execute("DELETE FROM meta WHERE key = 'chunks'")  # as an index written before the count was kept
+    db.commit()
+    db.close()
+    assert Store(engine.path, MODEL_NAME, DIM).chunk_count() == rows(engine, "chunks") == 5
 
 
 def test_same_id_with_new_text_replaces_the_old_version(engine):

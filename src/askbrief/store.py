@@ -153,6 +153,7 @@ class Store:
         base = int(self._db.execute("SELECT value FROM meta WHERE key = 'next_chunk'").fetchone()[0])
         ids = list(range(base, base + len(item.chunks)))
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'next_chunk'", (str(base + len(ids)),))
+        self._count_chunks(len(ids))
         self._db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(cid, doc.id, f, l, item.sentences[f][0], item.sentences[l][1], v)
@@ -247,12 +248,16 @@ class Store:
         ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
         self._db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
         self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self._count_chunks(-len(ids))
         self._db.execute("DELETE FROM sentences WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         self._db.execute("DELETE FROM syndication WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM quotes WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM aliases WHERE doc_id = ?", (doc_id,))
         return ids
+
+    def _count_chunks(self, change: int) -> None:
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'chunks'", (change,))
 
     def _bump_generation(self) -> None:
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
@@ -300,7 +305,7 @@ class Store:
         return self._value("SELECT count(*) FROM documents")
 
     def chunk_count(self) -> int:
-        return self._value("SELECT count(*) FROM chunks")
+        return int(self._value("SELECT value FROM meta WHERE key = 'chunks'"))
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         """The stored documents by id; ids not in the index are left out."""

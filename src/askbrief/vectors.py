@@ -20,7 +20,7 @@ import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 import faiss
 import numpy as np
@@ -104,11 +104,11 @@ class FaissIndex:
         if self.index is not None and self.generation == generation:
             return
         if self.path.exists():
-            data = self.path.read_bytes()
-            if struct.unpack("<q", data[:8])[0] == generation:
-                self.index = faiss.deserialize_index(np.frombuffer(data[8:], dtype=np.uint8))
-                self.generation = generation
-                return
+            with open(self.path, "rb") as f:  # streamed: a whole-file copy doubled the peak (80 MB at 200k)
+                if struct.unpack("<q", f.read(8))[0] == generation:
+                    self.index = faiss.read_index(faiss.PyCallbackIOReader(f.read))
+                    self.generation = generation
+                    return
         self.index = self._build(chunks)
         self.generation = generation
         self.save(generation)
@@ -166,7 +166,11 @@ class FaissIndex:
     def save(self, generation: int) -> None:
         if self.index is None or self.generation != generation:
             return
-        write_atomic(self.path, struct.pack("<q", generation) + faiss.serialize_index(self.index).tobytes())
+        def stamped(f: BinaryIO) -> None:  # the generation, then the index streamed, never whole in memory
+            f.write(struct.pack("<q", generation))
+            faiss.write_index(self.index, faiss.PyCallbackIOWriter(f.write))
+
+        write_atomic(self.path, stamped)
 
     def describe(self) -> dict:
         kind = "ivf-sq8" if self.approximate else "exact"
@@ -322,11 +326,12 @@ def open_vector_index(backend: str, folder: Path, dim: int, milvus_uri: str | No
     raise BadSetting("vector_backend", f"unknown vector backend {backend!r}; choose faiss or milvus")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync, and rename over: readers see the old file or the new."""
+def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write (bytes, or a function that writes to the file) to a temporary file, fsync, and rename
+    over: readers see the old file or the new."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
-        f.write(data)
+        f.write(data) if isinstance(data, bytes) else data(f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
