@@ -5,16 +5,19 @@ import struct
 import numpy as np
 import pytest
 
+from askbrief import store as store_module
 from askbrief.documents import make_document
 from askbrief.embed import DIM, MODEL_NAME
 from askbrief.engine import Engine
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
+from askbrief.question import parse
 from askbrief.records import Filter, Prepared
 from askbrief.schema import FORMAT_VERSION, vector_blobs, vectors_of
+from askbrief.settings import Settings
 from askbrief.store import Store
 from askbrief.syndication import signature
 from askbrief.text import terms as text_terms
-from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles
+from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles, write_jsonl
 
 
 def rows(engine, table):
@@ -221,3 +224,20 @@ def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeyp
     assert {t for t in terms if freqs.get(t, 0) > 5} - set(rarest) and not (set(kept) & {"year", "govern", "peopl"})
     hits = store.keyword_search(terms, 5)
     assert hits and all(news_engine.store().chunks([cid]) for cid, _ in hits)
+
+
+def test_a_grown_keyword_index_is_merged_into_one_segment_and_finds_the_same(engine, monkeypatch, tmp_path):
+    monkeypatch.setattr(store_module, "MERGE_FROM", 50)
+    rows_in = news_articles(3)
+    engine.ingest_paths([write_jsonl(tmp_path / "news.jsonl", rows_in)])
+    store = engine.store()
+    assert int(store._value("SELECT value FROM meta WHERE key = 'keywords_merged_at'")) == store.chunk_count()
+    unmerged = Engine("unmerged", Settings(home=tmp_path / "unmerged"))
+    monkeypatch.setattr(store_module, "MERGE_FROM", 10**9)
+    unmerged.ingest_paths([tmp_path / "news.jsonl"])
+    assert unmerged.store()._value("SELECT value FROM meta WHERE key = 'keywords_merged_at'") is None
+    for row in rows_in:
+        terms = list(parse(row["title"]).terms)
+        merged_hits, unmerged_hits = store.keyword_search(terms, 20), unmerged.store().keyword_search(terms, 20)
+        assert [i for i, _ in merged_hits] == [i for i, _ in unmerged_hits]
+        assert np.allclose([x for _, x in merged_hits], [x for _, x in unmerged_hits])
