@@ -179,6 +179,8 @@ def test_urls_are_kept_in_one_spelling():
 
 
 def test_removing_an_unknown_feed_names_it(web_engine):
+    assert web_engine.feeds() == [] and web_engine.poll_feeds() == []
+    assert not web_engine.path.exists()  # listing and polling nothing creates no index
     web_engine.add_feed("http://127.0.0.1:9/feed.xml")
     with pytest.raises(FeedNotFound, match="no feed 'http://127.0.0.1:9/other.xml'"):
         web_engine.remove_feed("http://127.0.0.1:9/other.xml")

@@ -160,7 +160,8 @@ class Engine:
         return self.store(create=True).add_feed(checked_url(url, self.settings.allow_private_urls))
 
     def feeds(self) -> list[Feed]:
-        return self.store(create=True).feeds()
+        """The watched feeds; none (and no index created) where the index does not exist yet."""
+        return self.store().feeds() if (self.path / "manifest.json").exists() else []
 
     def remove_feed(self, ref: str | int) -> Feed:
         """Stop watching a feed (by id or URL); the articles it brought stay."""
@@ -173,7 +174,9 @@ class Engine:
         """One pass over the watched feeds (or one of them), one pass at a time in this process."""
         from askbrief.feeds import poll
 
-        store = self.store(create=True)
+        if ref is None and not self.feeds():
+            return []
+        store = self.store()
         with self._polling, Fetcher.from_settings(self.settings) as fetcher:
             feeds = store.feeds() if ref is None else [store.feed(ref)]
             return [poll(self, feed, fetcher) for feed in feeds]
