@@ -201,3 +201,29 @@ def test_the_server_polls_its_feeds_in_the_background(server, web_engine):
             threading.Event().wait(0.05)
         assert (feeds[0]["polls"], feeds[0]["documents_added"]) == (1, 2)
         assert client.get("/documents").json()["total"] == 2
+
+
+def test_https_goes_to_the_checked_address_and_still_verifies_the_name(tmp_path):
+    """The request connects to the resolved IP, so the certificate must be checked against the
+    URL's host name (sent as TLS SNI): the name on the certificate passes, another name fails."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    site = news_server()
+    site.server.socket = context.wrap_socket(site.server.socket, server_side=True)
+    url = f"https://localhost:{site.server.server_port}/articles/{ARTICLES[0]['id']}.html"
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    try:
+        with Fetcher(host_delay_s=0, allow_private=True, verify=client_context) as fetcher:
+            page = fetcher.get(url)
+            assert page.status == 200 and ARTICLES[0]["title"].encode() in page.content
+            assert site.requests[-1][1]["Host"] == f"localhost:{site.server.server_port}"
+            with pytest.raises(fetch.FetchError, match="ConnectError"):  # the certificate names localhost only
+                fetcher.get(url.replace("localhost", "127.0.0.1"))
+    finally:
+        site.server.shutdown()

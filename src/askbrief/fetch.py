@@ -11,6 +11,7 @@ steer it elsewhere. `ASKBRIEF_ALLOW_PRIVATE_URLS=true` lifts the check (tests, i
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -118,13 +119,13 @@ class Fetcher:
     """One HTTP client for a run of fetches; thread-safe; remembers when it last asked each host."""
 
     def __init__(self, timeout_s: float = 10.0, max_bytes: int = 5_000_000, host_delay_s: float = 1.0,
-                 allow_private: bool = False):
+                 allow_private: bool = False, verify: "ssl.SSLContext | bool" = True):
         self.max_bytes, self.host_delay_s, self.allow_private = max_bytes, host_delay_s, allow_private
         # No kept-alive connections: they are pooled by address, and one verified for one host's
         # TLS name must not carry another host's request that happens to share the address.
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
                                     headers={"User-Agent": USER_AGENT}, follow_redirects=False,
-                                    limits=httpx.Limits(max_keepalive_connections=0))
+                                    limits=httpx.Limits(max_keepalive_connections=0), verify=verify)
         self._next_turn: dict[str, float] = {}
         self._turns = threading.Lock()
 
