@@ -166,7 +166,7 @@ class Engine:
     def remove_feed(self, ref: str | int) -> Feed:
         """Stop watching a feed (by id or URL); the articles it brought stay."""
         store = self.store()
-        feed = store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))
+        feed = _watched(store, ref)
         store.remove_feed(feed.id)
         return feed
 
@@ -178,7 +178,7 @@ class Engine:
             return []
         store = self.store()
         with self._polling, Fetcher.from_settings(self.settings) as fetcher:
-            feeds = store.feeds() if ref is None else [store.feed(ref)]
+            feeds = store.feeds() if ref is None else [_watched(store, ref)]
             return [poll(self, feed, fetcher) for feed in feeds]
 
     def delete(self, doc_ids: list[str]) -> None:
@@ -384,6 +384,11 @@ class Engine:
             size = self.store().sizes()
         return {"status": "ok", "version": __version__, "model": MODEL_NAME, "embedder": self.settings.embedder,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
+
+
+def _watched(store: Store, ref: str | int) -> Feed:
+    """A watched feed by its id, or by its URL in any spelling canonical_url maps to the same."""
+    return store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))
 
 
 def _check_distinct_ids(documents: list[Document]) -> None:
