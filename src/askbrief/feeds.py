@@ -85,7 +85,7 @@ def ingest_fetched(engine, documents: list[Document], aliases: list[tuple[str, s
 
 def poll(engine, feed: Feed, fetcher: Fetcher) -> FeedPoll:
     """One poll of one feed, recorded on the feed whatever happens."""
-    store = engine.store(create=True)
+    store = engine.store()
     try:
         page = fetcher.get(feed.url, *store.feed_validators(feed.id))
         if page.status == 304:

@@ -99,6 +99,17 @@ class Store:
 
     # ---- writes -------------------------------------------------------------------------
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (the caller holds the lock): all of it commits, or none."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def add(self, batch: Iterable[Prepared], syndication: bool = True,
             aliases: Iterable[tuple[str, str]] = ()) -> list[IngestResult]:
         """Write a batch in one transaction: all of it lands, or none (also on kill -9).
@@ -111,8 +122,7 @@ class Store:
         pending: list[tuple[str, np.ndarray, str]] = []
         with self._lock:
             self._vectors.sync(self._generation(), self)  # in step before the write, so it is mirrored, not rebuilt
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 for alias, doc_id in aliases:
                     self._alias(alias, doc_id)
                 for item in batch:
@@ -126,10 +136,6 @@ class Store:
                         new_vectors.append(Added(first_id, stored, doc.published, doc.source))
                 self._merge_keywords_when_grown()
                 self._bump_generation()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             gone = set(removed)  # a chunk added and replaced within the batch never reaches the index
             new_vectors = [a for a in new_vectors if a.first_id not in gone]
             self._vectors.apply(new_vectors, removed, self._generation())
@@ -177,16 +183,10 @@ class Store:
     def add_aliases(self, aliases: Iterable[tuple[str, str]]) -> None:
         """Let each (alias, stored id) resolve, in one transaction (a feed's link to the article's
         canonical id)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for alias, doc_id in aliases:
-                    if self.has(doc_id):
-                        self._alias(alias, doc_id)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            for alias, doc_id in aliases:
+                if self.has(doc_id):
+                    self._alias(alias, doc_id)
 
     def _alias(self, alias: str, doc_id: str) -> None:
         """Let `alias` resolve to `doc_id`, unless it names a stored document of its own."""
@@ -201,15 +201,10 @@ class Store:
             if missing:
                 raise DocumentNotFound.by_id(missing[0], self.path.name)
             self._vectors.sync(self._generation(), self)  # so the delete is mirrored, not followed by a rebuild
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 removed = [cid for d in dict.fromkeys(doc_ids) for cid in self._delete_one(d)]
                 self._db.executemany("DELETE FROM aliases WHERE alias = ?", [(d,) for d in doc_ids])
                 self._bump_generation()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             self._vectors.apply([], removed, self._generation())
             self._clusters = None
 
