@@ -94,10 +94,11 @@ def cosine_pairs(engine: Engine, record: Answer | Summary) -> np.ndarray:
     return sims[np.triu_indices(len(vectors), k=1)]
 
 
-# The retrieval and answer tests of these modules run on every vector backend (issues 8, 14):
-# FAISS, embedded milvus-lite, and a Milvus server process (the `milvus` package) over gRPC.
+# The retrieval and answer tests of these modules run on every store and vector backend (issues
+# 8, 14, 24): SQLite with FAISS, with embedded milvus-lite and with a Milvus server process (the
+# `milvus` package) over gRPC, and PostgreSQL with that Milvus server ("postgres").
 ON_BOTH_BACKENDS = {"test_engine", "test_store"}
-BACKENDS = ["faiss", "milvus", "milvus-server"]
+BACKENDS = ["faiss", "milvus", "milvus-server", "postgres"]
 
 
 def pytest_generate_tests(metafunc):
@@ -117,6 +118,36 @@ def milvus_server(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 for the session (Debian's postgresql package, under a
+    second to start); its URL."""
+    from pgserver import PostgresServer, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL's initdb is not installed (`make test` installs Debian's postgresql where it can)")
+    server = PostgresServer().start()
+    yield server.url
+    server.stop()
+
+
+def shared_settings(request, **extra) -> Settings:
+    """Settings for PostgreSQL and the Milvus server of this session (a shared index)."""
+    return Settings(store_url=request.getfixturevalue("postgres_server"), vector_backend="milvus",
+                    milvus_uri=request.getfixturevalue("milvus_server"), **extra)
+
+
+def drop_index(settings: Settings, name: str) -> None:
+    """Remove an index from PostgreSQL and its Milvus collection, if it is there."""
+    from askbrief.embed import DIM, MODEL_NAME
+    from askbrief.store_postgres import PostgresStore, index_exists
+
+    if index_exists(settings.store_url, name):
+        store = PostgresStore(settings, name, MODEL_NAME, DIM)
+        store.drop()
+        store.close()
+
+
+@pytest.fixture(scope="session")
 def vector_backend(request) -> str:
     """faiss, milvus (an embedded milvus-lite file in the index folder) or milvus-server where
     parametrised; `backend_settings` turns it into Settings fields."""
@@ -128,6 +159,9 @@ def backend_settings(request, vector_backend) -> dict:
     if vector_backend == "milvus-server":
         return {"vector_backend": "milvus", "milvus_uri": request.getfixturevalue("milvus_server"),
                 "milvus_consistency": "Strong"}
+    if vector_backend == "postgres":
+        return shared_settings(request, milvus_consistency="Strong").model_dump(include={
+            "store_url", "vector_backend", "milvus_uri", "milvus_consistency"})
     return {"vector_backend": vector_backend}
 
 
@@ -151,6 +185,12 @@ def news_engine(tmp_path_factory, backend_settings) -> Engine:
 
 
 @pytest.fixture()
-def engine(tmp_path, backend_settings) -> Engine:
+def engine(tmp_path, backend_settings) -> Iterator[Engine]:
     """A fresh, empty index of its own."""
-    return Engine("fresh", Settings(home=tmp_path / "indexes", **backend_settings))
+    settings = Settings(home=tmp_path / "indexes", **backend_settings)
+    if settings.store_url:  # one database for the session: the name must be free again
+        drop_index(settings, "fresh")
+    engine = Engine("fresh", settings)
+    yield engine
+    if settings.store_url and engine._store is not None:
+        engine._store.close()  # its pool's connections

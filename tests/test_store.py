@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from askbrief import store as store_module
+from askbrief import store_sqlite as sqlite_module
 from askbrief.documents import make_document
 from askbrief.embed import DIM, MODEL_NAME
 from askbrief.engine import Engine
@@ -14,14 +15,22 @@ from askbrief.question import parse
 from askbrief.records import Filter, Prepared
 from askbrief.schema import FORMAT_VERSION, vector_blobs, vectors_of
 from askbrief.settings import Settings
-from askbrief.store import Store
+from askbrief.store_sqlite import SqliteStore as Store
 from askbrief.syndication import signature
 from askbrief.text import terms as text_terms
 from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles, write_jsonl
 
 
 def rows(engine, table):
+    if engine.settings.store_url:
+        return engine.store()._value(f"SELECT count(*) FROM {table}")
     return sqlite3.connect(engine.path / "index.db").execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def sqlite_only(engine: Engine) -> None:
+    """Skip a test of SQLite's own file (its layout, manifest, migrations) on PostgreSQL."""
+    if engine.settings.store_url:
+        pytest.skip("tests SQLite's index file; PostgreSQL's own tests are in test_postgres.py")
 
 
 def test_exact_duplicates_are_not_added_twice_and_the_caller_is_told(engine, tmp_path):
@@ -55,6 +64,7 @@ def test_delete_removes_every_row_and_vector_without_a_rebuild(engine):
 
 
 def test_an_index_without_the_kept_chunk_count_gets_it_on_open(engine):
+    sqlite_only(engine)
     engine.ingest_paths([SEEDS])
     engine.store().close()
     db = sqlite3.connect(engine.path / "index.db")
@@ -102,6 +112,7 @@ def damage_vector_index(engine: Engine, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["missing", "stale"])
 def test_the_vector_index_is_rebuilt_when_missing_or_stale(seed_engine, how, tmp_path):
+    sqlite_only(seed_engine)  # a shared collection is never rebuilt by a server: test_postgres.py
     before = seed_engine.ask(SEED_QUESTION)
     damage_vector_index(seed_engine, how)
     settings = seed_engine.settings
@@ -117,6 +128,7 @@ def test_the_vector_index_is_rebuilt_when_missing_or_stale(seed_engine, how, tmp
 
 
 def test_opening_an_index_of_another_model_is_a_clear_error(seed_engine, tmp_path):
+    sqlite_only(seed_engine)
     manifest = json.loads((seed_engine.path / "manifest.json").read_text())
     assert (manifest["model"], manifest["dim"]) == (MODEL_NAME, DIM)
     other = tmp_path / "other"
@@ -159,6 +171,7 @@ def as_float32_vectors(db: sqlite3.Connection, dim: int = 384) -> None:
 
 
 def test_a_format_2_index_gets_int8_vectors_on_open_and_answers_the_same(engine):
+    sqlite_only(engine)
     engine.ingest_paths([SEEDS])
     before = engine.ask(SEED_QUESTION)
     engine.store().close()
@@ -186,6 +199,7 @@ def test_stored_vectors_keep_their_direction(news_engine):
 
 
 def test_a_format_1_index_is_migrated_on_open_and_answers_the_same(engine):
+    sqlite_only(engine)
     engine.ingest_paths([SEEDS])
     before = engine.ask(SEED_QUESTION)
     engine.store().close()
@@ -227,13 +241,14 @@ def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeyp
 
 
 def test_a_grown_keyword_index_is_merged_into_one_segment_and_finds_the_same(engine, monkeypatch, tmp_path):
-    monkeypatch.setattr(store_module, "MERGE_FROM", 50)
+    sqlite_only(engine)
+    monkeypatch.setattr(sqlite_module, "MERGE_FROM", 50)
     rows_in = news_articles(3)
     engine.ingest_paths([write_jsonl(tmp_path / "news.jsonl", rows_in)])
     store = engine.store()
     assert int(store._value("SELECT value FROM meta WHERE key = 'keywords_merged_at'")) == store.chunk_count()
     unmerged = Engine("unmerged", Settings(home=tmp_path / "unmerged"))
-    monkeypatch.setattr(store_module, "MERGE_FROM", 10**9)
+    monkeypatch.setattr(sqlite_module, "MERGE_FROM", 10**9)
     unmerged.ingest_paths([tmp_path / "news.jsonl"])
     assert unmerged.store()._value("SELECT value FROM meta WHERE key = 'keywords_merged_at'") is None
     for row in rows_in:

@@ -22,11 +22,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from askbrief import __version__
+from askbrief import __version__, jobs
 from askbrief.documents import MAX_ID, load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
-from askbrief.errors import AskbriefError, BadInput, BadSetting
-from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, QuoteRecord, SearchHit,
+from askbrief.errors import AskbriefError, BadInput, BadSetting, PollInProgress
+from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, Job, QuoteRecord, SearchHit,
                               Summary)
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
@@ -85,6 +85,8 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
+        if settings.worker:  # queued writes (POST /documents over async_ingest_bytes), off the request threads
+            threading.Thread(target=jobs.run_worker, args=(engine, stop), daemon=True, name="askbrief-worker").start()
         if poll_every_s:
             threading.Thread(target=_poll_forever, args=(engine, poll_every_s, stop), daemon=True,
                              name="askbrief-feeds").start()
@@ -158,6 +160,7 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
         return engine.quotes(speaker, about, limit)
 
     @app.post("/documents", response_model=IngestResult | list[IngestResult], dependencies=write,
+              responses={202: {"model": Job, "description": "Queued: a body over ASKBRIEF_ASYNC_INGEST_BYTES"}},
               openapi_extra={"requestBody": {"content": {
                   "application/json": {"schema": _documents_in.json_schema()},
                   "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
@@ -171,6 +174,8 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
                 raise BadInput("file", "send the article as a multipart field named 'file'")
             data, name = await upload.read(), upload.filename or "upload.txt"
             documents = await run_in_threadpool(load_bytes, data, name=name, source=upload.filename or "")  # HTML parsing is slow
+            if len(data) > settings.async_ingest_bytes:
+                return await queued(documents)
             return await run_in_threadpool(engine.ingest, documents)
         try:
             body = await run_in_threadpool(_documents_in.validate_json, await request.body())  # BodyLimit capped it
@@ -180,8 +185,21 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
         items = body if isinstance(body, list) else [body]
         documents = [make_document(d.text, where=f"body[{i}]", id=d.id, title=d.title, published=d.published,
                                    source=d.source) for i, d in enumerate(items)]
+        if int(request.headers.get("content-length") or 0) > settings.async_ingest_bytes:
+            return await queued(documents)
         results = await run_in_threadpool(engine.ingest, documents)
         return results if isinstance(body, list) else results[0]
+
+    async def queued(documents) -> JSONResponse:
+        """202 with the job: a worker embeds and writes it; GET /jobs/{id} follows it."""
+        job = await run_in_threadpool(jobs.queue, engine, documents)
+        return JSONResponse(status_code=202, content=job.model_dump(mode="json"), headers={"Location": f"/jobs/{job.id}"})
+
+    @app.get("/jobs/{job_id}", response_model=Job, dependencies=read)
+    def get_job(job_id: Annotated[int, FastPath(ge=1, le=2**62)]) -> Job:
+        """A queued write: queued, running (done of total documents), done (what was added or
+        skipped) or failed (why)."""
+        return jobs.job(engine, job_id)
 
     @app.post("/documents/url", response_model=IngestResult, dependencies=write)
     def add_url(request: UrlIn) -> IngestResult:
@@ -247,6 +265,8 @@ def _poll_forever(engine: Engine, every_s: float, stop: threading.Event) -> None
             for p in engine.poll_feeds():
                 log.info(json.dumps({"feed": p.feed.url, "status": p.status, "added": len(p.added),
                                      "skipped": len(p.skipped), "error": p.error}))
+        except PollInProgress:
+            log.info(json.dumps({"feed_poll": "skipped", "why": "another process polls now"}))
         except Exception as e:  # noqa: BLE001 - the poller must outlive any one bad pass
             log.warning(json.dumps({"feed_poll": "failed", "error": f"{type(e).__name__}: {e}"}))
         stop.wait(every_s)

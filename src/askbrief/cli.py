@@ -289,6 +289,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
     requests_log.addHandler(handler)
     requests_log.setLevel(logging.INFO)
     requests_log.propagate = False  # not through main()'s "warning: " handler
+    logging.getLogger("askbrief.jobs").addHandler(handler)  # the worker thread's line a job, likewise
+    logging.getLogger("askbrief.jobs").setLevel(logging.INFO)
+    logging.getLogger("askbrief.jobs").propagate = False
 
     with reported():
         every = _duration(poll_feeds) if poll_feeds is not None else None
@@ -296,6 +299,35 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
         engine.warm()
         application = create_app(engine, poll_every_s=every)
     uvicorn.run(application, host=host, port=port)
+
+
+@app.command()
+def worker(index: IndexOpt = "default") -> None:
+    """Embed and write queued documents (POST /documents over ASKBRIEF_ASYNC_INGEST_BYTES) until
+    stopped; with PostgreSQL, any number of workers on any machines share the queue.
+    Example: askbrief worker --index news"""
+    import logging
+    import signal
+    import threading
+
+    from askbrief.jobs import run_worker
+
+    jobs_log = logging.getLogger("askbrief.jobs")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    jobs_log.addHandler(handler)
+    jobs_log.setLevel(logging.INFO)
+    jobs_log.propagate = False
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with reported():
+        engine = _engine(index)
+        engine.warm()
+        typer.echo(f"worker for index {index!r}: waiting for jobs (Ctrl-C stops)", err=True)
+        try:
+            run_worker(engine, stop)
+        except KeyboardInterrupt:
+            pass
 
 
 @app.command()

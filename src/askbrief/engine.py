@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
@@ -20,7 +20,7 @@ from askbrief import __version__
 from askbrief.citations import CITATION_ID, cite
 from askbrief.documents import load_paths, parse_date, url_id
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
-from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex
+from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, PollInProgress
 from askbrief.fetch import FetchError, Fetcher, canonical_url, checked_url
 from askbrief.prepare import prepare, split_all
 from askbrief.question import Question, as_query, parse
@@ -30,7 +30,7 @@ from askbrief.records import (Answer, Citation, Document, DocumentInfo, Document
                               IngestResult, QuoteRecord, SearchHit, Summary)
 from askbrief.retrieve import Mode, Retriever
 from askbrief.settings import Settings
-from askbrief.store import Store
+from askbrief.store import Store, open_store, store_exists
 from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
 from askbrief.syndication import first_per_cluster
 from askbrief.text import terms
@@ -72,10 +72,12 @@ class Engine:
         """The index, opened once (two first requests at once must not open two)."""
         with self._opening:
             if self._store is None:
-                self._store = Store(self.path, MODEL_NAME, DIM, create=create, vector_backend=self.settings.vector_backend,
-                                    milvus_uri=self.settings.milvus_uri, milvus_token=self.settings.milvus_token,
-                                    milvus_consistency=self.settings.milvus_consistency)
+                self._store = open_store(self.settings, self.name, MODEL_NAME, DIM, create=create)
         return self._store
+
+    def exists(self) -> bool:
+        """Whether the index has been created (asking creates nothing)."""
+        return self._store is not None or store_exists(self.settings, self.name)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -88,7 +90,7 @@ class Engine:
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""
         self.embedder.encode(["warm up"])
-        if (self.path / "manifest.json").exists():
+        if self.exists():
             _ = self.store(), self.reader
 
     def _nonempty_store(self) -> Store:
@@ -104,11 +106,13 @@ class Engine:
         return self.ingest(list(load_paths(paths)), progress=progress)
 
     def ingest(self, documents: Iterable[Document], progress: bool = False,
-               deduplicate: bool = True) -> list[IngestResult]:
+               deduplicate: bool = True, on_batch: Callable[[int], None] | None = None,
+               batch_size: int = INGEST_BATCH) -> list[IngestResult]:
         """Add documents in batches, each batch one transaction; exact duplicates are reported
         and their ids resolve to the stored copy. Ids must differ within one call (checked before
         anything is written). `deduplicate=False` (benchmarks that index copies) skips the
-        near-copy check; copies still need distinct ids and hashes."""
+        near-copy check; copies still need distinct ids and hashes. `on_batch` hears how many
+        documents are written after each batch (a job's progress)."""
         documents = list(documents)
         _check_distinct_ids(documents)
         splits = dict(zip((d.id for d in documents), split_all(documents)))
@@ -116,7 +120,7 @@ class Engine:
         results: list[IngestResult] = []
         bar = tqdm(desc="ingest", unit="doc", disable=not progress, total=len(documents))
         try:
-            for batch in _batched(iter(documents), INGEST_BATCH):
+            for batch in _batched(iter(documents), batch_size):
                 holders = {d.hash: store.holder_of(d.hash) for d in batch}
                 fresh, known = [], []
                 for doc in batch:  # the first of equal texts in a batch is stored, the rest are copies of it
@@ -130,6 +134,8 @@ class Engine:
                 added = iter(store.add(prepared, syndication=deduplicate, aliases=aliases))
                 results += [r or next(added) for r in known]  # in input order
                 bar.update(len(batch))
+                if on_batch:
+                    on_batch(len(results))
         finally:
             bar.close()
             store.save_vectors()
@@ -161,7 +167,7 @@ class Engine:
 
     def feeds(self) -> list[Feed]:
         """The watched feeds; none (and no index created) where the index does not exist yet."""
-        return self.store().feeds() if (self.path / "manifest.json").exists() else []
+        return self.store().feeds() if self.exists() else []
 
     def remove_feed(self, ref: str | int) -> Feed:
         """Stop watching a feed (by id or URL); the articles it brought stay."""
@@ -171,15 +177,20 @@ class Engine:
         return feed
 
     def poll_feeds(self, ref: str | int | None = None) -> list[FeedPoll]:
-        """One pass over the watched feeds (or one of them), one pass at a time in this process."""
+        """One pass over the watched feeds (or one of them), one pass at a time: in this process,
+        and with PostgreSQL in all of them (`PollInProgress` when another holds the turn)."""
         from askbrief.feeds import poll
 
         if ref is None and not self.feeds():
             return []
         store = self.store()
-        with self._polling, Fetcher.from_settings(self.settings) as fetcher:
-            feeds = store.feeds() if ref is None else [_watched(store, ref)]
-            return [poll(self, feed, fetcher) for feed in feeds]
+        with self._polling, store.poll_lock() as mine:
+            if not mine:
+                raise PollInProgress(f"another askbrief process is polling the feeds of {self.name!r} now; its pass"
+                                     " covers them")
+            with Fetcher.from_settings(self.settings) as fetcher:
+                feeds = store.feeds() if ref is None else [_watched(store, ref)]
+                return [poll(self, feed, fetcher) for feed in feeds]
 
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()
@@ -380,7 +391,7 @@ class Engine:
     def health(self) -> dict:
         """Model, version and index size; an index not built yet counts as empty."""
         size = {"documents": 0, "chunks": 0}
-        if (self.path / "manifest.json").exists():
+        if self.exists():
             size = self.store().sizes()
         return {"status": "ok", "version": __version__, "model": MODEL_NAME, "embedder": self.settings.embedder,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}

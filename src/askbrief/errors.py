@@ -50,6 +50,18 @@ class FeedNotFound(AskbriefError):
     status = 404
 
 
+class PollInProgress(AskbriefError):
+    """Another process is polling the index's feeds (one at a time, PostgreSQL's advisory lock)."""
+
+    status = 409
+
+
+class JobNotFound(AskbriefError):
+    """No queued write with that id."""
+
+    status = 404
+
+
 class IndexIncompatible(AskbriefError):
     """The index was built with another embedding model or format version."""
 

@@ -88,6 +88,21 @@ class Feed(Record):
     entries_skipped: int  # over all polls: already indexed, copies, pages that failed
 
 
+class Job(Record):
+    """A write done off the serving path (POST /documents over ASKBRIEF_ASYNC_INGEST_BYTES):
+    queued, then running (done of total documents), then done (what was added) or failed (why)."""
+
+    id: int
+    state: str  # "queued", "running", "done" or "failed"
+    total: int  # documents in the job
+    done: int  # documents embedded so far, while running
+    attempts: int  # how many times a worker took it (a killed worker's job is taken again)
+    created: str
+    finished: str | None
+    result: list[IngestResult] | None  # what was added or skipped, when done
+    error: str | None  # why it failed
+
+
 class SkippedEntry(Record):
     url: str
     reason: str

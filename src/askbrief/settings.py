@@ -14,6 +14,10 @@ class Settings(BaseSettings):
     embedder: Literal["onnx-int8", "torch"] = "onnx-int8"
     # Where chunk vectors are searched: FAISS in process, or Milvus (README, "Scaling out").
     vector_backend: Literal["faiss", "milvus"] = "faiss"
+    # Where documents, sentences and keywords live: None, SQLite in the index folder; or a
+    # PostgreSQL URL (postgresql://user:pass@host/db) that many askbrief processes share, with a
+    # Milvus server for the vectors (docs/deploy.md).
+    store_url: str | None = None
     milvus_uri: str | None = None  # None: a milvus-lite file in the index folder; or http://host:19530
     milvus_token: str | None = None  # "user:password" or an API key, for a cluster that asks
     # Session: a process's searches see its own writes, at once (3.6 ms a search on a standalone
@@ -33,3 +37,8 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = 10.0  # a connect, read or write that stalls longer fails (and is retried)
     fetch_max_bytes: int = 5_000_000  # a page or feed larger than this is refused
     fetch_host_delay_s: float = 1.0  # at least this long between two requests to one host
+    # POST /documents with a body larger than this answers 202 with a job that a worker embeds
+    # (the server's own, or `askbrief worker`); smaller ones are written before the answer.
+    async_ingest_bytes: int = 64_000
+    worker: bool = True  # whether `askbrief serve` runs a worker thread for queued jobs
+    job_stale_s: float = 30.0  # a running job whose worker is silent this long (killed) is taken again

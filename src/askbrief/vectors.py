@@ -18,7 +18,7 @@ import os
 import re
 import struct
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
@@ -185,7 +185,7 @@ class MilvusIndex:
     (embedded, the default) or a server such as http://milvus:19530."""
 
     def __init__(self, folder: Path, dim: int, uri: str | None, index_name: str, token: str | None = None,
-                 consistency: str = "Session"):
+                 consistency: str = "Session", collection: str | None = None):
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # grpc's keepalive chatter with milvus-lite; errors still raise
         from pymilvus import MilvusClient
 
@@ -196,7 +196,7 @@ class MilvusIndex:
         self.consistency = consistency  # of every search and count (settings.py says what each costs)
         # One collection per index folder: two homes with an index of the same name share a server.
         digest = hashlib.sha1(index_name.encode()).hexdigest()[:8]
-        self.collection = f"askbrief_{_NOT_IN_NAME.sub('_', Path(index_name).name)}_{digest}"
+        self.collection = collection or f"askbrief_{_NOT_IN_NAME.sub('_', Path(index_name).name)}_{digest}"
         try:
             with _quiet("milvus_lite"):  # it logs a traceback of its own before pymilvus raises
                 self.client = MilvusClient(self.uri, token=token or "", timeout=MILVUS_TIMEOUT_S)
@@ -303,6 +303,43 @@ class MilvusIndex:
 
             server_manager_instance.release_server(self.uri)
         self.generation = -1
+
+
+class SharedMilvusIndex(MilvusIndex):
+    """A Milvus server collection that many processes share (beside PostgreSQL). Its name comes
+    from the database, it is created once with the index and never dropped or rebuilt by a
+    server, and a write reaches it before the database commits: a crash leaves at most vectors
+    that no chunk names, which searches skip (`Store.dense_search`)."""
+
+    write_through = True
+
+    def __init__(self, dim: int, uri: str, collection: str, token: str | None, consistency: str,
+                 creating: Callable[[], AbstractContextManager]):
+        super().__init__(Path("."), dim, uri, collection, token, consistency, collection=collection)
+        self._creating = creating  # the database's lock for creating the collection, held across processes
+
+    def sync(self, generation: int, chunks: Chunks) -> None:
+        if self.generation >= 0:
+            return
+        if not self.client.has_collection(self.collection):
+            with self._creating():
+                if not self.client.has_collection(self.collection):  # none of the others made it meanwhile
+                    self._create()
+                    for page in chunks.vector_pages():
+                        self._insert(page.ids, page.vectors, page.published, page.source)
+        self.client.load_collection(self.collection)
+        self.generation = generation  # "ready": the database's generation no longer matters here
+
+    def apply(self, added: list[Added], removed: list[int], generation: int) -> None:
+        if removed:
+            self.client.delete(self.collection, ids=removed)
+        for first_id, vectors, published, source in added:
+            n = len(vectors)
+            self._insert(range(first_id, first_id + n), vectors, [published] * n, [source] * n)
+
+    def drop(self) -> None:
+        if self.client.has_collection(self.collection):
+            self.client.drop_collection(self.collection)
 
 
 @contextmanager

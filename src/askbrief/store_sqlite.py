@@ -1,0 +1,168 @@
+"""The index in one SQLite file (`index.db`, laid out in schema.py) beside one process: the
+default, nothing to set up.
+
+Its keyword index is FTS5; its identity is `manifest.json` in the index folder; its vector index
+(FAISS in `vectors.faiss`, or Milvus) is rebuilt from the database whenever it is missing or
+older than it (a write generation tells).
+"""
+
+import json
+import sqlite3
+import threading
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from askbrief.errors import IndexIncompatible, IndexNotFound
+from askbrief.records import Filter
+from askbrief.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
+from askbrief.store import COMMON_CHUNKS, Store
+from askbrief.vectors import open_vector_index, write_atomic
+
+WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big ingest
+# FTS5 writes each batch as a new segment and merges them only partly; a search reads every
+# segment. Merging all into one whenever the index has grown by a quarter since the last merge
+# (0.6 s at 200k chunks; a geometric schedule, so a few seconds over a whole build) took keyword
+# search at 200k from 7.1 to 6.1 ms median (docs/speed.md).
+MERGE_FROM = 5_000  # chunks; below this there are few segments to merge
+MERGE_GROWTH = 1.25
+assert COMMON_CHUNKS  # the pruning rule lives in store.py, shared with PostgreSQL
+
+
+class SqliteStore(Store):
+    """One index folder. Every statement holds the store's lock (one connection), so readers
+    in this process never see half a write; WAL lets other processes read while one writes."""
+
+    def __init__(self, path: Path, model: str, dim: int, create: bool = False, vector_backend: str = "faiss",
+                 milvus_uri: str | None = None, milvus_token: str | None = None, milvus_consistency: str = "Session"):
+        super().__init__()
+        self.path = Path(path)
+        self.name = self.path.name
+        self.dim = dim
+        manifest = self.path / "manifest.json"
+        if not manifest.exists():
+            if not create:
+                raise IndexNotFound(f"no index at {self.path}; build it with `askbrief ingest PATH --index {self.path.name}`")
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_atomic(manifest, json.dumps(
+                {"format": FORMAT_VERSION, "model": model, "dim": dim,
+                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
+        self.manifest = json.loads(manifest.read_text())
+        if (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
+            for version, step in ((1, migrate_from_1), (2, lambda db: migrate_from_2(db, dim))):
+                if self.manifest.get("format") == version:
+                    step(self.path / "index.db")
+                    self.manifest["format"] = version + 1
+                    write_atomic(manifest, json.dumps(self.manifest, indent=2).encode())
+        if (self.manifest.get("format"), self.manifest.get("model"), self.manifest.get("dim")) != (FORMAT_VERSION, model, dim):
+            raise IndexIncompatible(
+                f"{self.path} was built with model {self.manifest.get('model')} (format {self.manifest.get('format')}),"
+                f" not {model} (format {FORMAT_VERSION}); rebuild it into a new index")
+        self._db = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")  # readers of other processes keep reading while one writes
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed state
+        self._db.execute("PRAGMA busy_timeout=10000")  # another process's write: wait for it, do not fail
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+        self._db.executescript(SCHEMA)
+        # Sizes for /health on a connection of their own: WAL lets it read while a write holds
+        # the lock and the main connection (a 1,300-sentence write held /health 250 ms, issue 16).
+        self._sizes = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
+        self._sizes_lock = threading.Lock()
+        self._vectors = open_vector_index(vector_backend, self.path, dim, milvus_uri, milvus_token, milvus_consistency)
+        self._search_lock = self._lock  # FAISS is changed in place by writes
+        self._reading = 0  # depth of nested snapshots in the thread holding the lock
+        self._polling = threading.Lock()
+
+    def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    def _many(self, sql: str, rows: Iterable[tuple]) -> None:
+        with self._lock:
+            self._db.executemany(sql, rows)
+
+    @contextmanager
+    def snapshot(self) -> Iterator["SqliteStore"]:
+        """Reads inside see one state of the index: the lock keeps this process's writes out, and
+        one SQLite read transaction keeps other processes' commits out."""
+        with self._lock:
+            outer = self._reading == 0
+            if outer:
+                self._db.execute("BEGIN")
+            self._reading += 1
+            try:
+                yield self
+            finally:
+                self._reading -= 1
+                if outer:
+                    self._db.execute("COMMIT")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: all of it commits, or none; other processes' writers wait."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ---- the keyword index: FTS5 --------------------------------------------------------
+
+    def _index_terms(self, chunk_ids: list[int], texts: list[str]) -> None:
+        self._many("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", zip(chunk_ids, texts))
+
+    def _unindex_terms(self, chunk_ids: list[int]) -> None:
+        self._many("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in chunk_ids])
+
+    def _after_write(self) -> None:
+        """Merge the keyword index into one segment, inside the write's transaction, when it has
+        grown by MERGE_GROWTH since the last merge."""
+        count = self.chunk_count()
+        merged_at = int(self._value("SELECT value FROM meta WHERE key = 'keywords_merged_at'") or 0)
+        if count >= MERGE_FROM and count > merged_at * MERGE_GROWTH:
+            self._rows("INSERT INTO chunk_terms(chunk_terms) VALUES ('optimize')")
+            self._rows("INSERT OR REPLACE INTO meta VALUES ('keywords_merged_at', ?)", (str(count),))
+
+    def keyword_search(self, query_terms: list[str], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
+        """Chunks by BM25 (FTS5's `bm25()`, lower is better) over any of the terms: [(id, score)]."""
+        unique = list(dict.fromkeys(t.replace('"', "") for t in query_terms if t.replace('"', "")))
+        if not unique:
+            return []
+        match = " OR ".join(f'"{t}"' for t in self._telling_terms(unique))
+        sql = "SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
+        params: list = [match]
+        if where:
+            clause, extra = filter_sql(where)
+            sql += f" AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause})"
+            params += extra
+        return [(r[0], -r[1]) for r in self._rows(sql + " ORDER BY bm25(chunk_terms) LIMIT ?", [*params, k])]
+
+    def _term_counts(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks hold each term (absent terms are left out); fts5vocab, not a count(*)."""
+        unique = list(dict.fromkeys(terms))
+        return {t: n for part in batches(unique)
+                for t, n in self._rows(f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks(part)})", part)}
+
+    # ---- the rest -------------------------------------------------------------------------
+
+    @contextmanager
+    def poll_lock(self) -> Iterator[bool]:
+        """One poll at a time in this process (one file, one process)."""
+        with self._polling:
+            yield True
+
+    def sizes(self) -> dict[str, int]:
+        """Documents and chunks, as of the last commit; never waits for a write in progress."""
+        with self._sizes_lock:
+            row = self._sizes.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
+        return {"documents": row[0], "chunks": row[1]}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            self._sizes.close()
+            self._vectors.close()
