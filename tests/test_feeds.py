@@ -94,6 +94,8 @@ def test_a_broken_feed_or_page_is_recorded_never_a_crash(server, web_engine):
 
 
 def test_requests_name_askbrief_and_retry_a_busy_server(server, web_engine):
+    web_engine.ingest_urls([f"{server.base}/articles/{ARTICLES[0]['id']}.html"])  # robots.txt is read and kept
+    assert [p for p, _ in server.requests].count("/robots.txt") == 1
     server.flaky = 2
     results = web_engine.ingest_urls([f"{server.base}/articles/{ARTICLES[1]['id']}.html"])
     assert results[0].sentences > 0
@@ -227,3 +229,53 @@ def test_https_goes_to_the_checked_address_and_still_verifies_the_name(tmp_path)
                 fetcher.get(url.replace("localhost", "127.0.0.1"))
     finally:
         site.server.shutdown()
+
+
+# ---- robots.txt and turns shared by processes (issue 25) -----------------------------------------
+
+def test_robots_txt_is_obeyed_by_urls_and_feeds_and_kept_per_host(server, web_engine, tmp_path):
+    private = f"/articles/{ARTICLES[1]['id']}.html"
+    server.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"},
+                                    f"User-agent: *\nDisallow: /nothing\n\nUser-agent: askbrief\nDisallow: {private}\n".encode())
+    with pytest.raises(fetch.FetchError, match="robots.txt does not allow askbrief"):
+        web_engine.ingest_urls([server.base + private])
+    assert private not in [p for p, _ in server.requests]  # refused before it was asked
+    web_engine.add_feed(server.base + "/rss.xml")
+    polled = web_engine.poll_feeds()[0]
+    assert len(polled.added) == 1 and polled.skipped[0].reason.endswith(
+        "the site's robots.txt does not allow askbrief to fetch it (ASKBRIEF_ROBOTS_IGNORE_HOSTS exempts a host)")
+    assert [p for p, _ in server.requests].count("/robots.txt") == 1  # one read per host, kept in the store
+    elsewhere = Engine("web", web_engine.settings)  # another process of the index: the store's copy serves it
+    with pytest.raises(fetch.FetchError, match="robots.txt does not allow askbrief"):
+        elsewhere.ingest_urls([server.base + private])
+    assert [p for p, _ in server.requests].count("/robots.txt") == 1
+    exempt = Engine("exempt", web_engine.settings.model_copy(update={"robots_ignore_hosts": ["127.0.0.1"]}))
+    assert exempt.ingest_urls([server.base + private])[0].sentences > 0
+
+
+def test_an_unreachable_robots_txt_disallows_and_a_missing_one_allows(server, tmp_path):
+    settings = Settings(home=tmp_path / "i", allow_private_urls=True, fetch_host_delay_s=0, fetch_timeout_s=5)
+    server.routes["/robots.txt"] = (500, {}, b"down")
+    with pytest.raises(fetch.FetchError, match=r"robots.txt could not be read \(HTTP 500 after 3 tries\)"):
+        Engine("five", settings).ingest_urls([f"{server.base}/articles/{ARTICLES[0]['id']}.html"])
+    server.routes["/robots.txt"] = (404, {}, b"none")
+    assert Engine("four", settings).ingest_urls([f"{server.base}/articles/{ARTICLES[0]['id']}.html"])[0].sentences
+
+
+def test_the_per_host_delay_holds_across_processes_and_crawl_delay_lengthens_it(server, tmp_path):
+    import time
+
+    settings = Settings(home=tmp_path / "i", allow_private_urls=True, fetch_host_delay_s=0.6)
+    first, second = Engine("shared", settings), Engine("shared", settings)  # two processes' stores of one index
+    first.add_feed(server.base + "/rss.xml")
+    waits = [first.store().claim_turn("news.example", 0.6), second.store().claim_turn("news.example", 0.6),
+             first.store().claim_turn("news.example", 0.6)]
+    assert waits[0] == 0 and 0.5 < waits[1] <= 0.6 and 1.1 < waits[2] <= 1.2
+    server.routes["/robots.txt"] = (200, {}, b"User-agent: *\nCrawl-delay: 1\n")  # whole seconds (urllib.robotparser)
+    with Fetcher.from_settings(settings, first.store()) as one, Fetcher.from_settings(settings, second.store()) as two:
+        started = time.monotonic()
+        one.get(f"{server.base}/articles/{ARTICLES[0]['id']}.html")
+        two.get(f"{server.base}/articles/{ARTICLES[1]['id']}.html")
+        two.get(f"{server.base}/articles/{ARTICLES[2]['id']}.html")
+    # robots.txt at once, then three pages 1 s apart (the Crawl-delay, not the 0.6 s setting): 0.6 + 1 + 1
+    assert time.monotonic() - started >= 2.5

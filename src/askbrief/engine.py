@@ -149,7 +149,7 @@ class Engine:
 
         urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
         store = self.store(create=True)
-        with Fetcher.from_settings(self.settings) as fetcher:
+        with Fetcher.from_settings(self.settings, store) as fetcher:
             documents, skipped, aliases = fetch_articles([(u, None) for u in urls], store, fetcher)
         for entry in skipped:
             if not entry.duplicate_of:
@@ -188,7 +188,7 @@ class Engine:
             if not mine:
                 raise PollInProgress(f"another askbrief process is polling the feeds of {self.name!r} now; its pass"
                                      " covers them")
-            with Fetcher.from_settings(self.settings) as fetcher:
+            with Fetcher.from_settings(self.settings, store) as fetcher:
                 feeds = store.feeds() if ref is None else [_watched(store, ref)]
                 return [poll(self, feed, fetcher) for feed in feeds]
 

@@ -1,7 +1,9 @@
 """Fetching article pages and feeds from the web, politely and safely (httpx).
 
-Polite: a User-Agent naming askbrief, conditional GET (ETag / Last-Modified), a delay between
-requests to one host, retries with backoff on timeouts, 429 and 5xx, timeouts, a size cap.
+Polite: a User-Agent naming askbrief, robots.txt obeyed (RFC 9309, urllib.robotparser; kept per
+host in the store), conditional GET (ETag / Last-Modified), a delay between requests to one host
+kept in the store so that every process of an index shares it (and a longer Crawl-delay
+honoured), retries with backoff on timeouts, 429 and 5xx, timeouts, a size cap.
 Safe: the URLs come from API callers and from feeds (anyone's words), so each one, and every
 redirect, is resolved first and refused when any address is loopback, private, link-local or
 otherwise not global; the request then goes to the checked address itself (Host header and TLS
@@ -14,8 +16,11 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -23,6 +28,11 @@ from askbrief import __version__
 from askbrief.errors import AskbriefError, BadInput
 
 USER_AGENT = f"askbrief/{__version__} (offline news question answering; feed and article fetcher)"
+ROBOTS_AGENT = "askbrief"  # the product token robots.txt groups match (RFC 9309)
+ROBOTS_KEEP_S = 24 * 3600  # a fetched (or 4xx) robots.txt is kept this long (the RFC's most)
+ROBOTS_RETRY_S = 3600  # an unreachable or 5xx robots.txt disallows the host this long, then is asked again
+ROBOTS_MAX_CHARS = 500_000  # the RFC asks parsers to read at least 500 KiB
+MAX_CRAWL_DELAY_S = 60.0  # a Crawl-delay beyond this is read as this
 MAX_REDIRECTS = 5
 RETRIES = 2  # after the first try: three requests at most
 BACKOFF_S = 0.5  # doubled at each retry; a Retry-After header is obeyed up to MAX_RETRY_AFTER_S
@@ -37,6 +47,16 @@ class FetchError(AskbriefError):
     """A page or feed could not be fetched (network, status, size, type)."""
 
     status = 502
+
+    def __init__(self, message: str, http_status: int | None = None):
+        super().__init__(message)
+        self.http_status = http_status  # the server's answer, when it gave one
+
+
+class RobotsDisallowed(FetchError):
+    """The site's robots.txt does not let askbrief fetch this URL."""
+
+    status = 403
 
 
 class BlockedURL(BadInput):
@@ -119,8 +139,14 @@ class Fetcher:
     """One HTTP client for a run of fetches; thread-safe; remembers when it last asked each host."""
 
     def __init__(self, timeout_s: float = 10.0, max_bytes: int = 5_000_000, host_delay_s: float = 1.0,
-                 allow_private: bool = False, verify: "ssl.SSLContext | bool" = True):
+                 allow_private: bool = False, verify: "ssl.SSLContext | bool" = True,
+                 hosts: "HostLedger | None" = None, robots_ignore: Iterable[str] = ()):
         self.max_bytes, self.host_delay_s, self.allow_private = max_bytes, host_delay_s, allow_private
+        self.hosts = hosts  # turns and robots.txt shared with every process of the index (the store)
+        self.robots_ignore = {h.lower() for h in robots_ignore}
+        self._robots: dict[str, tuple[RobotFileParser, float]] = {}  # host -> rules, expiry (time.time())
+        self._reading_robots: set[str] = set()
+        self._unreachable: dict[str, str] = {}  # host -> why its robots.txt could not be read
         # No kept-alive connections: they are pooled by address, and one verified for one host's
         # TLS name must not carry another host's request that happens to share the address.
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
@@ -130,9 +156,9 @@ class Fetcher:
         self._turns = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings) -> "Fetcher":
+    def from_settings(cls, settings, hosts: "HostLedger | None" = None) -> "Fetcher":
         return cls(settings.fetch_timeout_s, settings.fetch_max_bytes, settings.fetch_host_delay_s,
-                   settings.allow_private_urls)
+                   settings.allow_private_urls, hosts=hosts, robots_ignore=settings.robots_ignore_hosts)
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -145,6 +171,7 @@ class Fetcher:
         `BlockedURL` when it cannot be had."""
         conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         for _ in range(MAX_REDIRECTS + 1):
+            self._check_robots(url)
             response = self._with_retries(url, conditional)
             if isinstance(response, Fetched):
                 return response
@@ -162,7 +189,8 @@ class Fetcher:
                 continue
             if isinstance(response, httpx.Response) and response.status_code in RETRY_STATUS:
                 if attempt == RETRIES:
-                    raise FetchError(f"{url[:200]}: HTTP {response.status_code} after {RETRIES + 1} tries")
+                    raise FetchError(f"{url[:200]}: HTTP {response.status_code} after {RETRIES + 1} tries",
+                                     response.status_code)
                 time.sleep(_retry_after(response) or BACKOFF_S * 2**attempt)
                 continue
             return response
@@ -184,7 +212,7 @@ class Fetcher:
             if response.status_code == 304:
                 return Fetched(url, 304, b"", "", headers.get("If-None-Match"), headers.get("If-Modified-Since"))
             if response.status_code != 200:
-                raise FetchError(f"{url[:200]}: HTTP {response.status_code}")
+                raise FetchError(f"{url[:200]}: HTTP {response.status_code}", response.status_code)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise FetchError(f"{url[:200]}: {declared} bytes, over the {self.max_bytes}-byte limit a page")
@@ -197,13 +225,83 @@ class Fetcher:
                            response.headers.get("etag"), response.headers.get("last-modified"))
 
     def _wait_turn(self, host: str) -> None:
-        """Space requests to one host `host_delay_s` apart (threads take turns)."""
-        with self._turns:
-            now = time.monotonic()
-            turn = max(now, self._next_turn.get(host, now))
-            self._next_turn[host] = turn + self.host_delay_s
-        if turn > now:
-            time.sleep(turn - now)
+        """Space requests to one host `host_delay_s` apart (or its robots.txt's Crawl-delay, if
+        longer): across processes through the store's ledger, else among this one's threads."""
+        delay = max(self.host_delay_s, min(self._crawl_delay(host), MAX_CRAWL_DELAY_S))
+        if self.hosts is not None:
+            wait = self.hosts.claim_turn(host, delay)
+        else:
+            with self._turns:
+                now = time.monotonic()
+                turn = max(now, self._next_turn.get(host, now))
+                self._next_turn[host] = turn + delay
+            wait = turn - now
+        if wait > 0:
+            time.sleep(wait)
+
+    # ---- robots.txt (RFC 9309) ------------------------------------------------------------
+
+    def _check_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if host in self.robots_ignore or parts.path == "/robots.txt" or host in self._reading_robots:
+            return
+        if not self._rules(parts).can_fetch(ROBOTS_AGENT, url):
+            if host in self._unreachable:
+                raise RobotsDisallowed(f"{url[:200]}: the site's robots.txt could not be read ({self._unreachable[host]});"
+                                       " until it can, the site counts as disallowed (RFC 9309)")
+            raise RobotsDisallowed(f"{url[:200]}: the site's robots.txt does not allow askbrief to fetch it"
+                                   " (ASKBRIEF_ROBOTS_IGNORE_HOSTS exempts a host)")
+
+    def _crawl_delay(self, host: str) -> float:
+        cached = self._robots.get(host)
+        delay = cached[0].crawl_delay(ROBOTS_AGENT) if cached else None
+        return float(delay or 0)
+
+    def _rules(self, parts) -> RobotFileParser:
+        """The host's rules: from this fetcher's memory, the store's (shared) cache, or fetched
+        through this same checked fetcher. A 4xx robots.txt allows everything; a 5xx, a timeout
+        or an unreachable host disallows everything for ROBOTS_RETRY_S."""
+        host = parts.hostname.lower()
+        cached = self._robots.get(host)
+        if cached and cached[1] > time.time():
+            return cached[0]
+        stored = self.hosts.robots(host) if self.hosts is not None else None
+        if stored is None or stored[1] <= time.time():
+            origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+            self._reading_robots.add(host)  # its own redirects are not checked against it
+            try:
+                text, expires = self.get(origin + "/robots.txt").content.decode("utf-8", "replace"), ROBOTS_KEEP_S
+            except BlockedURL:
+                raise
+            except FetchError as e:
+                unavailable = e.http_status is not None and 400 <= e.http_status < 500
+                if not unavailable:
+                    self._unreachable[host] = str(e).split(": ", 1)[-1]
+                text, expires = ("" if unavailable else "User-agent: *\nDisallow: /"), (
+                    ROBOTS_KEEP_S if unavailable else ROBOTS_RETRY_S)
+            finally:
+                self._reading_robots.discard(host)
+            stored = (text[:ROBOTS_MAX_CHARS], time.time() + expires)
+            if self.hosts is not None:
+                self.hosts.save_robots(host, *stored)
+        rules = RobotFileParser()
+        rules.parse(stored[0].splitlines())
+        self._robots[host] = (rules, stored[1])
+        return rules
+
+
+class HostLedger(Protocol):
+    """What fetching shares between processes (the store keeps it): each host's next free turn
+    and its robots.txt."""
+
+    def claim_turn(self, host: str, delay_s: float) -> float:
+        """Seconds to wait for this request's turn at `host`; the next turn is `delay_s` later."""
+
+    def robots(self, host: str) -> tuple[str, float] | None:
+        """The host's robots.txt and when it expires (time.time()), if kept."""
+
+    def save_robots(self, host: str, text: str, expires: float) -> None: ...
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY, state TEXT NOT NULL, payload TEXT NOT NULL, total INTEGER NOT NULL,
     done INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat TEXT,
     created TEXT NOT NULL, finished TEXT, result TEXT, error TEXT);
+-- Fetching: each host's next free turn (epoch seconds) and its robots.txt, shared by processes.
+CREATE TABLE IF NOT EXISTS hosts (
+    host TEXT PRIMARY KEY, next_turn REAL NOT NULL, robots TEXT, robots_expires REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 -- Chunk ids are never reused, so a vector id once deleted can never name another chunk.

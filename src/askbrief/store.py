@@ -11,6 +11,7 @@ source of truth; the vector index (FAISS or Milvus) holds derived state.
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -334,14 +335,18 @@ class Store:
 
     # ---- search -------------------------------------------------------------------------
 
-    def _telling_terms(self, terms: list[str]) -> list[str]:
+    def _telling_terms(self, terms: list[str], freqs: dict[str, int] | None = None) -> list[str]:
         """The terms worth matching: those in at most COMMON_CHUNKS chunks, and always the
         KEEP_RAREST rarest. The keyword index scores every chunk a term of the OR matches, so a
-        term in 10,000 chunks costs 10,000 rows on every question, for a small BM25 weight."""
-        ever = int(self._value("SELECT value FROM meta WHERE key = 'next_chunk'"))  # O(1), unlike count(*)
-        if len(terms) <= KEEP_RAREST or ever <= COMMON_CHUNKS:
+        term in 10,000 chunks costs 10,000 rows on every question, for a small BM25 weight.
+        `freqs`: the terms' chunk counts, when the caller has them."""
+        if freqs is None:
+            ever = int(self._value("SELECT value FROM meta WHERE key = 'next_chunk'"))  # O(1), unlike count(*)
+            if len(terms) <= KEEP_RAREST or ever <= COMMON_CHUNKS:
+                return terms
+            freqs = self._term_counts(terms)
+        if len(terms) <= KEEP_RAREST:
             return terms
-        freqs = self._term_counts(terms)
         rarest = set(sorted(terms, key=lambda t: freqs.get(t, 0))[:KEEP_RAREST])
         return [t for t in terms if t in rarest or freqs.get(t, 0) <= COMMON_CHUNKS]
 
@@ -433,6 +438,27 @@ class Store:
     def poll_lock(self) -> AbstractContextManager[bool]:
         """Held while this process polls feeds; yields False when another process polls now."""
         raise NotImplementedError
+
+    # ---- fetching: turns at each host and robots.txt, shared by every process ------------------
+
+    def claim_turn(self, host: str, delay_s: float) -> float:
+        """Seconds to wait before asking `host` (its next free turn, kept here so that servers and
+        cron polls of one index never ask one host faster than `delay_s`); takes that turn."""
+        at = time.time()
+        turn_after = self._value(
+            "INSERT INTO hosts (host, next_turn) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET next_turn ="
+            " CASE WHEN hosts.next_turn > ? THEN hosts.next_turn ELSE ? END + ? RETURNING next_turn",
+            (host, at + delay_s, at, at, delay_s))
+        return max(0.0, float(turn_after) - delay_s - at)
+
+    def robots(self, host: str) -> tuple[str, float] | None:
+        rows = self._rows("SELECT robots, robots_expires FROM hosts WHERE host = ? AND robots IS NOT NULL", (host,))
+        return (rows[0][0], float(rows[0][1])) if rows else None
+
+    def save_robots(self, host: str, text: str, expires: float) -> None:
+        self._rows("INSERT INTO hosts (host, next_turn, robots, robots_expires) VALUES (?, 0, ?, ?) ON CONFLICT (host)"
+                   " DO UPDATE SET robots = excluded.robots, robots_expires = excluded.robots_expires",
+                   (host, text, expires))
 
     # ---- jobs: writes done off the serving path ---------------------------------------------
 
