@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env browser demo test eval bench fit train-reader train-summariser export-models hostile clean
+.PHONY: help env browser postgres demo test eval bench fit train-reader train-summariser export-models hostile clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,7 +32,13 @@ browser:  ## Debian's chromium + chromium-driver for the page test (only where r
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
 	    echo "chromium not installed: the browser test will be skipped"; }
 
-test: env browser  ## run the test suite
+postgres:  ## Debian's postgresql (initdb, pg_ctl) for the shared-store tests (only where root can apt-get)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+	    echo "postgresql not installed: the PostgreSQL tests will be skipped"; }
+
+test: env browser postgres  ## run the test suite
 	$(BIN)/python -m pytest -q
 
 eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tables under results/

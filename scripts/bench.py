@@ -1,7 +1,7 @@
 """Speed and memory on the BBC corpus, at about 2k, 20k and 200k chunks, in one run.
 
     python scripts/bench.py ../shared/data/bbc-news-summary.jsonl [--sizes 2000 20000 200000]
-        [--questions 100] [--backend faiss|milvus|milvus-server]
+        [--questions 100] [--backend faiss|milvus|milvus-server] [--store sqlite|postgres] [--beside-sqlite]
 
 1. Ingest throughput: the first articles (to about the first size) go through `Engine.ingest`
    with the configured embedder, then the same articles' sentences through a raw torch
@@ -21,7 +21,14 @@
 server (the `milvus` test dependency) on 127.0.0.1 for the run and talks to it over gRPC, as a
 newsroom's cluster would be used; its own memory is reported beside the serving process's.
 
-JSON under results/bench.json (results/bench-BACKEND.json for the others).
+`--store postgres` keeps documents and keywords in a PostgreSQL server started for the run
+(tests/pgserver.py, Debian's postgresql) beside the Milvus server (it needs `--backend
+milvus-server`); `--beside-sqlite` then measures SQLite + FAISS too, in the same run, one after the
+other, and prints the ratios. Each size also times keyword retrieval alone (the store's
+`keyword_search` for each question's terms, 50 candidates, as the retriever asks).
+
+JSON under results/bench.json (results/bench-BACKEND.json, results/bench-postgres-BACKEND.json
+for the others).
 """
 
 import argparse
@@ -45,6 +52,8 @@ from bbc import as_document, load_bbc  # noqa: E402
 
 from askbrief.embed import BATCH  # noqa: E402
 from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
+from askbrief.question import as_query  # noqa: E402
+from askbrief.retrieve import CANDIDATES  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
 from askbrief.text import split_sentences  # noqa: E402
 
@@ -105,7 +114,11 @@ def serve(home: str, backend: dict, questions: list[str]) -> dict:
     engine.ask(questions[0])
     open_s = time.perf_counter() - started
     client = TestClient(create_app(engine))
-    latency, parts = [], {"embed": [], "retrieve": [], "read": []}
+    latency, parts, keyword = [], {"embed": [], "retrieve": [], "read": []}, []
+    for question in questions:  # keyword retrieval alone, warm
+        t = time.perf_counter()
+        engine.store().keyword_search(list(as_query(question).terms), CANDIDATES)
+        keyword.append((time.perf_counter() - t) * 1000)
     for question in questions:
         t = time.perf_counter()
         response = client.post("/ask", json={"question": question})
@@ -118,6 +131,8 @@ def serve(home: str, backend: dict, questions: list[str]) -> dict:
         "ask_ms_median": round(statistics.median(latency), 1),
         "ask_ms_p95": round(float(np.percentile(latency, 95)), 1),
         "ask_ms_median_parts": {k: round(statistics.median(v), 1) for k, v in parts.items()},
+        "keyword_ms_median": round(statistics.median(keyword), 2),
+        "keyword_ms_p95": round(float(np.percentile(keyword, 95)), 2),
         "serve_peak_rss_mb": peak_rss_mb(),
         "vector_index": engine.store().vector_index(),
         "torch_imported": "torch" in sys.modules,
@@ -161,20 +176,40 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000])
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--backend", choices=["faiss", "milvus", "milvus-server"], default="faiss")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--beside-sqlite", action="store_true", help="also measure SQLite + FAISS in this run")
     parser.add_argument("--keep", type=Path, help="build the index home here and keep it (default: a temporary one)")
     args = parser.parse_args()
+    if args.store == "postgres" and args.backend != "milvus-server":
+        parser.error("--store postgres shares its vectors through a Milvus server: add --backend milvus-server")
     rows = load_bbc(args.data)
     questions = [r["title"] for r in rows[:: max(1, len(rows) // args.questions)]][: args.questions]
-    spawn = multiprocessing.get_context("spawn")
-    report = {"date": dt.date.today().isoformat(), "backend": args.backend, "questions": len(questions), "sizes": []}
+    runs = [(args.store, args.backend)] + ([("sqlite", "faiss")] if args.beside_sqlite else [])
+    reports = [measure(rows, questions, store, backend, args.sizes, args.keep) for store, backend in runs]
+    RESULTS.mkdir(exist_ok=True)
+    for report in reports:
+        name = "bench.json" if report["backend"] == "faiss" and report["store"] == "sqlite" else (
+            f"bench-{report['backend']}.json" if report["store"] == "sqlite" else f"bench-postgres-{report['backend']}.json")
+        if len(reports) > 1:
+            name = name.replace(".json", "-beside.json") if report is reports[0] else "bench-sqlite-faiss-beside-postgres.json"
+        (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
+        print_table(report)
+    if len(reports) > 1:
+        print_ratios(*reports)
 
-    with (contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory()) as home, \
-            milvus_server(args.backend, Path(home)) as server:
-        backend = {"vector_backend": "faiss" if args.backend == "faiss" else "milvus",
-                   "milvus_uri": server and f"http://127.0.0.1:{server.listen_port}"}
+
+def measure(rows: list[dict], questions: list[str], store_kind: str, backend_kind: str, sizes: list[int],
+            keep: Path | None) -> dict:
+    spawn = multiprocessing.get_context("spawn")
+    report = {"date": dt.date.today().isoformat(), "backend": backend_kind, "store": store_kind,
+              "questions": len(questions), "sizes": []}
+    with (contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory()) as home, \
+            milvus_server(backend_kind, Path(home)) as server, postgres_server(store_kind) as postgres:
+        backend = {"vector_backend": "faiss" if backend_kind == "faiss" else "milvus",
+                   "milvus_uri": server and f"http://127.0.0.1:{server.listen_port}", "store_url": postgres}
         settings = Settings(home=Path(home), **backend)
         report["embedder"] = settings.embedder
-        if args.backend != "faiss":
+        if backend_kind != "faiss":
             report["milvus_consistency"] = settings.milvus_consistency  # ASKBRIEF_MILVUS_CONSISTENCY
         docs, first = copies(rows), []
         memo = MemoEmbedder(Engine("bench", settings).embedder)
@@ -187,17 +222,16 @@ def main() -> None:
             engine.__dict__["embedder"] = memo  # the engine's cached_property, replaced
             started = time.perf_counter()
             if rep == 0:
-                ingest_until(docs, engine, args.sizes[0], first)
+                ingest_until(docs, engine, sizes[0], first)
             else:
                 engine.ingest(first, deduplicate=False)
             ingest_s.append(time.perf_counter() - started)
             raw_s.append(raw_encode(first))
             if rep < 2:
-                engine.store().close()
-                shutil.rmtree(engine.path)
+                drop(engine)
         memo.reuse = True
         built = ingest_s[-1]
-        for number, size in enumerate(args.sizes):
+        for number, size in enumerate(sizes):
             started = time.perf_counter()
             ingest_until(docs, engine, size, [])
             built += time.perf_counter() - started
@@ -211,16 +245,64 @@ def main() -> None:
                 entry.update(pool.submit(serve, home, backend, questions).result())
             if server:
                 entry["milvus_server_rss_mb"] = process_rss_mb(server.server_proc.pid)
-            entry["index_mb"] = round(folder_size(Path(home) / "bench") / 1e6, 1)
+            entry["index_mb"] = round(index_bytes(Path(home), postgres) / 1e6, 1)
             if server:
                 entry["milvus_server_disk_mb"] = round(folder_size(Path(home) / "milvus-server") / 1e6, 1)
             entry["build_peak_rss_mb"] = peak_rss_mb()
             print(json.dumps(entry), flush=True)
             report["sizes"].append(entry)
-    RESULTS.mkdir(exist_ok=True)
-    name = "bench.json" if args.backend == "faiss" else f"bench-{args.backend}.json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
-    print_table(report)
+    return report
+
+
+def drop(engine: Engine) -> None:
+    """Remove a throwaway index, from its folder or from PostgreSQL and Milvus."""
+    store = engine.store()
+    if engine.settings.store_url:
+        store.drop()
+    store.close()
+    shutil.rmtree(engine.path, ignore_errors=True)
+
+
+def index_bytes(home: Path, postgres: str | None) -> int:
+    """The index on disk: its folder, or its PostgreSQL schema (tables, indexes, TOAST)."""
+    if not postgres:
+        return folder_size(home / "bench")
+    import psycopg
+
+    from askbrief.store_postgres import schema_name
+
+    with psycopg.connect(postgres) as conn:
+        return int(conn.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+                                (schema_name("bench"),)).fetchone()[0])
+
+
+@contextlib.contextmanager
+def postgres_server(store: str):
+    """A PostgreSQL server for `--store postgres` (tests/pgserver.py), its URL; else None."""
+    if store != "postgres":
+        yield None
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def print_ratios(shared: dict, local: dict) -> None:
+    print(f"\n{shared['store']} + {shared['backend']} against sqlite + faiss (ratio of medians; targets: /ask <= 1.3x,"
+          " keyword <= 2x, ingest <= 1.5x)")
+    first_shared, first_local = shared["sizes"][0], local["sizes"][0]
+    print(f"ingest: {first_shared['ingest_s']} s against {first_local['ingest_s']} s ="
+          f" {first_shared['ingest_s'] / first_local['ingest_s']:.2f}x")
+    for a, b in zip(shared["sizes"], local["sizes"]):
+        print(f"{a['chunks']:>8} chunks: /ask {a['ask_ms_median']} / {b['ask_ms_median']} ms ="
+              f" {a['ask_ms_median'] / b['ask_ms_median']:.2f}x; keyword {a['keyword_ms_median']} /"
+              f" {b['keyword_ms_median']} ms = {a['keyword_ms_median'] / b['keyword_ms_median']:.2f}x")
 
 
 @contextlib.contextmanager
@@ -270,12 +352,12 @@ def throughput(docs: list, ingest_s: list[float], raw_s: list[float], chunks: in
 
 
 def print_table(report: dict) -> None:
-    print(f"\n{report['backend']}, embedder {report['embedder']}, {report['questions']} questions")
-    print("chunks    articles  build s  ask median ms  ask p95 ms  serve RSS MB  index MB  index")
+    print(f"\n{report['store']} + {report['backend']}, embedder {report['embedder']}, {report['questions']} questions")
+    print("chunks    articles  build s  ask median ms  ask p95 ms  keyword ms  serve RSS MB  index MB  index")
     for e in report["sizes"]:
         kind = e["vector_index"]["kind"] + (f" (recall@10 {e['recall_at_10']:.3f})" if "recall_at_10" in e else "")
         print(f"{e['chunks']:<9} {e['articles']:<9} {e['build_s']:<8} {e['ask_ms_median']:<14} {e['ask_ms_p95']:<11}"
-              f" {e['serve_peak_rss_mb']:<13} {e['index_mb']:<9} {kind}")
+              f" {e['keyword_ms_median']:<11} {e['serve_peak_rss_mb']:<13} {e['index_mb']:<9} {kind}")
     first = report["sizes"][0]
     print(f"ingest: {first['ingest_articles_per_s']} articles/s, {first['ingest_chunks_per_s']} chunks/s;"
           f" {first['ingest_vs_raw_encode']}x a raw torch encode of the same {first['sentences']} sentences")

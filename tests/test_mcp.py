@@ -91,3 +91,71 @@ def test_an_index_that_does_not_exist_is_a_tool_error(home):
 
     result = anyio.run(calls)
     assert result.is_error and "IndexNotFound" in result.content[0].text
+
+
+# ---- over streamable HTTP, inside `askbrief serve` ---------------------------------------------
+
+KEY = "mcp-test-key"
+
+
+@pytest.fixture(scope="module")
+def served(home):
+    """`askbrief serve` over the seed index, its reads behind a key; its base URL."""
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "ASKBRIEF_HOME": str(home), "ASKBRIEF_API_KEY": KEY, "ASKBRIEF_PROTECT_READS": "true"}
+    process = subprocess.Popen([ASKBRIEF, "serve", "--index", "seed", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/health", timeout=2)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_mcp_over_http_answers_as_post_ask_does_behind_the_same_key(served):
+    import httpx
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async def calls(headers: dict):
+        transport = streamable_http_client(served + "/mcp", http_client=create_mcp_http_client(headers=headers))
+        async with Client(transport, read_timeout_seconds=120) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            asked = await client.call_tool("ask", {"question": SEED_QUESTION})
+            document = await client.read_resource(f"askbrief://documents/{SEED_ID}")
+            return tools, asked, document
+
+    tools, asked, document = anyio.run(calls, {"Authorization": f"Bearer {KEY}"})
+    assert tools == {"ask", "search", "summarize", "quotes", "show_citation"} and not asked.is_error
+    rest = httpx.post(served + "/ask", json={"question": SEED_QUESTION}, headers={"Authorization": f"Bearer {KEY}"}).json()
+    over_mcp = dict(asked.structured_content)
+    assert over_mcp.pop("timings_ms") and rest.pop("timings_ms")
+    assert over_mcp == rest  # the same record, field for field
+    text = json.loads(document.contents[0].text)["text"]
+    assert all(text[c["start"]:c["end"]] == c["quote"] for c in over_mcp["citations"])
+
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask", "arguments": {"question": "x"}}}
+    mcp_headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+    refused = httpx.post(served + "/mcp", json=call, headers=mcp_headers)
+    assert refused.status_code == 401 and refused.json()["detail"][0]["loc"] == ["authorization"]
+    wrong = httpx.post(served + "/mcp", json=call, headers={**mcp_headers, "Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    rebinding = httpx.post(served + "/mcp", json=call, headers={**mcp_headers, "Authorization": f"Bearer {KEY}",
+                                                                 "Origin": "http://evil.example"})
+    assert rebinding.status_code == 403
+    with pytest.raises(Exception):  # the SDK's own client, without the key: refused before any tool runs
+        anyio.run(calls, {})

@@ -21,10 +21,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.datastructures import Headers
+from starlette.routing import Route
 
 from askbrief import __version__, jobs
 from askbrief.documents import MAX_ID, load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
+from askbrief.mcp_server import create_server
 from askbrief.errors import AskbriefError, BadInput, BadSetting, PollInProgress
 from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, Job, QuoteRecord, SearchHit,
                               Summary)
@@ -82,6 +85,10 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
     settings = engine.settings
     check_access_settings(settings)
 
+    assistants = create_server(engine)  # the MCP tools, over streamable HTTP at /mcp
+    mcp_http = assistants.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                              transport_security=_mcp_security(settings))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
@@ -90,7 +97,8 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
         if poll_every_s:
             threading.Thread(target=_poll_forever, args=(engine, poll_every_s, stop), daemon=True,
                              name="askbrief-feeds").start()
-        yield
+        async with assistants.session_manager.run():  # the MCP endpoint's task group
+            yield
         stop.set()  # a poll under way finishes its transaction; the daemon thread ends with the process
 
     app = FastAPI(title="askbrief", version=__version__, lifespan=lifespan,
@@ -114,6 +122,11 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
 
     write = [Depends(require_key)]
     read = [Depends(require_key_for_reads)]
+    # MCP over streamable HTTP: stateless (any of many servers answers any call), JSON answers, the
+    # Host and Origin headers checked against DNS rebinding, and the key rules of the REST reads
+    # (its tools only read) applied before the SDK sees the request.
+    key_value = f"Bearer {settings.api_key}".encode() if settings.api_key else None
+    app.router.routes.append(Route("/mcp", endpoint=KeyGate(mcp_http.routes[0].endpoint, key_value if settings.protect_reads else None)))
 
     @app.middleware("http")
     async def log_request(request: Request, call_next):
@@ -270,6 +283,35 @@ def _poll_forever(engine: Engine, every_s: float, stop: threading.Event) -> None
         except Exception as e:  # noqa: BLE001 - the poller must outlive any one bad pass
             log.warning(json.dumps({"feed_poll": "failed", "error": f"{type(e).__name__}: {e}"}))
         stop.wait(every_s)
+
+
+class KeyGate:
+    """An ASGI app in front of another that answers 401 (the API's JSON error) unless the
+    request carries `key` as its Authorization header; `key` None lets everything through."""
+
+    def __init__(self, app, key: bytes | None):
+        self.app, self.key = app, key
+
+    async def __call__(self, scope, receive, send):
+        if self.key is not None and not hmac.compare_digest(Headers(scope=scope).get("authorization", "").encode(), self.key):
+            response = _error(401, "authorization", "a valid `Authorization: Bearer <ASKBRIEF_API_KEY>` header is required")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _mcp_security(settings):
+    """MCP's DNS-rebinding guard: loopback names and ASKBRIEF_MCP_ALLOWED_HOSTS as Host, loopback
+    pages and ASKBRIEF_CORS_ORIGINS as Origin (a request without an Origin is no browser's)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    loopback = ["127.0.0.1", "localhost", "[::1]"]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[h for name in loopback for h in (name, f"{name}:*")] + list(settings.mcp_allowed_hosts),
+        allowed_origins=[f"http://{name}:*" for name in loopback] + [f"http://{name}" for name in loopback]
+        + list(settings.cors_origins))
 
 
 def _too_large(size: int | None = None) -> str:

@@ -31,12 +31,16 @@ class Settings(BaseSettings):
     api_key: str | None = None  # when set, the API's write endpoints need `Authorization: Bearer KEY`
     protect_reads: bool = False  # ...and with this, its read endpoints too
     cors_origins: list[str] = []  # origins allowed to call the API from a browser; none by default
+    # Host headers /mcp answers besides the loopback names (DNS rebinding): the names a proxy or
+    # the newsroom's DNS gives this server, e.g. ["askbrief.newsroom.internal"].
+    mcp_allowed_hosts: list[str] = []
     # Fetching feeds and article URLs (fetch.py): loopback, private and link-local addresses are
     # refused unless this is true (tests, an intranet's own feeds).
     allow_private_urls: bool = False
     fetch_timeout_s: float = 10.0  # a connect, read or write that stalls longer fails (and is retried)
     fetch_max_bytes: int = 5_000_000  # a page or feed larger than this is refused
-    fetch_host_delay_s: float = 1.0  # at least this long between two requests to one host
+    fetch_host_delay_s: float = 1.0  # at least this long between two requests to one host, across processes
+    robots_ignore_hosts: list[str] = []  # hosts whose robots.txt an operator exempts (their own sites)
     # POST /documents with a body larger than this answers 202 with a job that a worker embeds
     # (the server's own, or `askbrief worker`); smaller ones are written before the answer.
     async_ingest_bytes: int = 64_000
