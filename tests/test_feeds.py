@@ -158,7 +158,7 @@ def test_the_cli_watches_polls_and_ingests_urls(server, tmp_path, monkeypatch):
     first = run(app, ["feeds", "poll"])
     assert first.exit_code == 0 and f"{server.base}/rss.xml: updated, 2 added, 0 skipped" in first.output
     second = run(app, ["feeds", "poll"])
-    assert second.output == f"{server.base}/rss.xml: not modified, 0 added, 0 skipped\n"
+    assert second.output == f"{server.base}/rss.xml: not modified, 0 added, 0 skipped, revised 0\n"
     listed = run(app, ["feeds", "list", "--json"])
     assert json.loads(listed.output)[0]["polls"] == 2
     page_url = f"{server.base}/articles/{ARTICLES[0]['id']}.html"
@@ -279,3 +279,50 @@ def test_the_per_host_delay_holds_across_processes_and_crawl_delay_lengthens_it(
         two.get(f"{server.base}/articles/{ARTICLES[2]['id']}.html")
     # robots.txt at once, then three pages 1 s apart (the Crawl-delay, not the 0.6 s setting): 0.6 + 1 + 1
     assert time.monotonic() - started >= 2.5
+
+
+def test_an_updated_article_is_re_read_in_one_poll_and_its_old_text_never_cited_again(server, web_engine):
+    from email.utils import formatdate
+
+    from newsserver import page
+
+    row = dict(ARTICLES[0])
+    path = "/articles/changing.html"
+
+    def publish(text: str, updated: float) -> None:
+        server.html(path, page({**row, "text": text}, server.base, path))
+        server.routes["/changing.xml"] = (200, {"Content-Type": "application/rss+xml"}, (
+            f"<?xml version='1.0'?><rss version='2.0'><channel><title>Changing</title><link>{server.base}/</link>"
+            f"<description>t</description><item><title>{row['title']}</title><link>{server.base}{path}</link>"
+            f"<guid>urn:changing</guid><pubDate>{formatdate(updated)}</pubDate></item></channel></rss>").encode())
+
+    first_text = row["text"]
+    corrected = first_text.replace(first_text.split(".")[0], "CORRECTION: the ministry now says the storm hit on Tuesday")
+    publish(first_text, 1_000_000)
+    web_engine.add_feed(server.base + "/changing.xml")
+    added = web_engine.poll_feeds()[0].added
+    doc_id = added[0].id
+    old = web_engine.ask(row["title"])
+    old_citation = old.citations[0]
+    before = len(server.requests)
+    again = web_engine.poll_feeds()[0]  # nothing moved: the article is not fetched again
+    assert again.revised == [] and [p for p, _ in server.requests[before:]] == ["/changing.xml"]
+
+    publish(corrected, 2_000_000)
+    polled = web_engine.poll_feeds()[0]
+    assert [r.id for r in polled.revised] == [doc_id] and polled.revised[0].replaced
+    document = web_engine.document(doc_id)
+    assert "CORRECTION: the ministry" in document.text and document.revisions == 1 and document.updated
+    result = CliRunner().invoke(app, ["feeds", "poll", "--index", "web"], env={
+        "ASKBRIEF_HOME": str(web_engine.settings.home), "ASKBRIEF_ALLOW_PRIVATE_URLS": "true"})
+    assert "revised 0" in result.output  # the CLI says how many were revised (none more here)
+    answer = web_engine.ask("When did the storm hit, according to the ministry?")
+    for c in answer.citations:
+        assert web_engine.document(c.doc_id).text[c.start:c.end] == c.quote
+        assert not (c.doc_id == doc_id and c.id.split(":")[0] == old_citation.id.split(":")[0])
+    with live_server(web_engine) as base:
+        gone = httpx.get(f"{base}/citations/{old_citation.id}")
+        assert gone.status_code == 410
+        assert gone.json()["replaced_by"] == doc_id and gone.json()["revision"] == 1
+        current = httpx.get(f"{base}/documents/{doc_id}").json()
+        assert current["revisions"] == 1

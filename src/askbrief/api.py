@@ -28,7 +28,7 @@ from askbrief import __version__, jobs
 from askbrief.documents import MAX_ID, load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
 from askbrief.mcp_server import create_server
-from askbrief.errors import AskbriefError, BadInput, BadSetting, PollInProgress
+from askbrief.errors import AskbriefError, BadInput, BadSetting, CitationReplaced, PollInProgress
 from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, Job, QuoteRecord, SearchHit,
                               Summary)
 
@@ -142,7 +142,11 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
     @app.exception_handler(AskbriefError)
     def askbrief_error(request: Request, exc: AskbriefError) -> JSONResponse:
         field = exc.field if isinstance(exc, BadInput) else "index"
-        return _error(exc.status, field, str(exc), type(exc).__name__)
+        response = _error(exc.status, field, str(exc), type(exc).__name__)
+        if isinstance(exc, CitationReplaced):  # 410: say what replaced it
+            response = JSONResponse(status_code=410, content={**json.loads(response.body), "replaced_by": exc.replaced_by,
+                                                              "revision": exc.revision})
+        return response
 
     @app.exception_handler(Unauthorised)
     def unauthorised(request: Request, exc: Exception) -> JSONResponse:

@@ -153,9 +153,11 @@ def feeds_poll(feed: Annotated[str | None, typer.Argument(help="One feed's URL o
     else:
         for p in polls:
             typer.echo(f"{p.feed.url}: {p.status}" + (f" ({p.error})" if p.error else
-                       f", {len(p.added)} added, {len(p.skipped)} skipped"))
+                       f", {len(p.added)} added, {len(p.skipped)} skipped, revised {len(p.revised)}"))
             for r in p.added:
                 typer.echo(f"  added {r.id} ({r.sentences} sentences)")
+            for r in p.revised:
+                typer.echo(f"  revised {r.id} ({r.sentences} sentences; the old text's citations answer 410)")
             for s in p.skipped:
                 typer.echo(f"  skipped {s.url}: {s.reason}")
     if any(p.status == "failed" for p in polls):

@@ -20,7 +20,7 @@ from askbrief import __version__
 from askbrief.citations import CITATION_ID, cite
 from askbrief.documents import load_paths, parse_date, url_id
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
-from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, PollInProgress
+from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyIndex, PollInProgress
 from askbrief.fetch import FetchError, Fetcher, canonical_url, checked_url
 from askbrief.prepare import prepare, split_all
 from askbrief.question import Question, as_query, parse
@@ -360,8 +360,10 @@ class Engine:
         store = self.store()
         with store.snapshot():
             stored = store.resolve([doc_id]).get(doc_id, doc_id)
+            revisions, updated = store.revisions(stored)
             return store.document(stored).model_copy(update={
-                "also_reported_by": store.also_reported_by(stored), "aliases": store.aliases_of(stored)})
+                "also_reported_by": store.also_reported_by(stored), "aliases": store.aliases_of(stored),
+                "revisions": revisions, "updated": updated})
 
     def list_documents(self, offset: int = 0, limit: int = 50) -> DocumentPage:
         """One page of the index, oldest published first (undated last), then by id."""
@@ -382,6 +384,10 @@ class Engine:
         with store.snapshot():
             doc_id = store.id_for_hash_prefix(prefix)
             if doc_id is None:
+                replaced = store.replaced_text(prefix)
+                if replaced:
+                    raise CitationReplaced(f"citation {citation_id} quotes revision {replaced[1]} of {replaced[0]!r}, since"
+                                           f" replaced by a newer text; ask again, or read {replaced[0]!r}", *replaced)
                 raise DocumentNotFound(f"no document in {self.name!r} has the text that citation {citation_id} quotes")
             doc = store.document(doc_id)
         if not start < end <= len(doc.text):

@@ -62,6 +62,16 @@ class JobNotFound(AskbriefError):
     status = 404
 
 
+class CitationReplaced(AskbriefError):
+    """A citation of a text that a newer version of its document replaced (a corrected article)."""
+
+    status = 410
+
+    def __init__(self, message: str, replaced_by: str, revision: int):
+        super().__init__(message)
+        self.replaced_by, self.revision = replaced_by, revision
+
+
 class IndexIncompatible(AskbriefError):
     """The index was built with another embedding model or format version."""
 

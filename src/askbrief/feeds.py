@@ -8,6 +8,7 @@ by text hash and syndicated copies linked by the ingest itself, as for files.
 """
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 
 import feedparser
@@ -39,9 +40,11 @@ def page_document(page: Fetched, entry: dict | None = None) -> Document:
 
 
 def fetch_articles(links: Iterable[tuple[str, dict | None]], store: Store, fetcher: Fetcher,
+                   origins: dict[str, dict] | None = None,
                    ) -> tuple[list[Document], list[SkippedEntry], list[tuple[str, str]]]:
     """The articles behind `links` ((url, feed entry or None)) not yet indexed, what was skipped
-    and why, and (link id, canonical id) aliases to record once the articles are stored."""
+    and why, and (link id, canonical id) aliases to record once the articles are stored;
+    `origins` (if given) hears each article's feed entry by its id."""
     documents: list[Document] = []
     skipped: list[SkippedEntry] = []
     aliases: list[tuple[str, str]] = []
@@ -65,6 +68,8 @@ def fetch_articles(links: Iterable[tuple[str, dict | None]], store: Store, fetch
                 continue
             taken |= {link_id, document.id}
             documents.append(document)
+            if origins is not None:
+                origins[document.id] = entry or {}
             if document.id != link_id:
                 aliases.append((link_id, document.id))
         except AskbriefError as e:  # a broken page is reported, never the end of the poll
@@ -96,17 +101,83 @@ def poll(engine, feed: Feed, fetcher: Fetcher) -> FeedPoll:
             raise FetchError(f"{feed.url}: not a readable RSS or Atom feed ({parsed.get('bozo_exception')})")
         entries = parsed.entries[:MAX_ENTRIES]
         linked = [(e.get("link"), e) for e in entries if e.get("link")]
-        documents, skipped, aliases = fetch_articles(linked, store, fetcher)
+        fresh, due, seen = sort_known(linked, store, store.feed_entries(feed.id), engine.settings.feed_recheck_undated_h)
+        origins: dict[str, dict] = {}
+        documents, skipped, aliases = fetch_articles(fresh, store, fetcher, origins)
         skipped += [SkippedEntry(url=feed.url, reason=f"entry {e.get('title', '')[:80]!r} has no link")
                     for e in entries if not e.get("link")]
         added, copies = ingest_fetched(engine, documents, aliases)
         skipped += copies
+        revised, states = reread(engine, due, fetcher, skipped)
+        kept = {r.id for r in added}
+        seen += states + [(d.id, signature(origins.get(d.id) or {}), None, None, time.time())
+                          for d in documents if d.id in kept]
+        store.record_entries(feed.id, seen)
     except AskbriefError as e:
         store.record_poll(feed.id, "failed", str(e), None, None, 0, 0)
         return FeedPoll(feed=store.feed(feed.id), status="failed", added=[], skipped=[], error=str(e))
     store.record_poll(feed.id, "updated", None, parsed.feed.get("title"), (page.etag, page.last_modified),
                       len(added), len(skipped))
-    return FeedPoll(feed=store.feed(feed.id), status="updated", added=added, skipped=skipped, error=None)
+    return FeedPoll(feed=store.feed(feed.id), status="updated", added=added, revised=revised, skipped=skipped, error=None)
+
+
+# ---- articles that change: corrections and updates ---------------------------------------------
+
+def signature(entry: dict) -> str:
+    """What says a feed entry changed: its GUID and its updated (else published) date."""
+    return f"{entry.get('id', '')}|{_when(entry) or ''}"
+
+
+def _when(entry: dict) -> str | None:
+    # Asked for `updated` it lacks, feedparser answers `published` with a deprecation warning.
+    return entry["updated"] if "updated" in entry.keys() else entry.get("published")
+
+
+def sort_known(linked: list[tuple[str, dict]], store: Store, states: dict, recheck_h: float):
+    """Split a feed's links into new ones (to fetch as articles), indexed ones due a re-read (their
+    entry's GUID or date moved, or an undated one not checked for `recheck_h` hours), and the
+    states of the indexed ones that stay as they are."""
+    fresh, due, seen = [], [], []
+    for link, entry in linked:
+        try:
+            link_id = url_id(canonical_url(link))
+        except AskbriefError:
+            fresh.append((link, entry))  # fetch_articles reports it
+            continue
+        stored = store.resolve([link_id]).get(link_id)
+        if stored is None:
+            fresh.append((link, entry))
+            continue
+        state, now, sig = states.get(stored), time.time(), signature(entry)
+        dated = bool(_when(entry))
+        moved = state is not None and (sig != state[0] if dated else now - state[3] >= recheck_h * 3600)
+        if state is None:  # first seen through this feed: remember it as it is
+            seen.append((stored, sig, None, None, now))
+        if moved:
+            due.append((stored, link, entry, state))
+        else:
+            fresh.append((link, entry))  # fetch_articles skips it as already indexed, and says so
+    return fresh, due, seen
+
+
+
+def reread(engine, due: list, fetcher: Fetcher, skipped: list[SkippedEntry]) -> tuple[list[IngestResult], list]:
+    """Fetch the due articles again (conditionally); a changed text replaces its document under
+    the same id in one write, the old text kept as a revision whose citations answer 410."""
+    store, changed, states, now = engine.store(), [], [], time.time()
+    stored = store.documents(d for d, _, _, _ in due)
+    for doc_id, link, entry, (_, etag, modified, _) in due:
+        try:
+            page = fetcher.get(canonical_url(link), etag, modified)
+            if page.status != 304:
+                document = page_document(page, entry)
+                if doc_id in stored and document.hash != stored[doc_id].hash:
+                    changed.append(document.model_copy(update={"id": doc_id}))
+            states.append((doc_id, signature(entry), page.etag, page.last_modified, now))
+        except AskbriefError as e:
+            skipped.append(SkippedEntry(url=link, reason=f"re-reading {doc_id}: {e}"))
+    results = engine.ingest(changed) if changed else []
+    return [r for r in results if r.replaced], states
 
 
 def _entry_date(entry: dict) -> str | None:

@@ -22,6 +22,8 @@ class Document(Record):
     hash: str
     also_reported_by: list[str] = []  # other indexed documents that are syndicated copies of this one
     aliases: list[str] = []  # ids ingested with exactly this text, skipped as copies: they resolve here
+    revisions: int = 0  # how many times a newer text replaced this document's (a corrected article)
+    updated: str | None = None  # when the last replacement landed (UTC, ISO)
 
 
 class Citation(Record):
@@ -115,6 +117,7 @@ class FeedPoll(Record):
     feed: Feed  # as it stands after this poll
     status: str  # "updated", "not modified" or "failed"
     added: list[IngestResult]
+    revised: list[IngestResult] = []  # known articles whose page changed, re-read and replaced
     skipped: list[SkippedEntry]
     error: str | None
 

@@ -59,6 +59,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY, state TEXT NOT NULL, payload TEXT NOT NULL, total INTEGER NOT NULL,
     done INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat TEXT,
     created TEXT NOT NULL, finished TEXT, result TEXT, error TEXT);
+-- Texts a document had before a newer one replaced it under the same id (a corrected article):
+-- their citations answer 410 with the document that replaced them.
+CREATE TABLE IF NOT EXISTS revisions (
+    doc_id TEXT NOT NULL, hash TEXT NOT NULL, revision INTEGER NOT NULL, replaced TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS revisions_hash ON revisions(hash);
+CREATE INDEX IF NOT EXISTS revisions_doc ON revisions(doc_id);
+-- The entries a feed listed: their GUID and date, and the page's validators, to re-read a changed article.
+CREATE TABLE IF NOT EXISTS feed_entries (
+    feed_id INTEGER NOT NULL, doc_id TEXT NOT NULL, signature TEXT NOT NULL, etag TEXT, last_modified TEXT,
+    checked REAL NOT NULL, PRIMARY KEY (feed_id, doc_id));
 -- Fetching: each host's next free turn (epoch seconds) and its robots.txt, shared by processes.
 CREATE TABLE IF NOT EXISTS hosts (
     host TEXT PRIMARY KEY, next_turn REAL NOT NULL, robots TEXT, robots_expires REAL);

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = 10.0  # a connect, read or write that stalls longer fails (and is retried)
     fetch_max_bytes: int = 5_000_000  # a page or feed larger than this is refused
     fetch_host_delay_s: float = 1.0  # at least this long between two requests to one host, across processes
+    # A feed's indexed article is re-read when its entry's GUID or date moves; one without a date
+    # gets a conditional GET at most this often (hours).
+    feed_recheck_undated_h: float = 6.0
     robots_ignore_hosts: list[str] = []  # hosts whose robots.txt an operator exempts (their own sites)
     # POST /documents with a body larger than this answers 202 with a job that a worker embeds
     # (the server's own, or `askbrief worker`); smaller ones are written before the answer.

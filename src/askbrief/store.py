@@ -146,7 +146,13 @@ class Store:
         if same:  # written since the engine looked (another process): the same rule, one place
             self._alias(doc.id, same)
             return IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=same), None, []
-        gone = self._delete_one(doc.id) if self.has(doc.id) else []
+        gone = []
+        if self.has(doc.id):  # a new text under a stored id (a corrected article): the old one becomes a revision
+            old_hash = self._value("SELECT hash FROM documents WHERE id = ?", (doc.id,))
+            revision = self._value("SELECT count(*) FROM revisions WHERE doc_id = ?", (doc.id,)) + 1
+            self._rows("INSERT INTO revisions (doc_id, hash, revision, replaced) VALUES (?, ?, ?, ?)",
+                       (doc.id, old_hash, revision, now()))
+            gone = self._delete_one(doc.id, keep_revisions=True)
         self._rows("DELETE FROM aliases WHERE alias = ?", (doc.id,))
         self._rows("INSERT INTO documents (id, title, published, source, text, hash, added) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (doc.id, doc.title, doc.published, doc.source, doc.text, doc.hash, now()))
@@ -199,8 +205,10 @@ class Store:
             self._vectors.apply([], removed, generation)
             self._clusters = None
 
-    def _delete_one(self, doc_id: str) -> list[int]:
+    def _delete_one(self, doc_id: str, keep_revisions: bool = False) -> list[int]:
         ids = [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        if not keep_revisions:
+            self._rows("DELETE FROM revisions WHERE doc_id = ?", (doc_id,))
         self._unindex_terms(ids)
         self._rows("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self._count_chunks(-len(ids))
@@ -254,6 +262,17 @@ class Store:
         rows = self._rows("SELECT id FROM documents WHERE hash >= ? AND hash < ? LIMIT 2",
                           (prefix, prefix + "g"))  # 'g' sorts after every hex digit
         return rows[0][0] if len(rows) == 1 else None
+
+    def revisions(self, doc_id: str) -> tuple[int, str | None]:
+        """How many times the document's text was replaced, and when last."""
+        row = self._rows("SELECT count(*), max(replaced) FROM revisions WHERE doc_id = ?", (doc_id,))[0]
+        return int(row[0]), row[1]
+
+    def replaced_text(self, prefix: str) -> tuple[str, int] | None:
+        """(document, revision) of an earlier text whose hash starts with `prefix`, if one does."""
+        rows = self._rows("SELECT doc_id, revision FROM revisions WHERE hash >= ? AND hash < ? LIMIT 2",
+                          (prefix, prefix + "g"))
+        return (rows[0][0], int(rows[0][1])) if len(rows) == 1 else None
 
     def newest_published(self) -> str | None:
         return self._value("SELECT max(published) FROM documents")
@@ -418,6 +437,7 @@ class Store:
     def remove_feed(self, feed_id: int) -> None:
         """Stop watching a feed; the articles it brought stay."""
         self._rows("DELETE FROM feeds WHERE id = ?", (feed_id,))
+        self._rows("DELETE FROM feed_entries WHERE feed_id = ?", (feed_id,))
 
     def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified of the feed's last full answer, for a conditional GET."""
@@ -434,6 +454,18 @@ class Store:
             " etag = CASE WHEN ? THEN etag ELSE ? END, last_modified = CASE WHEN ? THEN last_modified ELSE ? END,"
             " polls = polls + 1, documents_added = documents_added + ?, entries_skipped = entries_skipped + ?"
             " WHERE id = ?", (now(), status, error, title, keep, etag, keep, modified, added, skipped, feed_id))
+
+    def feed_entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]:
+        """doc id -> (signature, etag, last modified, checked) of what the feed listed before."""
+        return {r[0]: (r[1], r[2], r[3], float(r[4])) for r in self._rows(
+            "SELECT doc_id, signature, etag, last_modified, checked FROM feed_entries WHERE feed_id = ?", (feed_id,))}
+
+    def record_entries(self, feed_id: int, entries: list[tuple[str, str, str | None, str | None, float]]) -> None:
+        """Remember (doc id, signature, etag, last modified, checked) of the feed's entries."""
+        self._many("INSERT INTO feed_entries (feed_id, doc_id, signature, etag, last_modified, checked)"
+                   " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, doc_id) DO UPDATE SET signature = excluded.signature,"
+                   " etag = excluded.etag, last_modified = excluded.last_modified, checked = excluded.checked",
+                   [(feed_id, *e) for e in entries])
 
     def poll_lock(self) -> AbstractContextManager[bool]:
         """Held while this process polls feeds; yields False when another process polls now."""
