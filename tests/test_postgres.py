@@ -69,7 +69,8 @@ def test_a_lost_collection_is_made_again_from_the_database_once(shared):
 
 
 def test_keyword_ranking_matches_sqlite_fts5(shared, tmp_path):
-    """BM25 computed in PostgreSQL from the kept term statistics ranks as FTS5 does."""
+    """BM25 computed in PostgreSQL from the kept term statistics ranks as FTS5 does (the same top
+    hit, 95% of the top 10, the same scores but where a term occurs 5 times or more in a chunk)."""
     source = write_jsonl(tmp_path / "news.jsonl", news_articles(4))
     on_postgres, on_sqlite = Engine("shared", shared), Engine("local", Settings(home=tmp_path / "local"))
     on_postgres.ingest_paths([source])
@@ -84,8 +85,8 @@ def test_keyword_ranking_matches_sqlite_fts5(shared, tmp_path):
         agreed += len({i for i, _ in pg} & {i for i, _ in lite})
         total += len(lite)
         for (i, a), (j, b) in zip(pg, lite):
-            if i == j:
-                assert a == pytest.approx(b, rel=1e-3)
+            if i == j:  # equal up to the frequency cap (a term 5+ times in one chunk counts as 4: TF_WEIGHTS)
+                assert a == pytest.approx(b, rel=0.05)
     assert agreed / total >= 0.95
     counts, chunks = on_postgres.store().document_frequencies(["court", "govern"])
     assert (counts, chunks) == on_sqlite.store().document_frequencies(["court", "govern"])
@@ -107,7 +108,7 @@ def test_term_statistics_follow_deletes(shared):
 def test_a_tsvector_literal_keeps_every_term_as_it_is():
     text = "o'brien u.s covid-19 back\\slash o'brien"
     vector = as_tsvector(text)
-    assert vector.startswith("'o''brien':1,5 'u.s':2 'covid-19':3 'back\\\\slash':4")
+    assert vector.startswith("'o''brien':1C,5C 'u.s':2 'covid-19':3 'back\\\\slash':4")  # C: twice
 
 
 def test_one_process_polls_the_feeds_at_a_time(shared):

@@ -77,7 +77,8 @@ class Store:
         raise NotImplementedError
 
     def _after_write(self) -> None:
-        """Inside a write's transaction, after its rows (SQLite merges its keyword index here)."""
+        """Inside a write's transaction, after its rows (SQLite merges its keyword index here,
+        PostgreSQL writes the term statistics the write changed)."""
 
     def keyword_search(self, query_terms: list[str], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         raise NotImplementedError
@@ -201,6 +202,7 @@ class Store:
                     raise DocumentNotFound.by_id(missing[0], self.name)
                 removed = [cid for d in dict.fromkeys(doc_ids) for cid in self._delete_one(d)]
                 self._many("DELETE FROM aliases WHERE alias = ?", [(d,) for d in doc_ids])
+                self._after_write()
                 generation = self._bump_generation()
             self._vectors.apply([], removed, generation)
             self._clusters = None

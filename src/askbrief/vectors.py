@@ -333,9 +333,10 @@ class SharedMilvusIndex(MilvusIndex):
     def apply(self, added: list[Added], removed: list[int], generation: int) -> None:
         if removed:
             self.client.delete(self.collection, ids=removed)
-        for first_id, vectors, published, source in added:
-            n = len(vectors)
-            self._insert(range(first_id, first_id + n), vectors, [published] * n, [source] * n)
+        if added:  # the whole batch in as few inserts as gRPC's message size allows (one a document cost 5 ms each)
+            self._insert([i for a in added for i in range(a.first_id, a.first_id + len(a.vectors))],
+                         np.concatenate([a.vectors for a in added]),
+                         [a.published for a in added for _ in a.vectors], [a.source for a in added for _ in a.vectors])
 
     def drop(self) -> None:
         if self.client.has_collection(self.collection):
