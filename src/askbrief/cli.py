@@ -295,6 +295,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
     logging.getLogger("askbrief.jobs").setLevel(logging.INFO)
     logging.getLogger("askbrief.jobs").propagate = False
 
+    import os
+
+    # A server answers many questions at once: one core a model call beats every core for each
+    # (16 clients: 41 questions/s at 28.5 CPU-ms each, against 32 at 53; docs/deploy.md).
+    os.environ.setdefault("ASKBRIEF_ONNX_THREADS", "1")
     with reported():
         every = _duration(poll_feeds) if poll_feeds is not None else None
         engine = _engine(index)

@@ -65,8 +65,11 @@ class SentenceScorer:
 
         if not path.exists():
             raise IndexIncompatible(f"the reader model {path} is missing; reinstall askbrief or run `make train-reader`")
+        from askbrief.embed import onnx_threads
+
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = onnx_threads()
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer()
         self._lock = threading.Lock()  # the tokenizer is not safe across threads

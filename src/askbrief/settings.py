@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,9 @@ class Settings(BaseSettings):
     home: Path = Path("indexes")  # where indexes live, one folder each
     # How the embedder runs: int8 ONNX (default, 2.5x faster) or the torch reference (README, "Speed").
     embedder: Literal["onnx-int8", "torch"] = "onnx-int8"
+    # Threads each onnxruntime model may use for one call; 0 lets onnxruntime take every core.
+    # Several serving processes on one machine each want 1: their requests already run in parallel.
+    onnx_threads: int = Field(0, ge=0, le=256)
     # Where chunk vectors are searched: FAISS in process, or Milvus (README, "Scaling out").
     vector_backend: Literal["faiss", "milvus"] = "faiss"
     # Where documents, sentences and keywords live: None, SQLite in the index folder; or a

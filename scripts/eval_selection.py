@@ -1,0 +1,172 @@
+"""The yardstick for the reader: answer-sentence selection over fixed candidates, the same for
+every row, on questions no model of askbrief was fitted on.
+
+    python scripts/eval_selection.py ../shared/train/squad-v1.1-train.explorer.json.gz \\
+        --squad2 ../shared/train/squad-v2.0-train-10-articles.json.gz \\
+        --news scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl \\
+        [--embedder DIR ...] [--limit N]
+
+Sets: the SQuAD 1.1 train articles of scripts/data/heldout-titles.json ('fit' and 'selection':
+40 articles no embedder or scorer training reads; the shipped cross-encoder read the 20
+'selection' ones, so its row there is in-sample), the 10 SQuAD 2.0 train articles (answerable
+questions; their 348 human-written unanswerable ones are asked of the product: declined rate),
+and askbrief's news development set. Each set is indexed as askbrief indexes it; a question's
+candidates are the sentences of its gold paragraph (or article) and of today's fused top 5
+chunks; a candidate is right when it holds a gold answer (SQuAD's normalisation).
+
+Rows: BM25 over the candidates (rank-bm25, IDF from the candidates), the shipped embedder's
+cosine (the int8 vectors the index stores), the shipped cross-encoder's logit, and the cosine of
+each --embedder (a sentence-transformers folder, e.g. a training checkpoint). MAP, MRR and P@1
+with 95% bootstrap intervals (1,000 resamples of the questions). JSON in results/selection.json.
+"""
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from squad import Question, build_engine, contains_answer, load_news_dev, paragraph_id  # noqa: E402
+
+from askbrief import make_document  # noqa: E402
+from askbrief.scorer import CONTEXT_CHARS, load_scorer  # noqa: E402
+from askbrief.text import terms  # noqa: E402
+
+HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
+RESULTS = ROOT / "results"
+CHUNKS = 5  # fused chunks whose sentences join the gold paragraph's
+RESAMPLES = 1000
+
+
+def squad_set(path: Path, titles: set[str] | None) -> tuple[list, list[Question]]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data = json.load(f)["data"]
+    documents, questions = [], []
+    for article in data:
+        if titles is not None and article["title"] not in titles:
+            continue
+        for p, paragraph in enumerate(article["paragraphs"]):
+            doc_id = paragraph_id(article["title"], p)
+            documents.append(make_document(paragraph["context"], where=doc_id, id=doc_id, title=article["title"]))
+            for qa in paragraph["qas"]:
+                answers = () if qa.get("is_impossible") else tuple(a["text"] for a in qa["answers"])
+                questions.append(Question(qa["id"], qa["question"], doc_id, article["title"], answers))
+    return documents, questions
+
+
+def candidates(engine, question: Question) -> list[dict]:
+    """The gold paragraph's sentences and the fused top chunks' sentences, once each, in order."""
+    store = engine.store()
+    found: dict[tuple[str, int], dict] = {}
+    hits = engine.search(question.text, k=CHUNKS)
+    spans = [(question.doc_id, 0, 1 << 30)] + [(h.doc_id, h.start, h.end) for h in hits]
+    for doc_id, start, end in spans:
+        text = engine.document(doc_id).text
+        rows, vectors = store.sentences(doc_id)
+        for (idx, s, e), vector in zip(rows, vectors):
+            if e > start and s < end and (doc_id, idx) not in found:
+                before = text[max(0, s - CONTEXT_CHARS):s].strip() if idx else ""
+                found[(doc_id, idx)] = {"text": text[s:e], "context": before, "vector": vector}
+    return list(found.values())
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
+    """(AP, reciprocal rank, precision at 1) of one question's ranking."""
+    order = np.argsort(-scores, kind="stable")
+    ranked = labels[order]
+    hits = np.flatnonzero(ranked)
+    precisions = np.arange(1, len(hits) + 1) / (hits + 1)
+    return float(precisions.mean()), float(1 / (hits[0] + 1)), float(ranked[0])
+
+
+def bootstrap(values: np.ndarray, rng: np.random.Generator) -> list[float]:
+    means = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(RESAMPLES)]
+    return [round(float(np.percentile(means, 2.5)), 3), round(float(np.percentile(means, 97.5)), 3)]
+
+
+def evaluate(name: str, documents: list, questions: list[Question], extra: dict, limit: int | None) -> dict:
+    from rank_bm25 import BM25Okapi
+
+    home = Path(tempfile.mkdtemp(prefix="askbrief-selection-"))
+    try:
+        engine = build_engine(documents, home, name)
+        scorer = load_scorer()
+        asked = [q for q in questions if q.answerable][:limit]
+        per_row: dict[str, list[tuple[float, float, float]]] = {}
+        for question in asked:
+            pool = candidates(engine, question)
+            labels = np.array([contains_answer(c["text"], question.answers) for c in pool])
+            if not labels.any():
+                continue  # no candidate holds the answer: retrieval's miss, not the reader's
+            query = engine.embedder.encode([question.text])[0]
+            rows = {
+                "BM25": BM25Okapi([terms(c["text"]) or ["-"] for c in pool]).get_scores(terms(question.text)),
+                "cosine (shipped embedder)": np.array([c["vector"] @ query for c in pool]),
+                "cross-encoder (shipped reader)": scorer.score(question.text, [(c["context"], c["text"]) for c in pool])[0],
+            }
+            for label, model in extra.items():
+                vectors = model.encode([question.text] + [c["text"] for c in pool], normalize_embeddings=True)
+                rows[f"cosine ({label})"] = vectors[1:] @ vectors[0]
+            for row, scores in rows.items():
+                per_row.setdefault(row, []).append(average_precision(np.asarray(scores, dtype=float), labels))
+        rng = np.random.default_rng(13)
+        table = {}
+        for row, values in per_row.items():
+            ap, rr, p1 = (np.array(v) for v in zip(*values))
+            table[row] = {"MAP": round(float(ap.mean()), 3), "MAP_ci": bootstrap(ap, rng), "MRR": round(float(rr.mean()), 3),
+                          "P@1": round(float(p1.mean()), 3), "P@1_ci": bootstrap(p1, rng)}
+        report = {"set": name, "questions": len(next(iter(per_row.values()), [])), "asked": len(asked), "rows": table}
+        unanswerable = [q for q in questions if not q.answerable]
+        if unanswerable:
+            answerable = [q for q in questions if q.answerable][:len(unanswerable)]
+            declined = np.mean([engine.ask(q.text).abstained for q in unanswerable])
+            answered = np.mean([not engine.ask(q.text).abstained for q in answerable])
+            report |= {"unanswerable": len(unanswerable), "declined": round(float(declined), 3),
+                       "answered_of_answerable": round(float(answered), 3)}
+        return report
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("squad", type=Path, help="SQuAD 1.1 train (.json.gz)")
+    parser.add_argument("--squad2", type=Path, help="the 10 SQuAD 2.0 train articles (.json.gz)")
+    parser.add_argument("--news", type=Path, help="scripts/data/news-dev.jsonl")
+    parser.add_argument("--bbc", type=Path, help="bbc-news-summary.jsonl, the news set's articles")
+    parser.add_argument("--embedder", type=Path, nargs="*", default=[], help="sentence-transformers folders to add as rows")
+    parser.add_argument("--limit", type=int, help="at most N answerable questions a set (a quick look)")
+    args = parser.parse_args()
+    extra = {}
+    if args.embedder:
+        from sentence_transformers import SentenceTransformer
+
+        extra = {path.name: SentenceTransformer(str(path), device="cpu") for path in args.embedder}
+    held = json.loads(HELDOUT.read_text())
+    sets = [("squad1-heldout", *squad_set(args.squad, set(held["fit"]) | set(held["selection"])))]
+    if args.squad2:
+        sets.append(("squad2-10-articles", *squad_set(args.squad2, None)))
+    if args.news and args.bbc:
+        sets.append(("news-dev", *load_news_dev(args.news, args.bbc)))
+    report = {"date": dt.date.today().isoformat(), "sets": []}
+    for name, documents, questions in sets:
+        result = evaluate(name, documents, questions, extra, args.limit)
+        report["sets"].append(result)
+        print(f"\n{name}: {result['questions']} questions with the answer among the candidates"
+              + (f"; unanswerable declined {result['declined']}, answerable answered {result['answered_of_answerable']}"
+                 if "declined" in result else ""))
+        for row, m in result["rows"].items():
+            print(f"  {row:<40} MAP {m['MAP']:.3f} {m['MAP_ci']}  MRR {m['MRR']:.3f}  P@1 {m['P@1']:.3f} {m['P@1_ci']}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "selection.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
