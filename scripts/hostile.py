@@ -96,6 +96,16 @@ def timed(call) -> tuple[str, float]:
     return status, time.perf_counter() - started
 
 
+def followed(client: httpx.Client, response: httpx.Response):
+    """A write the server queued (202): wait for its job, and answer as the write itself would
+    have: 201 when the job is done, 422 when it failed."""
+    if response.status_code != 202:
+        return response
+    while (job := client.get(response.headers["location"], headers=AUTH).json())["state"] in ("queued", "running"):
+        time.sleep(0.1)
+    return httpx.Response(201 if job["state"] == "done" else 422, json=job)
+
+
 def chunked_upload(size: int):
     def body():
         yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n\r\n'
@@ -110,7 +120,7 @@ def probes() -> dict:
     report = "\n\n".join(json.loads(line)["text"] for line in NEWS.read_text().splitlines())[:195_000]
     nested = "[" * 100_000 + "]" * 100_000
     ask = lambda c, q, **kw: (lambda: c.post("/ask", json={"question": q, **kw}))  # noqa: E731
-    add = lambda c, body: (lambda: c.post("/documents", json=body, headers=AUTH))  # noqa: E731
+    add = lambda c, body: (lambda: followed(c, c.post("/documents", json=body, headers=AUTH)))  # noqa: E731
     delete = lambda c, doc_id: (lambda: c.delete(f"/documents/{doc_id}", headers=AUTH))  # noqa: E731
     upload = lambda c, name, data: (lambda: c.post("/documents", files={"file": (name, data)}, headers=AUTH))  # noqa: E731
     return {

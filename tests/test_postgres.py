@@ -230,7 +230,7 @@ def test_two_servers_share_one_index_and_a_killed_writer_loses_nothing(shared, t
                 time.sleep(0.5)
         finally:
             stop(worker)
-        assert done["attempts"] == 2 and len(done["result"]) == len(second)
+        assert done["attempts"] == 2 and len(done["result"]) == done["done"] == done["total"] == len(second)
         assert whole_or_absent(store) == len(first) + len(second)
         answer = httpx.post(b + "/ask", json={"question": second[-1]["title"]}, timeout=30).json()
         assert second[-1]["id"] in {c["doc_id"] for c in answer["citations"]}
@@ -239,3 +239,17 @@ def test_two_servers_share_one_index_and_a_killed_writer_loses_nothing(shared, t
         stop(reader)
         if writer.poll() is None:
             stop(writer)
+
+
+def test_a_nul_character_is_never_a_database_error(shared):
+    """PostgreSQL text holds no NUL: a lookup with one finds nothing, a text with one is stored
+    with the replacement character in its place (one for one, so offsets still count right)."""
+    from askbrief.documents import make_document
+    from askbrief.errors import DocumentNotFound
+
+    engine = Engine("shared", shared)
+    engine.ingest([make_document("Rain\x00fall in Spain rose sharply this spring.", where="t", id="rain")])
+    assert engine.document("rain").text == "Rain\ufffdfall in Spain rose sharply this spring."
+    with pytest.raises(DocumentNotFound):
+        engine.document("rain\x00")
+    assert engine.search("rain\x00fall Spain", k=1)[0].doc_id == "rain"

@@ -88,13 +88,15 @@ def make_document(
     if len(text) > MAX_DOCUMENT_CHARS:
         raise BadInput("text", f"{where}: the text is {len(text)} characters; the limit is {MAX_DOCUMENT_CHARS}"
                        " (split it into articles)")
-    text = text.replace("\r\n", "\n")
+    # NUL is no character of an article, and PostgreSQL cannot store it: the replacement character
+    # stands in, one for one, so the stored text is still what every offset counts in.
+    text = text.replace("\r\n", "\n").replace("\x00", "\ufffd")
     digest = content_hash(text)
     doc_id = str(id).strip() if id is not None and str(id).strip() else f"doc-{digest[:12]}"
     if not _ID.fullmatch(doc_id):
         raise BadInput("id", f"{where}: id {doc_id[:MAX_ID]!r} is not allowed; an id has 1-{MAX_ID} of {ID_CHARS}")
-    title = str(title).strip() if title else headline(text)
-    source = str(source or "")
+    title = str(title).replace("\x00", "\ufffd").strip() if title else headline(text)
+    source = str(source or "").replace("\x00", "\ufffd")
     for field, value, limit in (("title", title, MAX_TITLE_CHARS), ("source", source, MAX_SOURCE_CHARS)):
         if len(value) > limit:
             raise BadInput(field, f"{where}: the {field} is {len(value)} characters; the limit is {limit}")

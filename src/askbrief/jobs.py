@@ -67,12 +67,12 @@ def work_once(engine: Engine, worker: str) -> Job | None:
         documents = [Document(**d) for d in json.loads(payload)]
         results = engine.ingest(documents, on_batch=lambda n: done.__setitem__(0, n), batch_size=JOB_BATCH)
     except AskbriefError as e:
-        store.finish_job(job.id, worker, None, str(e))
+        store.finish_job(job.id, worker, done[0], None, str(e))
     except Exception as e:  # noqa: BLE001 - the job says why; the worker lives on
         log.exception("job %s failed", job.id)
-        store.finish_job(job.id, worker, None, f"{type(e).__name__}: {e}")
+        store.finish_job(job.id, worker, done[0], None, f"{type(e).__name__}: {e}")
     else:
-        store.finish_job(job.id, worker, json.dumps([r.model_dump(mode="json") for r in results]), None)
+        store.finish_job(job.id, worker, len(results), json.dumps([r.model_dump(mode="json") for r in results]), None)
     finally:
         stop.set()
         heart.join()

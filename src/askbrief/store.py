@@ -524,9 +524,9 @@ class Store:
     def job_progress(self, job_id: int, worker: str, done: int) -> None:
         self._rows("UPDATE jobs SET done = ?, heartbeat = ? WHERE id = ? AND worker = ?", (done, now(), job_id, worker))
 
-    def finish_job(self, job_id: int, worker: str, result: str | None, error: str | None) -> None:
-        self._rows("UPDATE jobs SET state = ?, result = ?, error = ?, finished = ?, payload = '' WHERE id = ? AND worker = ?",
-                   ("failed" if error else "done", result, error, now(), job_id, worker))
+    def finish_job(self, job_id: int, worker: str, done: int, result: str | None, error: str | None) -> None:
+        self._rows("UPDATE jobs SET state = ?, done = ?, result = ?, error = ?, finished = ?, payload = ''"
+                   " WHERE id = ? AND worker = ?", ("failed" if error else "done", done, result, error, now(), job_id, worker))
 
 
 _FEED_COLUMNS = ("id, url, title, added, last_polled, last_status, last_error, polls, documents_added,"

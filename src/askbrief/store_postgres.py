@@ -121,6 +121,12 @@ def as_tsvector(text: str) -> str:
     return " ".join(parts)
 
 
+def _storable(params: Iterable) -> tuple:
+    """PostgreSQL text holds no NUL: in a lookup ('GET /documents/%00') it can match nothing
+    stored, so it goes as the replacement character instead of failing the statement."""
+    return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p for p in params)
+
+
 def index_exists(url: str, index: str) -> bool:
     import psycopg
 
@@ -225,11 +231,11 @@ class PostgresStore(Store):
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
         with self._connection() as conn:
-            cursor = conn.execute(_pg(sql), tuple(params))
+            cursor = conn.execute(_pg(sql), _storable(params))
             return cursor.fetchall() if cursor.description else []
 
     def _many(self, sql: str, rows: Iterable[tuple]) -> None:
-        rows = list(rows)
+        rows = [_storable(row) for row in rows]
         if rows:
             with self._connection() as conn, conn.cursor() as cursor:
                 cursor.executemany(_pg(sql), rows)
