@@ -22,7 +22,6 @@ with 95% bootstrap intervals (1,000 resamples of the questions). JSON in results
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import shutil
 import sys
@@ -33,9 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from squad import Question, build_engine, contains_answer, load_news_dev, paragraph_id  # noqa: E402
+from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
-from askbrief import make_document  # noqa: E402
 from askbrief.scorer import CONTEXT_CHARS, load_scorer  # noqa: E402
 from askbrief.text import terms  # noqa: E402
 
@@ -43,22 +41,6 @@ HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
 RESULTS = ROOT / "results"
 CHUNKS = 5  # fused chunks whose sentences join the gold paragraph's
 RESAMPLES = 1000
-
-
-def squad_set(path: Path, titles: set[str] | None) -> tuple[list, list[Question]]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        data = json.load(f)["data"]
-    documents, questions = [], []
-    for article in data:
-        if titles is not None and article["title"] not in titles:
-            continue
-        for p, paragraph in enumerate(article["paragraphs"]):
-            doc_id = paragraph_id(article["title"], p)
-            documents.append(make_document(paragraph["context"], where=doc_id, id=doc_id, title=article["title"]))
-            for qa in paragraph["qas"]:
-                answers = () if qa.get("is_impossible") else tuple(a["text"] for a in qa["answers"])
-                questions.append(Question(qa["id"], qa["question"], doc_id, article["title"], answers))
-    return documents, questions
 
 
 def candidates(engine, question: Question) -> list[dict]:
@@ -150,9 +132,9 @@ def main() -> None:
 
         extra = {path.name: SentenceTransformer(str(path), device="cpu") for path in args.embedder}
     held = json.loads(HELDOUT.read_text())
-    sets = [("squad1-heldout", *squad_set(args.squad, set(held["fit"]) | set(held["selection"])))]
+    sets = [("squad1-heldout", *load_squad(args.squad, titles=set(held["fit"]) | set(held["selection"])))]
     if args.squad2:
-        sets.append(("squad2-10-articles", *squad_set(args.squad2, None)))
+        sets.append(("squad2-10-articles", *load_squad(args.squad2)))
     if args.news and args.bbc:
         sets.append(("news-dev", *load_news_dev(args.news, args.bbc)))
     report = {"date": dt.date.today().isoformat(), "sets": []}

@@ -4,6 +4,7 @@ Shared by eval_qa.py and fit_reader.py; reads the file given on the command line
 stays in ../shared/data).
 """
 
+import gzip
 import json
 import re
 import string
@@ -31,10 +32,16 @@ def paragraph_id(title: str, p: int) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", f"{title}-{p}")
 
 
-def load_squad(path: Path, limit: int | None = None) -> tuple[list[Document], list[Question]]:
-    data = json.loads(Path(path).read_text())["data"]
+def load_squad(path: Path, limit: int | None = None, titles: set[str] | None = None) -> tuple[list[Document], list[Question]]:
+    """A SQuAD file (.json, or .json.gz as ../shared/train keeps them), only the articles named
+    in `titles` when given."""
+    opened = gzip.open(path, "rt", encoding="utf-8") if str(path).endswith(".gz") else open(path, encoding="utf-8")
+    with opened as f:
+        data = json.load(f)["data"]
     documents, questions = [], []
     for article in data:
+        if titles is not None and article["title"] not in titles:
+            continue
         for p, paragraph in enumerate(article["paragraphs"]):
             doc_id = paragraph_id(article["title"], p)
             documents.append(make_document(paragraph["context"], where=doc_id, id=doc_id, title=article["title"]))

@@ -20,7 +20,6 @@ from the newest one. --export writes the tuned model as int8 ONNX into the packa
 """
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -30,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -49,16 +49,13 @@ def heldout_titles(path: Path = HELDOUT) -> set[str]:
 
 def load_articles(path: Path) -> list[dict]:
     """SQuAD articles with the questions whose answer start was guessed dropped."""
+    from train_reader import load_articles as load_without
+
     ambiguous_file = path.with_name("squad-v1.1-train.explorer.ambiguous-starts.tsv")
     ambiguous = set()
     if ambiguous_file.exists():
         ambiguous = {line.split("\t")[0] for line in ambiguous_file.read_text().splitlines()[1:]}
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        data = json.load(f)["data"]
-    for article in data:
-        for paragraph in article["paragraphs"]:
-            paragraph["qas"] = [qa for qa in paragraph["qas"] if qa["id"] not in ambiguous]
-    return data
+    return load_without(path, ambiguous)
 
 
 def _overlap(question_terms: set[str], sentence: str) -> int:
