@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env browser postgres demo test eval bench fit train-reader train-summariser export-models hostile clean
+.PHONY: help env browser postgres demo test eval bench fit train-reader train-summariser export-models hostile clean train-embedder
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ fit: env  ## refit the reader's linear models (held-out SQuAD 1.1 train articles
 
 export-models: env  ## write the int8 ONNX embedder shipped in the package (src/askbrief/models/, ~20 s; FORCE=1 redoes it)
 	$(BIN)/python scripts/export_models.py $(if $(FORCE),--force)
+
+train-embedder: env  ## tune the embedder for questions on SQuAD 1.1 train (one epoch, ~3 h on 2 cores; checkpoints resume)
+	$(BIN)/python scripts/train_embedder.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
 
 train-summariser: env  ## train the summary scorer on the odd-numbered BBC articles and export it int8 (~5 min on 2 cores)
 	$(BIN)/python scripts/train_summariser.py $(DATA)/bbc-news-summary.jsonl --export

@@ -145,9 +145,10 @@ def _token_batches(order: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return batches
 
 
-def export_int8(path: Path = MODEL_FILE) -> Path:
-    """Write the int8 graph to `path` from the bundled weights, unless it is there already: a
-    build step (`make export-models`), never run by ingest or serve.
+def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
+    """Write the int8 graph to `path` from the bundled weights (or a sentence-transformers folder
+    `source`, such as the tuned embedder), unless it is there already: a build step (`make
+    export-models`), never run by ingest or serve.
 
     torch's ONNX exporter writes the float graph; onnxruntime quantises the MatMul weights per
     output channel (per tensor lost too much: cosine 0.96 to torch, against 0.993) and the word
@@ -173,7 +174,7 @@ def export_int8(path: Path = MODEL_FILE) -> Path:
             return self.bert(input_ids=input_ids, attention_mask=attention_mask,
                              token_type_ids=token_type_ids).last_hidden_state
 
-    bert = AutoModel.from_pretrained(str(_model_path()), attn_implementation="eager").eval()
+    bert = AutoModel.from_pretrained(str(source or _model_path()), attn_implementation="eager").eval()
     ids = torch.ones(2, 16, dtype=torch.long)
     mask = torch.ones_like(ids)
     mask[1, 9:] = 0  # a padded row, so the traced graph keeps the attention mask
