@@ -326,3 +326,26 @@ def test_an_updated_article_is_re_read_in_one_poll_and_its_old_text_never_cited_
         assert gone.json()["replaced_by"] == doc_id and gone.json()["revision"] == 1
         current = httpx.get(f"{base}/documents/{doc_id}").json()
         assert current["revisions"] == 1
+
+
+def test_a_feed_of_100_unchanged_entries_costs_one_request(server, web_engine):
+    from conftest import news_articles
+    from newsserver import page
+
+    rows = news_articles()
+    items = []
+    for n in range(100):
+        row = {**rows[n % len(rows)], "text": rows[n % len(rows)]["text"] + f"\n\nEdition {n}."}
+        path = f"/hundred/{n}.html"
+        server.html(path, page(row, server.base, path))
+        items.append(f"<item><title>Story {n}</title><link>{server.base}{path}</link><guid>urn:{n}</guid>"
+                     f"<pubDate>Mon, 0{1 + n % 9} Jan 2024 10:00:00 GMT</pubDate></item>")
+    server.routes["/hundred.xml"] = (200, {"Content-Type": "application/rss+xml"}, (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Hundred</title><link>{server.base}/</link>"
+        f"<description>t</description>{''.join(items)}</channel></rss>").encode())
+    web_engine.add_feed(server.base + "/hundred.xml")
+    first = web_engine.poll_feeds()[0]
+    assert len(first.added) + len(first.skipped) == 100
+    before = len(server.requests)
+    again = web_engine.poll_feeds()[0]  # no validators on this feed: a full answer, entries unchanged
+    assert (again.added, again.revised) == ([], []) and [p for p, _ in server.requests[before:]] == ["/hundred.xml"]
