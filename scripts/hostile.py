@@ -1,15 +1,16 @@
 """Run a battery of hostile requests against a live local `askbrief serve` and print one table:
 probe, requests, worst status, worst time, and the server's RSS before and after.
 
-    python scripts/hostile.py [--articles 50] [--timeout 30]
+    python scripts/hostile.py [--articles 50] [--timeout 30] [--store postgres]
 
 Loopback only, bounded: each probe sends a fixed number of requests. The server is started here
 on a fresh index (the seed plus news articles from tests/data, API key set) and stopped at the
 end; if a probe leaves it unresponsive it is restarted, and the table says so. Results are also
-written to results/hostile.json.
+written to results/hostile.json (results/hostile-postgres.json with --store postgres).
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -242,14 +243,40 @@ def print_table(result: dict) -> None:
           f"the {result['articles']} articles unchanged: {result['documents_unchanged']}")
 
 
+@contextlib.contextmanager
+def shared_store(store: str):
+    """For `--store postgres`: PostgreSQL and a Milvus server on 127.0.0.1, named to the server
+    and the ingest through the environment they inherit."""
+    if store != "postgres":
+        yield
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from milvus import MilvusServer
+    from pgserver import PostgresServer
+
+    postgres, milvus = PostgresServer().start(), MilvusServer()
+    milvus.set_base_dir(tempfile.mkdtemp(prefix="askbrief-milvus-"))
+    milvus.start()
+    os.environ.update({"ASKBRIEF_STORE_URL": postgres.url, "ASKBRIEF_VECTOR_BACKEND": "milvus",
+                       "ASKBRIEF_MILVUS_URI": f"http://127.0.0.1:{milvus.listen_port}"})
+    try:
+        yield
+    finally:
+        milvus.stop()
+        postgres.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=50, help="news articles indexed beside the seed")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take before it counts as a timeout")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                        help="postgres: a throw-away PostgreSQL and Milvus server for the run (tests/pgserver.py, `milvus`)")
     args = parser.parse_args()
-    result = run(args.articles, args.timeout)
+    with shared_store(args.store):
+        result = run(args.articles, args.timeout)
     print_table(result)
-    out = ROOT / "results" / "hostile.json"
+    out = ROOT / "results" / ("hostile.json" if args.store == "sqlite" else f"hostile-{args.store}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
