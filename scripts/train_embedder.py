@@ -34,6 +34,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from askbrief.text import split_sentences, terms  # noqa: E402
+from train_reader import answer_sentence  # noqa: E402
+from train_reader import load_articles as load_without  # noqa: E402
 
 SEED = 13
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
@@ -49,8 +51,6 @@ def heldout_titles(path: Path = HELDOUT) -> set[str]:
 
 def load_articles(path: Path) -> list[dict]:
     """SQuAD articles with the questions whose answer start was guessed dropped."""
-    from train_reader import load_articles as load_without
-
     ambiguous_file = path.with_name("squad-v1.1-train.explorer.ambiguous-starts.tsv")
     ambiguous = set()
     if ambiguous_file.exists():
@@ -72,10 +72,9 @@ def answer_rows(article: dict) -> list[tuple[str, str, str, str]]:
     for p, sentences, spans in paragraphs:
         for qa in p["qas"]:
             answer = qa["answers"][0]
-            start, end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
-            at = next((i for i, (a, b) in enumerate(spans) if a <= start < b), None)
-            if at is None or end > spans[at][1]:
-                continue  # an answer across sentences marks no single sentence
+            at = answer_sentence(spans, answer)
+            if at is None:
+                continue
             q_terms = set(terms(qa["question"]))
             others = [s for i, s in enumerate(sentences) if i != at and answer["text"] not in s]
             if not others:  # a one-sentence paragraph: the article's closest other sentence

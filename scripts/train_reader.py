@@ -105,6 +105,14 @@ def _negate(question: str) -> str | None:
     return f"{m.group(1)} not{m.group(2)}" if m else None
 
 
+def answer_sentence(spans: list[tuple[int, int]], answer: dict) -> int | None:
+    """The sentence holding a SQuAD answer whole; None for an answer across sentences, which
+    marks no single one."""
+    start = answer["answer_start"]
+    at = next((i for i, (a, b) in enumerate(spans) if a <= start < b), None)
+    return None if at is None or start + len(answer["text"]) > spans[at][1] else at
+
+
 def make_pairs(articles: list[dict], rng: random.Random) -> list[Pair]:
     pairs: list[Pair] = []
     group = 0
@@ -119,9 +127,9 @@ def make_pairs(articles: list[dict], rng: random.Random) -> list[Pair]:
             for qa in p["qas"]:
                 answer = qa["answers"][0]
                 start, end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
-                at = next((i for i, (a, b) in enumerate(spans) if a <= start < b), None)
-                if at is None or end > spans[at][1]:
-                    continue  # an answer across sentences marks no single sentence
+                at = answer_sentence(spans, answer)
+                if at is None:
+                    continue
                 group += 1
                 question, (s0, s1) = qa["question"], spans[at]
                 sentence = text[s0:s1]
