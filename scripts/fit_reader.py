@@ -1,11 +1,12 @@
-"""Fit the reader's ranker and confidence calibrator on SQuAD 1.1 train articles the sentence
-scorer never trained on, report them cross-validated by article, and write the coefficients to
+"""Fit the reader's ranker and confidence calibrator on SQuAD 1.1 train articles no model of
+askbrief trained on, report them cross-validated by article, and write the coefficients to
 src/askbrief/ranker.json.
 
     python scripts/fit_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz
 
 The articles are the 20 that scripts/train_reader.py holds out for validation (its split, its
-seed). Nothing in ../shared/data is read, so eval_qa.py's figures there are out of sample. The
+seed; scripts/data/heldout-titles.json lists them as 'fit', and scripts/train_embedder.py leaves
+them out too). Nothing in ../shared/data is read, so eval_qa.py's figures there are out of sample. The
 mix looks like use:
 - answerable: a question asked of an index that holds its paragraph;
 - in topic, unanswerable: a question whose paragraph was left out of the index while the rest
@@ -15,7 +16,7 @@ mix looks like use:
 The ranker (a linear listwise model over FEATURES: softmax over one question's candidates,
 fitted by L-BFGS) learns which candidate sentence holds the answer from the answerable questions.
 The calibrator (logistic regression over the best sentence's logit, its lead, its coverage and
-the sentence scorer's own logit) learns P(the first cited sentence is right) on the whole mix.
+its cosine) learns P(the first cited sentence is right) on the whole mix.
 """
 
 import argparse
@@ -39,12 +40,10 @@ from train_reader import SEED, _ENTITY, _swap_entity, load_articles, split_artic
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
 from askbrief.question import parse  # noqa: E402
-from askbrief.scorer import load_scorer  # noqa: E402
 from askbrief.text import split_sentences  # noqa: E402
-from askbrief.reader import (  # noqa: E402
-    CALIBRATOR_INPUTS, FEATURES, MODEL_CANDIDATES, MODEL_FILE, calibrator_inputs, gather, prefilter_rows)  # noqa: E402
+from askbrief.reader import CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather  # noqa: E402
 
-C = 1.0  # the calibrator's inverse L2 strength: 6 inputs, ~2,000 rows
+C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~2,000 rows
 RANKER_L2 = 0.1  # the ranker's L2 penalty; CV accuracy is flat from 0.01 to 1
 OFF_CORPUS_EVERY = 5  # every 5th held-out article is left out of the index: its questions are off corpus
 WITHHELD_EVERY = 4  # every 4th paragraph of an indexed article is left out: its questions are in topic, unanswerable
@@ -95,12 +94,11 @@ def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
 
 def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
     vectors = engine.embedder.encode([q.text for q, _ in asked])
-    scorer = load_scorer()
     samples = []
     for (q, kind), v in zip(asked, vectors):
         question = parse(q.text)
         evidence = engine.evidence(question, v, 5)
-        cands, feats, _ = gather(question, v, evidence, scorer)
+        cands, feats = gather(question, v, evidence)
         docs = evidence.documents
         if not cands:
             continue
@@ -144,57 +142,34 @@ def calibration_rows(ranker: Ranker, samples: list[Sample]) -> tuple[np.ndarray,
     return np.array(X), np.array(y, dtype=float)
 
 
-def without_model(samples: list[Sample]) -> list[Sample]:
-    """The samples as the prefilter sees them: the scorer's column zeroed."""
-    col = FEATURES.index("model")
-    out = []
-    for s in samples:
-        feats = s.feats.copy()
-        feats[:, col] = 0.0
-        out.append(Sample(s.group, s.kind, s.answerable, feats, s.labels))
-    return out
-
-
-def prefiltered(samples: list[Sample], prefilter: Ranker, keep: int) -> list[Sample]:
-    """Each question's candidates cut to the `keep` the prefilter ranks best, as the reader cuts them."""
-    out = []
-    for s in samples:
-        rows = prefilter_rows(s.feats, prefilter.coef_[0], keep)
-        out.append(Sample(s.group, s.kind, s.answerable, s.feats[rows], s.labels[rows]))
-    return out
-
-
 @dataclass(frozen=True)
 class Fitted:
-    prefilter: Ranker
     ranker: Ranker
     calibrator: LogisticRegression
     threshold: float
 
-    def confidences(self, samples: list[Sample], keep: int) -> tuple[np.ndarray, np.ndarray]:
-        X, right = calibration_rows(self.ranker, prefiltered(samples, self.prefilter, keep))
+    def confidences(self, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+        X, right = calibration_rows(self.ranker, samples)
         return self.calibrator.predict_proba(X)[:, 1], right
 
 
-def fit(samples: list[Sample], keep: int) -> Fitted:
-    """The prefilter, the ranker over what it keeps, the calibrator, and the abstention threshold."""
-    prefilter = fit_ranker(without_model(samples))
-    kept = prefiltered(samples, prefilter, keep)
-    ranker = fit_ranker(kept)
-    X, y = calibration_rows(ranker, kept)
+def fit(samples: list[Sample]) -> Fitted:
+    """The ranker, the calibrator, and the abstention threshold."""
+    ranker = fit_ranker(samples)
+    X, y = calibration_rows(ranker, samples)
     calibrator = LogisticRegression(C=C, max_iter=2000).fit(X, y)
-    answerable = np.array([s.answerable for s in kept])
-    return Fitted(prefilter, ranker, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
+    answerable = np.array([s.answerable for s in samples])
+    return Fitted(ranker, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
 
 
-def cross_validate(samples: list[Sample], keep: int) -> dict:
+def cross_validate(samples: list[Sample]) -> dict:
     """Hold out each article in turn (everything fitted on the others, the threshold too) and
     pool the held-out predictions' figures per kind, and over the whole mix."""
     held: dict[str, list] = {"answerable": [], "in_topic": [], "off_corpus": [], "mix": []}
     for article in sorted({s.group for s in samples}):
         test = [s for s in samples if s.group == article]
-        fitted = fit([s for s in samples if s.group != article], keep)
-        for s, c, r in zip(test, *fitted.confidences(test, keep)):
+        fitted = fit([s for s in samples if s.group != article])
+        for s, c, r in zip(test, *fitted.confidences(test)):
             held[s.kind].append((s, r, c, fitted.threshold))
             held["mix"].append((s, r, c, fitted.threshold))
     return {name: summarise(rows) for name, rows in held.items() if rows}
@@ -228,30 +203,23 @@ def summarise(rows: list) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
-    parser.add_argument("--compare-keep", type=int, nargs="*", default=[],
-                        help="also cross-validate with these numbers of sentences read by the scorer")
     args = parser.parse_args()
     documents, asked = held_out_mix(args.data)
     with tempfile.TemporaryDirectory() as home:
         samples = collect(build_engine(documents, Path(home), "held-out"), asked)
     print(f"{len(documents)} paragraphs indexed; questions: "
           + ", ".join(f"{k} {sum(s.kind == k for s in samples)}" for k in ("answerable", "in_topic", "off_corpus")))
-    for keep in args.compare_keep:
-        mix = cross_validate(samples, keep)
-        print(f"keep {keep}: " + json.dumps({k: {m: round(v, 3) for m, v in t.items()} for k, t in mix.items()}))
-    cv = cross_validate(samples, MODEL_CANDIDATES)
+    cv = cross_validate(samples)
     print(json.dumps({"cross_validated_by_article": cv}, indent=2))
-    fitted = fit(samples, MODEL_CANDIDATES)
+    fitted = fit(samples)
     model = {
-        "note": "fitted by scripts/fit_reader.py on the 20 SQuAD 1.1 train articles the sentence scorer never trained on",
+        "note": "fitted by scripts/fit_reader.py on the 20 SQuAD 1.1 train articles no model of askbrief trained on",
         "features": list(FEATURES),
-        "prefilter": {"coef": fitted.prefilter.coef_[0].round(5).tolist()},
         "ranker": {"coef": fitted.ranker.coef_[0].round(5).tolist(), "intercept": 0.0},
         "calibrator": {"inputs": list(CALIBRATOR_INPUTS),
                        "coef": fitted.calibrator.coef_[0].round(5).tolist(),
                        "intercept": round(float(fitted.calibrator.intercept_[0]), 5)},
         "threshold": fitted.threshold,
-        "reads": MODEL_CANDIDATES,
         "cross_validated_by_article": cv,
     }
     MODEL_FILE.write_text(json.dumps(model, indent=2) + "\n")

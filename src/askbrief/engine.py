@@ -24,8 +24,7 @@ from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyI
 from askbrief.fetch import FetchError, Fetcher, canonical_url, checked_url
 from askbrief.prepare import prepare, split_all
 from askbrief.question import Question, as_query, parse
-from askbrief.quotes import with_marks
-from askbrief.reader import Reader
+from askbrief.reader import Reader, quote_relevance
 from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Feed, FeedPoll, Filter,
                               IngestResult, QuoteRecord, SearchHit, Summary)
 from askbrief.retrieve import Mode, Retriever
@@ -33,15 +32,11 @@ from askbrief.settings import Settings
 from askbrief.store import Store, open_store, store_exists
 from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
 from askbrief.syndication import first_per_cluster
-from askbrief.text import terms
 
 
 MAX_QUESTION = 1000  # characters; longer is a document, not a question
 MAX_SUMMARY_SENTENCES = 20  # in a summary; more is no longer a paragraph
 MAX_TOP_K = 50  # chunks read for an answer, or passages a search returns
-# A quote answers "what did X say about Y" only at this relevance to Y (see _relevance): on the seed
-# the trade quote scores 1.29 for "trade", the best quote for "football" 0.12.
-QUOTE_RELEVANCE = 0.5
 INGEST_BATCH = 64  # documents embedded and written per transaction
 QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
 # ...of which the articles whose most query-like sentence is within this cosine of the best
@@ -81,7 +76,7 @@ class Engine:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return load_embedder(self.settings.embedder)
+        return load_embedder()
 
     @cached_property
     def reader(self) -> Reader:
@@ -140,6 +135,30 @@ class Engine:
             bar.close()
             store.save_vectors()
         return results
+
+    def reindex(self, progress: bool = False) -> tuple[str, str]:
+        """Re-embed an index built with another embedding model in place (atomically: readers see
+        the old vectors or the new; a stopped run resumes). (model before, model now)."""
+        with self._opening:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            store = open_store(self.settings, self.name, MODEL_NAME, DIM, any_model=True)
+        try:
+            before = store.manifest["model"]
+            if before != MODEL_NAME:
+                bar = tqdm(desc="re-embed", unit="doc", disable=not progress, total=store.count())
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(done - bar.n)
+
+                try:
+                    store.reembed(self.embedder.encode, MODEL_NAME, advance)
+                finally:
+                    bar.close()
+        finally:
+            store.close()
+        return before, MODEL_NAME
 
     def ingest_urls(self, urls: Iterable[str]) -> list[IngestResult]:
         """Fetch article pages and ingest them. Like files, all are fetched first, so a page that
@@ -217,48 +236,29 @@ class Engine:
         parsed = [parse(q, newest_date, since, until, tuple(sources)) for q in texts]
         embedder = self.embedder  # loaded before the clock starts: timings are per question, not per process
         started = time.perf_counter()
-        vectors = embedder.encode(texts)
+        # "What did X say about Y": Y (or X) is embedded in the same batch, to rank X's quotes by it.
+        topics = [q.topic or q.speaker for q in parsed if q.speaker]
+        vectors = embedder.encode(texts + topics)
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
-        return [self._answer(q, v, top_k, embed_ms) for q, v in zip(parsed, vectors)]
+        topic_vectors = iter(vectors[len(texts):])
+        return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None)
+                for q, v in zip(parsed, vectors[:len(texts)])]
 
     def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5) -> Evidence:
         """What the reader reads for a parsed question: the top_k chunks, from one snapshot."""
         return Retriever(self.store()).evidence(question, vector, top_k)
 
-    def _answer(self, question: Question, vector: np.ndarray, top_k: int, embed_ms: float) -> Answer:
+    def _answer(self, question: Question, vector: np.ndarray, top_k: int, embed_ms: float,
+                topic_vector: np.ndarray | None = None) -> Answer:
         timings = {"embed": embed_ms}
         t0 = time.perf_counter()
         evidence = self.evidence(question, vector, top_k)
         t1 = time.perf_counter()
-        answer = self.reader.answer(question, vector, evidence)
+        answer = self.reader.answer(question, vector, evidence, topic_vector)
         t2 = time.perf_counter()
         timings |= {"retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
-        if not answer.abstained and question.speaker:
-            answer = self._from_quotes(question, vector, evidence) or answer
-            timings["quotes"] = (time.perf_counter() - t2) * 1000
         timings["total"] = sum(timings.values())
         return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in timings.items()}})
-
-    def _from_quotes(self, question: Question, vector: np.ndarray, evidence: Evidence) -> Answer | None:
-        """For "what did X say about Y": of X's quotes relevant to Y, the one the reader ranks
-        first, said as "X said: …", with the reader's confidence in it; None keeps the sentence
-        answer (no quote relevant enough, or the reader trusts the quote less than its threshold)."""
-        if not evidence.quotes:
-            return None
-        docs = evidence.documents
-        texts = [docs[d].text[q.start:q.end] for d, q in evidence.quotes]
-        relevance = self._relevance(question.topic or question.speaker, texts)  # one encode for all of them
-        bar = QUOTE_RELEVANCE if question.topic else relevance.max()
-        relevant = [quote for quote, r in zip(evidence.quotes, relevance) if r >= bar]
-        found = self.reader.best_quote(question, vector, evidence, relevant) if relevant else None
-        if found is None or found[1] < self.reader.threshold:
-            return None
-        (doc_id, best), confidence = found
-        doc = docs[doc_id]
-        citation = cite(1, doc, *with_marks(doc.text, best.start, best.end))
-        when = f"As of {doc.published}, " if doc.published else ""
-        return Answer(question=question.text, answer=f"{when}{best.speaker} said: {citation.quote} [1]", abstained=False,
-                      confidence=round(confidence, 4), citations=[citation], timings_ms={})
 
     def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None,
                mode: Mode = "fused") -> list[SearchHit]:
@@ -342,17 +342,14 @@ class Engine:
                                start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,
                                published=docs[d].published) for d, q in found]
         if about and about.strip() and records:
-            relevance = self._relevance(about.strip(), [r.quote for r in records])
+            topic_vector = self.embedder.encode([about.strip()])[0]
+            with store.snapshot():  # the stored vectors of the sentences each quote lies in, as the reader ranks them
+                spans = [store.sentence_range(r.doc_id, r.start, r.end) for r in records]
+                vectors = [list(store.sentences(r.doc_id, *span)[1]) if span else [] for r, span in zip(records, spans)]
+            relevance = np.array([quote_relevance(about.strip(), topic_vector, r.quote, v)
+                                  for r, v in zip(records, vectors)])
             records = [records[i] for i in np.argsort(-relevance, kind="stable")]
         return records[:limit]
-
-    def _relevance(self, topic: str, texts: list[str]) -> np.ndarray:
-        """Cosine to the topic plus the share of the topic's content words the text uses: a
-        one-word topic ("trade") embeds poorly, so the words carry as much weight as the vector."""
-        vectors = self.embedder.encode([topic] + texts)
-        wanted = set(terms(topic))
-        overlap = [len(wanted & set(terms(t))) / len(wanted) if wanted else 0.0 for t in texts]
-        return vectors[1:] @ vectors[0] + np.array(overlap)
 
     def document(self, doc_id: str) -> Document:
         """The stored document, with the ids of its syndicated copies and of its exact copies
@@ -399,7 +396,7 @@ class Engine:
         size = {"documents": 0, "chunks": 0}
         if self.exists():
             size = self.store().sizes()
-        return {"status": "ok", "version": __version__, "model": MODEL_NAME, "embedder": self.settings.embedder,
+        return {"status": "ok", "version": __version__, "model": MODEL_NAME,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 
 

@@ -1,12 +1,13 @@
 """Answering: a parsed question and its `Evidence` in, an `Answer` of cited sentences out.
 
-Sentences, not spans: each candidate sentence gets features (similarity, rare-term coverage,
-retrieval rank, answer type); a linear prefilter picks the few the trained sentence scorer
-(scorer.py, a cross-encoder) reads; its logit joins the features of a linear ranker that
-orders them, and a logistic calibrator turns the best one's into a confidence. The scorer's
-span head gives the short answer inside the chosen sentence. The three linear models are fitted
-by scripts/fit_reader.py on SQuAD train articles the scorer never trained on; their
-coefficients live in ranker.json beside this file. The reader never touches the store.
+Sentences, not spans, read by their vectors: each candidate sentence gets features (its cosine
+to the question under the question-tuned embedder, stored at ingest, so reading costs a dot
+product; rare-term coverage, retrieval rank, answer type); a linear ranker orders them and a
+logistic calibrator turns the best one's logit into a confidence. Both are fitted by
+scripts/fit_reader.py on SQuAD train articles no model trained on; their coefficients live in
+ranker.json beside this file. "What did X say about Y?" is answered from X's quotes when one
+is about Y and reads as well as the sentence answer. The one chosen sentence is then read by the
+small span model (scorer.py) for the short answer inside it. The reader never touches the store.
 """
 
 import json
@@ -20,6 +21,7 @@ import numpy as np
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
 from askbrief.question import Question
+from askbrief.quotes import with_marks
 from askbrief.records import Answer, Document, Evidence, Quote, Span
 from askbrief.scorer import SentenceScorer, load_scorer
 from askbrief.syndication import first_per_cluster
@@ -35,11 +37,13 @@ TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated co
 MODEL_FILE = Path(__file__).with_name("ranker.json")
 NO_RUNNER_UP = 5.0  # nats: the lead a lone candidate is given over the runner-up it lacks
 CLOSEST = 2  # passages cited with a declined answer, for the reader to check
-MODEL_CANDIDATES = 6  # sentences the scorer reads per question, the prefilter's best (README: quality vs latency)
+# A quote answers "what did X say about Y" only at this relevance to Y (see quote_relevance): on the
+# seed the trade quote scores QUOTE_SEED_TRADE for "trade", the best quote for "football" far less.
+QUOTE_RELEVANCE = 0.5
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
             "bigrams", "window_coverage", "missing_rare", "chunk_rank", "dense_rank", "keyword_rank", "type_match",
-            "log_words", "model")
+            "log_words")
 BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza (2009), the usual defaults
 
 
@@ -56,10 +60,9 @@ class Candidate:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """Linear models over sentence features: a prefilter and a ranker (listwise), and a logistic
-    calibrator over the best sentence's."""
+    """Linear models over sentence features: a ranker (listwise), and a logistic calibrator over
+    the best sentence's."""
 
-    prefilter_coef: np.ndarray  # a ranker that ignores the scorer: picks what the scorer reads
     ranker_coef: np.ndarray
     ranker_intercept: float
     calibrator_coef: np.ndarray
@@ -75,7 +78,7 @@ class ReaderModel:
         if tuple(data["calibrator"]["inputs"]) != CALIBRATOR_INPUTS:
             raise IndexIncompatible(f"{path}'s calibrator reads {data['calibrator']['inputs']}, the reader gives it "
                                     f"{CALIBRATOR_INPUTS}; refit it with `make fit`")
-        return cls(np.array(data["prefilter"]["coef"]), np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
+        return cls(np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
                    np.array(data["calibrator"]["coef"]), data["calibrator"]["intercept"], data["threshold"])
 
 
@@ -114,9 +117,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
 
 
 def features(question: Question, query_vector: np.ndarray, cands: list[Candidate], evidence: Evidence) -> np.ndarray:
-    """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns. The "model" column,
-    the sentence scorer's answer logit, is left 0 here: gather() fills it for the candidates the
-    scorer reads.
+    """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns.
 
     Columns ending in _gap or _rank compare a sentence with the other candidates of the same
     question, which is what a per-question ranking needs.
@@ -159,7 +160,6 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
             0.0 if c.keyword_rank is None else 1.0 / (1 + c.keyword_rank),
             0.5 if question.wants is None else float(question.offers_new(texts[key])),
             math.log(1 + len(texts[key].split())),
-            0.0,
         )
     col = {name: i for i, name in enumerate(FEATURES)}
     out[:, col["cos_gap"]] = out[:, col["cos"]] - out[:, col["cos"]].max()
@@ -168,46 +168,16 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
     return out
 
 
-def read_with_model(question: Question, cands: list[Candidate], evidence: Evidence,
-                    scorer: SentenceScorer) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
-    """The scorer's answer logit and short-answer span of each candidate, read with the sentence
-    before it as context."""
-    docs, sentences = evidence.documents, evidence.sentences
-    pairs = []
-    for c in cands:
-        before = sentences.get((c.doc_id, c.idx - 1))
-        context = docs[c.doc_id].text[before.start:before.end] if before else ""
-        pairs.append((context, docs[c.doc_id].text[c.start:c.end]))
-    return scorer.score(question.text, pairs)
-
-
-def prefilter_rows(feats: np.ndarray, prefilter: np.ndarray, keep: int) -> np.ndarray:
-    """The rows of the `keep` candidates the prefilter (a ranker that ignores the scorer) ranks
-    best, in their original order."""
-    return np.sort(np.argsort(-(feats @ prefilter), kind="stable")[:keep])
-
-
-def gather(question: Question, query_vector: np.ndarray, evidence: Evidence, scorer: SentenceScorer,
-           prefilter: np.ndarray | None = None,
-           keep: int = MODEL_CANDIDATES) -> tuple[list[Candidate], np.ndarray, list[tuple[int, int] | None]]:
-    """The candidate sentences with their features and the scorer's short-answer spans. With a
-    prefilter, only its `keep` best candidates are read by the scorer and kept; without, all are
-    (scripts/fit_reader.py fits the prefilter on those and measures `keep`)."""
+def gather(question: Question, query_vector: np.ndarray, evidence: Evidence) -> tuple[list[Candidate], np.ndarray]:
+    """The candidate sentences and their features."""
     docs = evidence.documents
     cands = candidates(evidence)
     # Headlines and bylines are not evidence when real sentences are at hand.
     cands = [c for c in cands if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or cands
-    if not cands:
-        return cands, np.zeros((0, len(FEATURES))), []
-    feats = features(question, query_vector, cands, evidence)
-    if prefilter is not None and len(cands) > keep:
-        rows = prefilter_rows(feats, prefilter, keep)
-        cands, feats = [cands[i] for i in rows], feats[rows]
-    feats[:, FEATURES.index("model")], spans = read_with_model(question, cands, evidence, scorer)
-    return cands, feats, spans
+    return cands, features(question, query_vector, cands, evidence)
 
 
-CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model")
+CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos")
 
 
 def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, top: int | None = None) -> np.ndarray:
@@ -219,7 +189,7 @@ def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, top: int | None = N
     runner_up = others.max() if len(others) else logits[top] - NO_RUNNER_UP
     col = {name: i for i, name in enumerate(FEATURES)}
     return np.array([logits[top], logits[top] - runner_up, feats[top, col["missing_rare"]],
-                     feats[top, col["coverage"]], feats[top, col["cos"]], feats[top, col["model"]]])
+                     feats[top, col["coverage"]], feats[top, col["cos"]]])
 
 
 def newness(published: list[str | None]) -> np.ndarray:
@@ -250,30 +220,36 @@ class Scored:
     cands: list[Candidate]
     feats: np.ndarray
     logits: np.ndarray
-    spans: list[tuple[int, int] | None]  # the scorer's short answer in each candidate, sentence offsets
 
 
 class Reader:
     def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
                  scorer: SentenceScorer | None = None):
         self.model = model or load_model()
-        self.scorer = scorer or load_scorer()
+        self._scorer = scorer
         self.threshold = self.model.threshold if threshold is None else threshold
+
+    @property
+    def scorer(self) -> SentenceScorer:
+        """The span model, loaded on the first answer that needs it."""
+        if self._scorer is None:
+            self._scorer = load_scorer()
+        return self._scorer
 
     def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Scored:
         """Candidates, their features and ranker logits.
 
         When the question asks for the latest, the newest article among those that answer nearly
         as well as the best (within FOLLOW_ADJACENT nats) leads: older ones step back by that gap."""
-        cands, feats, spans = gather(question, query_vector, evidence, self.scorer, self.model.prefilter_coef)
+        cands, feats = gather(question, query_vector, evidence)
         if not cands:
-            return Scored(cands, feats, np.zeros(0), [])
+            return Scored(cands, feats, np.zeros(0))
         logits = self.logits(feats)
         published = [evidence.documents[c.doc_id].published for c in cands]
         logits = logits + TIE_BREAK * newness(published)
         if question.prefer_recent:
             logits = newest_first(logits, published)
-        return Scored(cands, feats, logits, spans)
+        return Scored(cands, feats, logits)
 
     def logits(self, feats: np.ndarray) -> np.ndarray:
         return feats @ self.model.ranker_coef + self.model.ranker_intercept
@@ -285,46 +261,84 @@ class Reader:
         inputs = calibrator_inputs(scored.logits, scored.feats, top)
         return float(sigmoid(inputs @ self.model.calibrator_coef + self.model.calibrator_intercept))
 
-    def answer(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Answer:
+    def answer(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
+               topic_vector: np.ndarray | None = None) -> Answer:
+        """The cited answer, or a decline citing the closest passages. For "what did X say about
+        Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
+        as well as the threshold asks."""
         scored = self.score(question, query_vector, evidence)
         confidence = self.confidence(scored)
         if not scored.cands or confidence < self.threshold:
             closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
             return compose_abstention(question.text, closest, evidence.documents, confidence)
+        if question.speaker and evidence.quotes and topic_vector is not None:
+            quoted = self.from_quotes(question, query_vector, evidence, topic_vector)
+            if quoted:
+                return quoted
         chosen = choose(scored.cands, scored.logits)
         answer = compose_answer(question.text, chosen, evidence.documents, confidence,
                                 evidence.copies.get(chosen[0].doc_id, 0))
-        return answer.model_copy(update={"span": short_answer(scored, evidence)})
+        best = scored.cands[int(np.argmax(scored.logits))]
+        return answer.model_copy(update={"span": self.short_answer(question, best, evidence)})
 
-    def best_quote(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
-                   quotes: list[tuple[str, Quote]]) -> tuple[tuple[str, Quote], float] | None:
-        """Of the speaker's quotes given (those relevant to the topic), the one whose opening
-        sentence the model reads as the best answer, with its calibrated confidence."""
-        opening = {key: c for key in quotes if (c := _opening_sentence(evidence, *key))}
+    def from_quotes(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
+                    topic_vector: np.ndarray) -> Answer | None:
+        """Of the speaker's quotes about the topic (all of them when no topic was asked, the most
+        relevant first), the one whose opening sentence the ranker reads best, said as "X said: …"
+        with the calibrated confidence in that sentence; None keeps the sentence answer."""
+        docs = evidence.documents
+        relevance = np.array([quote_relevance(question.topic or question.speaker, topic_vector,
+                                              docs[d].text[q.start:q.end], _quote_vectors(evidence, d, q))
+                              for d, q in evidence.quotes])
+        bar = QUOTE_RELEVANCE if question.topic else relevance.max()
+        relevant = [quote for quote, r in zip(evidence.quotes, relevance) if r >= bar]
+        opening = {key: c for key in relevant if (c := _opening_sentence(evidence, *key))}
         cands = list({(c.doc_id, c.idx): c for c in opening.values()}.values())
         if not cands:
             return None
-        feats = features(question, query_vector, cands, evidence)
-        feats[:, FEATURES.index("model")], spans = read_with_model(question, cands, evidence, self.scorer)
-        scored = Scored(cands, feats, self.logits(feats), spans)
+        scored = Scored(cands, features(question, query_vector, cands, evidence), np.zeros(0))
+        scored = Scored(cands, scored.feats, self.logits(scored.feats))
         best = int(np.argmax(scored.logits))
-        chosen = next(key for key, c in opening.items() if c == cands[best])
-        return chosen, self.confidence(scored, best)
+        confidence = self.confidence(scored, best)
+        if confidence < self.threshold:
+            return None
+        doc_id, quote = next(key for key, c in opening.items() if c == cands[best])
+        doc = docs[doc_id]
+        citation = cite(1, doc, *with_marks(doc.text, quote.start, quote.end))
+        when = f"As of {doc.published}, " if doc.published else ""
+        return Answer(question=question.text, answer=f"{when}{quote.speaker} said: {citation.quote} [1]",
+                      abstained=False, confidence=round(confidence, 4), citations=[citation], timings_ms={})
+
+    def short_answer(self, question: Question, best: Candidate, evidence: Evidence) -> Span | None:
+        """The span model's short answer inside the best sentence (read with the sentence before
+        it), when the model itself reads that sentence as answering (its answer logit above 0)."""
+        doc = evidence.documents[best.doc_id]
+        before = evidence.sentences.get((best.doc_id, best.idx - 1))
+        context = doc.text[before.start:before.end] if before else ""
+        logits, spans = self.scorer.score(question.text, [(context, doc.text[best.start:best.end])])
+        span = spans[0]
+        if span is None or logits[0] <= 0 or not 0 <= span[0] < span[1]:
+            return None
+        start, end = best.start + span[0], min(best.start + span[1], best.end)
+        text = doc.text[start:end]
+        stripped = text.strip()
+        start += len(text) - len(text.lstrip())
+        return Span(doc_id=doc.id, start=start, end=start + len(stripped), text=stripped) if stripped else None
 
 
-def short_answer(scored: Scored, evidence: Evidence) -> Span | None:
-    """The scorer's short answer inside the best sentence, when the scorer itself reads that
-    sentence as answering (its logit above 0)."""
-    best = int(np.argmax(scored.logits))
-    span, cand = scored.spans[best], scored.cands[best]
-    if span is None or scored.feats[best, FEATURES.index("model")] <= 0 or not 0 <= span[0] < span[1]:
-        return None
-    doc = evidence.documents[cand.doc_id]
-    start, end = cand.start + span[0], min(cand.start + span[1], cand.end)
-    text = doc.text[start:end]
-    stripped = text.strip()
-    start += len(text) - len(text.lstrip())
-    return Span(doc_id=doc.id, start=start, end=start + len(stripped), text=stripped) if stripped else None
+def quote_relevance(topic: str, topic_vector: np.ndarray, text: str, vectors: list[np.ndarray]) -> float:
+    """How much a quote is about the topic: the best cosine of the sentences it lies in, plus the
+    share of the topic's content words it uses (a one-word topic, "trade", embeds poorly, so the
+    words carry as much weight as the vectors)."""
+    wanted = set(terms(topic))
+    overlap = len(wanted & set(terms(text))) / len(wanted) if wanted else 0.0
+    return max((float(v @ topic_vector) for v in vectors), default=0.0) + overlap
+
+
+def _quote_vectors(evidence: Evidence, doc_id: str, quote: Quote) -> list[np.ndarray]:
+    """The stored vectors of the sentences a quote lies in."""
+    return [s.vector for (d, _), s in evidence.sentences.items()
+            if d == doc_id and s.end > quote.start and s.start < quote.end]
 
 
 def _opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidate | None:
