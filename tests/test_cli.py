@@ -119,9 +119,18 @@ def test_show_resolves_a_citation_id(home):
     assert run("show", "--citation", "zz", "--index", "seed").exit_code == 1
 
 
-@pytest.mark.parametrize("name, value", [("EMBEDDER", "fasttext"), ("VECTOR_BACKEND", "qdrant")])
+@pytest.mark.parametrize("name, value", [("ONNX_THREADS", "many"), ("VECTOR_BACKEND", "qdrant")])
 def test_a_bad_setting_is_one_line_naming_it(home, name, value, monkeypatch):
     monkeypatch.setenv(f"ASKBRIEF_{name}", value)
     result = run("ask", SEED_QUESTION, "--index", "seed")
     assert result.exit_code == 1
     assert f"error: ASKBRIEF_{name}:" in result.output and "Traceback" not in result.output
+
+
+def test_reindex_of_an_index_already_on_this_embedder_changes_nothing(home):
+    before = run("ask", SEED_QUESTION, "--index", "seed", "--json").output
+    result = run("reindex", "--index", "seed")
+    assert result.exit_code == 0 and "nothing to do" in result.output
+    assert run("ask", SEED_QUESTION, "--index", "seed", "--json").output.split('"timings_ms"')[0] == before.split('"timings_ms"')[0]
+    missing = run("reindex", "--index", "nowhere")
+    assert missing.exit_code == 1 and "askbrief ingest" in missing.output

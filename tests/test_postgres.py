@@ -5,7 +5,6 @@ things only a shared index has: its identity in the database, keyword ranking al
 one poller at a time, servers that see each other's writes, and a writer killed mid-job.
 """
 
-import json
 import os
 import signal
 import socket

@@ -8,7 +8,7 @@ import pytest
 from askbrief import store as store_module
 from askbrief import store_sqlite as sqlite_module
 from askbrief.documents import make_document
-from askbrief.embed import DIM, MODEL_NAME
+from askbrief.embed import DIM, MODEL_NAME, UNTUNED
 from askbrief.engine import Engine
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
 from askbrief.question import parse
@@ -225,8 +225,6 @@ def test_a_format_1_index_is_migrated_on_open_and_answers_the_same(engine):
 def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeypatch):
     """Past COMMON_CHUNKS a term is left out of the FTS5 query (its rows are most of the cost),
     unless it is among the query's two rarest; small collections keep every term."""
-    import askbrief.store as store_module
-
     store = news_engine.store()
     terms = text_terms("The year the government said people in Kenya ran the marathon world record")
     freqs, _ = store.document_frequencies(terms)
@@ -256,3 +254,73 @@ def test_a_grown_keyword_index_is_merged_into_one_segment_and_finds_the_same(eng
         merged_hits, unmerged_hits = store.keyword_search(terms, 20), unmerged.store().keyword_search(terms, 20)
         assert [i for i, _ in merged_hits] == [i for i, _ in unmerged_hits]
         assert np.allclose([x for _, x in merged_hits], [x for _, x in unmerged_hits])
+
+
+def as_old_model_index(engine: Engine) -> None:
+    """Make the engine's index look built by an older askbrief: every vector another model's
+    (random unit vectors stand in for them) and that model recorded."""
+    store = engine.store()
+    rng = np.random.default_rng(7)
+    with store._lock, store._transaction():
+        for table, key in (("sentences", "doc_id, idx"), ("chunks", "id")):
+            keys = store._rows(f"SELECT {key} FROM {table}")
+            vectors = rng.normal(size=(len(keys), DIM)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            where = " AND ".join(f"{k.strip()} = ?" for k in key.split(","))
+            store._many(f"UPDATE {table} SET vector = ? WHERE {where}", [(v, *k) for k, v in zip(keys, vector_blobs(vectors))])
+        store._bump_generation()
+        store._record_model(UNTUNED)
+    if not engine.settings.store_url:
+        manifest = engine.path / "manifest.json"
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "model": UNTUNED}))
+    store.close()
+    engine._store = None
+
+
+def stored_sentences_agree_with_the_embedder(engine: Engine) -> np.ndarray:
+    """The cosine between each stored sentence vector and the embedder's vector of its text (int8
+    activations are quantised per batch: a text's vector moves a little with its batch)."""
+    store = engine.store()
+    cosines = []
+    for doc_id in store.list_ids(0, 1000):
+        text = engine.document(doc_id).text
+        rows, vectors = store.sentences(doc_id)
+        cosines += list(np.sum(engine.embedder.encode([text[a:b] for _, a, b in rows]) * vectors, axis=1))
+    return np.array(cosines)
+
+
+def test_an_index_of_the_old_embedder_is_refused_then_reindexed_in_place(engine):
+    engine.ingest_paths([SEEDS])
+    engine.ingest([make_document(row["text"], where=row["id"], id=row["id"], title=row["title"],
+                                 published=row["published"]) for row in news_articles(2)])
+    before = engine.ask(SEED_QUESTION)
+    sizes = engine.store().sizes()
+    as_old_model_index(engine)
+    with pytest.raises(IndexIncompatible, match=f"askbrief reindex --index {engine.name}"):
+        engine.ask(SEED_QUESTION)
+
+    # Stopped part-way (the embedder fails on its third page): nothing of the index moved.
+    store = store_module.open_store(engine.settings, engine.name, MODEL_NAME, DIM, any_model=True)
+    calls = []
+
+    def failing(texts):
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return engine.embedder.encode(texts)
+
+    with pytest.raises(KeyboardInterrupt):
+        store.reembed(failing, MODEL_NAME, page=2)
+    store.close()
+    with pytest.raises(IndexIncompatible):
+        Engine(engine.name, engine.settings).store()
+
+    # Resumed: the staged pages are kept, the rest embedded, all swapped in at once.
+    assert engine.reindex() == (UNTUNED, MODEL_NAME)
+    assert engine.store().sizes() == sizes
+    agree = stored_sentences_agree_with_the_embedder(engine)
+    assert agree.min() > 0.95 and np.median(agree) > 0.98  # the random stand-ins are near 0
+    after = engine.ask(SEED_QUESTION)
+    assert after.citations == before.citations and not after.abstained
+    assert_faithful(engine, after)
+    assert engine.reindex() == (MODEL_NAME, MODEL_NAME)  # twice is harmless

@@ -107,6 +107,16 @@ def _print_ingested(results) -> None:
                f"{sum(r.chunks for r in added)} chunks), {len(results) - len(added)} duplicates skipped")
 
 
+@app.command()
+def reindex(index: IndexOpt = "default",
+            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
+    """Re-embed an index built by an older askbrief (another embedding model) in place; stopped, it resumes."""
+    with reported():
+        before, now = _engine(index).reindex(progress=sys.stderr.isatty() and not quiet)
+    typer.echo(f"index {index!r} already holds vectors of {now}; nothing to do" if before == now
+               else f"re-embedded index {index!r}: {before} -> {now}")
+
+
 feeds_app = typer.Typer(no_args_is_help=True, help="Watch RSS and Atom feeds: their new articles are fetched and indexed.")
 app.add_typer(feeds_app, name="feeds")
 

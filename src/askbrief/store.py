@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # search median 17.8 -> 11.9 ms (p95 42.7 -> 18.8), the fused top 10 the same but for 0.6%.
 COMMON_CHUNKS = 5_000
 KEEP_RAREST = 2
+REEMBED_PAGE = 64  # documents embedded a transaction while re-embedding (an ingest's batch)
 
 
 def now() -> str:
@@ -375,17 +376,34 @@ class Store:
         """How many chunks hold each term, and how many chunks there are (for IDF)."""
         return self._term_counts(query_terms), self.chunk_count()
 
-    def dense_search(self, query: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[int, float]]:
+    def dense_search(self, query: np.ndarray, k: int, where: Filter | None = None,
+                     by_sentence: bool = False) -> list[tuple[int, float]]:
         """Chunks by inner product with a unit query vector: [(id, cosine)], best first. Only
         chunks the database holds: a Milvus server may still return a chunk deleted a moment ago
         (in Session consistency its deletes land after its inserts do), or one written by a
-        write that never committed (a shared index takes vectors first)."""
+        write that never committed (a shared index takes vectors first).
+
+        `by_sentence`: the `k` chunks nearest by their mean vector, each scored and re-ranked by
+        its best sentence's cosine (the sentences' stored vectors, read in the same query that
+        checks the chunks are held)."""
         with self._search_lock:
             self._vectors.sync(self._generation(), self)
             hits = self._vectors.search(query, k, where, lambda: self._allowed_chunks(where))
-        held = {r[0] for part in batches([i for i, _ in hits]) for r in self._rows(
-            f"SELECT id FROM chunks WHERE id IN ({marks(part)})", part)}
-        return [(i, score) for i, score in hits if i in held]
+        ids = [i for i, _ in hits]
+        if not by_sentence:
+            held = {r[0] for part in batches(ids) for r in self._rows(
+                f"SELECT id FROM chunks WHERE id IN ({marks(part)})", part)}
+            return [(i, score) for i, score in hits if i in held]
+        best: dict[int, float] = {}
+        for part in batches(ids):
+            rows = self._rows("SELECT c.id, s.vector FROM chunks c JOIN sentences s ON s.doc_id = c.doc_id"
+                              f" AND s.idx BETWEEN c.first AND c.last WHERE c.id IN ({marks(part)})", part)
+            if rows:
+                scores = vectors_of([bytes(r[1]) for r in rows], self.dim) @ query
+                for (chunk_id, _), score in zip(rows, scores.tolist()):
+                    best[chunk_id] = max(score, best.get(chunk_id, -1.0))
+        place = {i: n for n, i in enumerate(ids)}
+        return sorted(best.items(), key=lambda item: (-item[1], place[item[0]]))
 
     def _allowed_chunks(self, where: Filter) -> np.ndarray:
         clause, params = filter_sql(where)
@@ -529,6 +547,86 @@ class Store:
                    " WHERE id = ? AND worker = ?", ("failed" if error else "done", done, result, error, now(), job_id, worker))
 
 
+    # ---- re-embedding (askbrief reindex) --------------------------------------------------
+
+    _REEMBED_TABLE = "CREATE TABLE IF NOT EXISTS reembed (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, vector BLOB NOT NULL," \
+                     " PRIMARY KEY (doc_id, idx))"
+
+    def reembed(self, encode: Callable[[list[str]], np.ndarray], model: str,
+                progress: Callable[[int, int], None] | None = None, page: int = REEMBED_PAGE) -> None:
+        """Re-embed every sentence and chunk with another model, in place.
+
+        Two steps. First every document's sentences are embedded into a staging table, `page`
+        documents a transaction, so a stopped run resumes where it was (the index is untouched
+        and keeps its old model meanwhile). Then one transaction swaps them in: the sentences'
+        and chunks' vectors, and the model the index records; any sentence written since the
+        staging began is embedded there too. Readers see the old index or the new, never a mix;
+        the vector index is rebuilt from the database after. `progress(done, total)` hears of
+        each page of documents."""
+        self._rows(self._REEMBED_TABLE)
+        total = self.count()
+        after = self._value("SELECT max(doc_id) FROM reembed") or ""
+        done = int(self._value("SELECT count(*) FROM documents WHERE id <= ?", (after,)) or 0)
+        while True:
+            ids = [r[0] for r in self._rows("SELECT id FROM documents WHERE id > ? ORDER BY id LIMIT ?", (after, page))]
+            if not ids:
+                break
+            rows = self._sentence_texts(ids)
+            vectors = encode([text for *_, text in rows])
+            with self._lock, self._transaction():
+                self._many("INSERT INTO reembed (doc_id, idx, vector) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           [(d, i, v) for (d, i, _), v in zip(rows, vector_blobs(vectors))])
+            after, done = ids[-1], done + len(ids)
+            if progress:
+                progress(done, total)
+        with self._lock, self._transaction():
+            missing = self._rows('SELECT s.doc_id, s.idx, d.text, s.start, s."end" FROM sentences s'
+                                 " JOIN documents d ON d.id = s.doc_id LEFT JOIN reembed r"
+                                 " ON r.doc_id = s.doc_id AND r.idx = s.idx WHERE r.doc_id IS NULL")
+            if missing:
+                vectors = encode([text[a:b] for _, _, text, a, b in missing])
+                self._many("INSERT INTO reembed (doc_id, idx, vector) VALUES (?, ?, ?)",
+                           [(d, i, v) for (d, i, *_), v in zip(missing, vector_blobs(vectors))])
+            self._rows("UPDATE sentences SET vector = (SELECT r.vector FROM reembed r WHERE r.doc_id = sentences.doc_id"
+                       " AND r.idx = sentences.idx)")
+            self._reembed_chunks()
+            self._rows("DROP TABLE reembed")
+            self._bump_generation()
+            self._record_model(model)
+        self._reembedded()
+
+    def _sentence_texts(self, doc_ids: list[str]) -> list[tuple[str, int, str]]:
+        """(doc_id, idx, sentence text) of these documents' sentences."""
+        texts = dict(self._rows(f"SELECT id, text FROM documents WHERE id IN ({marks(doc_ids)})", doc_ids))
+        rows = self._rows(f'SELECT doc_id, idx, start, "end" FROM sentences WHERE doc_id IN ({marks(doc_ids)})'
+                          " ORDER BY doc_id, idx", doc_ids)
+        return [(d, i, texts[d][a:b]) for d, i, a, b in rows]
+
+    def _reembed_chunks(self, page: int = 10_000) -> None:
+        """Each chunk's vector again: the normalised mean of its sentences' (new) vectors, as at ingest."""
+        after = -1
+        while rows := self._rows("SELECT id, doc_id, first, last FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
+                                 (after, page)):
+            after = rows[-1][0]
+            sums = []
+            for _, doc_id, first, last in rows:
+                _, vectors = self.sentences(doc_id, first, last)
+                total = vectors.sum(axis=0)
+                sums.append(total / (np.linalg.norm(total) or 1.0))
+            self._many("UPDATE chunks SET vector = ? WHERE id = ?",
+                       [(blob, r[0]) for r, blob in zip(rows, vector_blobs(np.array(sums)))])
+
+    def _record_model(self, model: str) -> None:
+        """Inside the swap's transaction: the index now holds `model`'s vectors."""
+        raise NotImplementedError
+
+    def _reembedded(self) -> None:
+        """After the swap committed: bring the vector index in step (rebuilt from the database)."""
+        with self._lock:
+            self._vectors.sync(self._generation(), self)
+            self._vectors.save(self._generation())
+
+
 _FEED_COLUMNS = ("id, url, title, added, last_polled, last_status, last_error, polls, documents_added,"
                  " entries_skipped")
 _JOB_FIELDS = ("id", "state", "total", "done", "attempts", "created", "finished", "result", "error")
@@ -539,18 +637,24 @@ def _feed(row: tuple) -> Feed:
     return Feed(**dict(zip((c.strip() for c in _FEED_COLUMNS.split(",")), row)))
 
 
-def open_store(settings: "Settings", name: str, model: str, dim: int, create: bool = False) -> Store:
+def reindex_message(index: str, recorded: str | None, model: str) -> str:
+    return (f"index {index!r} holds vectors of {recorded}, and this askbrief embeds questions with {model}: re-embed it"
+            f" in place with `askbrief reindex --index {index}` (its articles, citations and feeds stay)")
+
+
+def open_store(settings: "Settings", name: str, model: str, dim: int, create: bool = False,
+               any_model: bool = False) -> Store:
     """The store the settings name: PostgreSQL when ASKBRIEF_STORE_URL is set, else SQLite in
-    the index's folder."""
+    the index's folder. `any_model`: open an index whatever model embedded it (to re-embed it)."""
     if settings.store_url:
         from askbrief.store_postgres import PostgresStore
 
-        return PostgresStore(settings, name, model, dim, create)
+        return PostgresStore(settings, name, model, dim, create, any_model=any_model)
     from askbrief.store_sqlite import SqliteStore
 
     return SqliteStore(settings.home / name, model, dim, create=create, vector_backend=settings.vector_backend,
                        milvus_uri=settings.milvus_uri, milvus_token=settings.milvus_token,
-                       milvus_consistency=settings.milvus_consistency)
+                       milvus_consistency=settings.milvus_consistency, any_model=any_model)
 
 
 def store_exists(settings: "Settings", name: str) -> bool:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from askbrief.errors import BackendUnavailable, BadSetting, IndexIncompatible, IndexNotFound
 from askbrief.records import Filter
 from askbrief.schema import FORMAT_VERSION, batches, filter_sql, marks
-from askbrief.store import Store, now
+from askbrief.store import Store, now, reindex_message
 from askbrief.vectors import SharedMilvusIndex
 
 POOL_SIZE = 8  # connections a process keeps at most: a server's request threads, its worker, its poller
@@ -141,7 +141,10 @@ def index_exists(url: str, index: str) -> bool:
 class PostgresStore(Store):
     """One index in a PostgreSQL database; many processes may hold it open at once."""
 
-    def __init__(self, settings, index: str, model: str, dim: int, create: bool = False):
+    _REEMBED_TABLE = ('CREATE TABLE IF NOT EXISTS reembed (doc_id TEXT COLLATE "C" NOT NULL, idx INTEGER NOT NULL,'
+                      " vector BYTEA NOT NULL, PRIMARY KEY (doc_id, idx))")
+
+    def __init__(self, settings, index: str, model: str, dim: int, create: bool = False, any_model: bool = False):
         super().__init__()
         import psycopg
         from psycopg_pool import ConnectionPool
@@ -172,11 +175,16 @@ class PostgresStore(Store):
                 reason = str(why).strip()
             self._pool.close()
             raise BackendUnavailable(f"cannot reach PostgreSQL at ASKBRIEF_STORE_URL: {reason}") from e
-        self.manifest = self._open(model, dim, create)
-        self._vectors = SharedMilvusIndex(dim, settings.milvus_uri, self.manifest["collection"], settings.milvus_token,
-                                          settings.milvus_consistency, lambda: self._advisory(CREATE_LOCK))
+        self._settings = settings
+        self.manifest = self._open(model, dim, create, any_model)
+        self._vectors = self._shared_vectors()
 
-    def _open(self, model: str, dim: int, create: bool) -> dict:
+    def _shared_vectors(self) -> SharedMilvusIndex:
+        s = self._settings
+        return SharedMilvusIndex(self.dim, s.milvus_uri, self.manifest["collection"], s.milvus_token,
+                                 s.milvus_consistency, lambda: self._advisory(CREATE_LOCK))
+
+    def _open(self, model: str, dim: int, create: bool, any_model: bool = False) -> dict:
         """The index's manifest, creating the index (schema, tables, identity) if asked; one
         process at a time creates or migrates."""
         with self._advisory(CREATE_LOCK), self._pool.connection() as conn:
@@ -193,16 +201,34 @@ class PostgresStore(Store):
                     conn.execute("INSERT INTO meta VALUES ('manifest', %s)", (json.dumps(manifest),))
                 return manifest
             manifest = json.loads(row[0])
+            if any_model:  # `askbrief reindex` opens an index of another model to re-embed it
+                model = manifest.get("model")
             while manifest.get("format") in MIGRATIONS and (manifest["model"], manifest["dim"]) == (model, dim):
                 with conn.transaction():
                     conn.execute(MIGRATIONS[manifest["format"]])
                     manifest["format"] += 1
                     conn.execute("UPDATE meta SET value = %s WHERE key = 'manifest'", (json.dumps(manifest),))
+        if manifest.get("model") != model and (manifest.get("format"), manifest.get("dim")) == (FORMAT_VERSION, dim):
+            raise IndexIncompatible(reindex_message(self.name, manifest.get("model"), model))
         if (manifest.get("format"), manifest.get("model"), manifest.get("dim")) != (FORMAT_VERSION, model, dim):
             raise IndexIncompatible(
                 f"index {self.name!r} in PostgreSQL was built with model {manifest.get('model')} (format"
                 f" {manifest.get('format')}), not {model} (format {FORMAT_VERSION}); rebuild it into a new index")
         return manifest
+
+    def _record_model(self, model: str) -> None:
+        """The new model, and a new Milvus collection for its vectors (made from the database once
+        this commits: the old one may still serve a server that has not stopped yet)."""
+        self.manifest = {**self.manifest, "model": model,
+                         "collection": f"askbrief_{self.schema}_{uuid.uuid4().hex[:8]}"}
+        self._rows("UPDATE meta SET value = ? WHERE key = 'manifest'", (json.dumps(self.manifest),))
+
+    def _reembedded(self) -> None:
+        old = self._vectors
+        self._vectors = self._shared_vectors()
+        super()._reembedded()  # builds the new collection from the database
+        old.drop()
+        old.close()
 
     def _has_meta(self, conn) -> bool:
         return conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'meta'",

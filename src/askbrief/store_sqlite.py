@@ -17,7 +17,7 @@ from pathlib import Path
 from askbrief.errors import IndexIncompatible, IndexNotFound
 from askbrief.records import Filter
 from askbrief.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
-from askbrief.store import COMMON_CHUNKS, Store
+from askbrief.store import COMMON_CHUNKS, Store, reindex_message
 from askbrief.vectors import open_vector_index, write_atomic
 
 WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big ingest
@@ -35,7 +35,8 @@ class SqliteStore(Store):
     in this process never see half a write; WAL lets other processes read while one writes."""
 
     def __init__(self, path: Path, model: str, dim: int, create: bool = False, vector_backend: str = "faiss",
-                 milvus_uri: str | None = None, milvus_token: str | None = None, milvus_consistency: str = "Session"):
+                 milvus_uri: str | None = None, milvus_token: str | None = None, milvus_consistency: str = "Session",
+                 any_model: bool = False):
         super().__init__()
         self.path = Path(path)
         self.name = self.path.name
@@ -49,12 +50,17 @@ class SqliteStore(Store):
                 {"format": FORMAT_VERSION, "model": model, "dim": dim,
                  "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
         self.manifest = json.loads(manifest.read_text())
+        self._recorded_model(manifest)
+        if any_model:  # `askbrief reindex` opens an index of another model to re-embed it
+            model = self.manifest.get("model")
         if (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
             for version, step in ((1, migrate_from_1), (2, lambda db: migrate_from_2(db, dim))):
                 if self.manifest.get("format") == version:
                     step(self.path / "index.db")
                     self.manifest["format"] = version + 1
                     write_atomic(manifest, json.dumps(self.manifest, indent=2).encode())
+        if self.manifest.get("model") != model and (self.manifest.get("format"), self.manifest.get("dim")) == (FORMAT_VERSION, dim):
+            raise IndexIncompatible(reindex_message(self.path.name, self.manifest.get("model"), model))
         if (self.manifest.get("format"), self.manifest.get("model"), self.manifest.get("dim")) != (FORMAT_VERSION, model, dim):
             raise IndexIncompatible(
                 f"{self.path} was built with model {self.manifest.get('model')} (format {self.manifest.get('format')}),"
@@ -73,6 +79,29 @@ class SqliteStore(Store):
         self._search_lock = self._lock  # FAISS is changed in place by writes
         self._reading = 0  # depth of nested snapshots in the thread holding the lock
         self._polling = threading.Lock()
+
+    def _recorded_model(self, manifest: Path) -> None:
+        """The model the database says its vectors are of wins over the manifest's: a re-embedding
+        commits it with the vectors and rewrites the manifest after, which a crash can miss."""
+        if not (self.path / "index.db").exists():
+            return
+        db = sqlite3.connect(self.path / "index.db")
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()
+        except sqlite3.OperationalError:  # an index from before the meta table
+            row = None
+        finally:
+            db.close()
+        if row and row[0] != self.manifest.get("model"):
+            self.manifest["model"] = row[0]
+            write_atomic(manifest, json.dumps(self.manifest, indent=2).encode())
+
+    def _record_model(self, model: str) -> None:
+        self._rows("INSERT INTO meta VALUES ('model', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (model,))
+
+    def _reembedded(self) -> None:
+        self._recorded_model(self.path / "manifest.json")
+        super()._reembedded()
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
         with self._lock:
