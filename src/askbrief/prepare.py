@@ -29,7 +29,7 @@ def split_all(documents: list[Document]) -> list[list[tuple[int, int]]]:
 def prepare(documents: list[Document], embedder: Embedder,
             splits: list[list[tuple[int, int]]] | None = None) -> list[Prepared]:
     """Split (unless `splits` are given) and embed a batch. Encoding chunks as well as sentences
-    cost 60% of ingest for -0.8/+0.3 points of fused recall@5 on SQuAD 2.0/1.1 (README, "Speed")."""
+    cost 60% of ingest for -0.8/+0.3 points of fused recall@5 on SQuAD 2.0/1.1 (docs/speed.md)."""
     splits = split_all(documents) if splits is None else splits
     chunks = [make_chunks(s) for s in splits]
     sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]

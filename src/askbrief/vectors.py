@@ -6,7 +6,7 @@ deleted file, a wiped Milvus collection) it is rebuilt from the vectors SQLite h
 
 Two backends behind one interface (`VectorIndex`), chosen by ASKBRIEF_VECTOR_BACKEND:
 - faiss (default): in process. Exact inner product up to EXACT_UP_TO chunks; above, IVF with
-  8-bit scalar quantisation (a quarter of the memory, recall@10 measured in README, "Speed").
+  8-bit scalar quantisation (a quarter of the memory, recall@10 measured in docs/speed.md).
 - milvus: through pymilvus, to a local milvus-lite file by default or a Milvus cluster by URI.
   Vectors and the filter fields (published, source) live there; filters run in Milvus.
 """
