@@ -103,7 +103,19 @@ def bootstrap(values: np.ndarray, rng: np.random.Generator) -> list[float]:
     return [round(float(np.percentile(means, 2.5)), 3), round(float(np.percentile(means, 97.5)), 3)]
 
 
-def evaluate(name: str, documents: list, questions: list[Question], extra: dict, limit: int | None) -> dict:
+def table_of(per_row: dict[str, list[tuple[float, float, float]]], rng: np.random.Generator) -> dict:
+    table = {}
+    for row, values in per_row.items():
+        ap, rr, p1 = (np.array(v) for v in zip(*values))
+        table[row] = {"MAP": round(float(ap.mean()), 3), "MAP_ci": bootstrap(ap, rng), "MRR": round(float(rr.mean()), 3),
+                      "P@1": round(float(p1.mean()), 3), "P@1_ci": bootstrap(p1, rng)}
+    return table
+
+
+def evaluate(name: str, documents: list, questions: list[Question], extra: dict, limit: int | None,
+             unseen: set[str] | None = None) -> dict:
+    """The set's table; with `unseen` (article titles), also the table of those articles' questions
+    alone (the reader's ranker was fitted on the other held-out articles)."""
     from rank_bm25 import BM25Okapi
 
     home = Path(tempfile.mkdtemp(prefix="askbrief-selection-"))
@@ -112,6 +124,7 @@ def evaluate(name: str, documents: list, questions: list[Question], extra: dict,
         scorer = load_scorer()
         asked = [q for q in questions if q.answerable][:limit]
         per_row: dict[str, list[tuple[float, float, float]]] = {}
+        per_row_unseen: dict[str, list[tuple[float, float, float]]] = {}
         for question in asked:
             pool = candidates(engine, question)
             labels = np.array([contains_answer(c["text"], question.answers) for c in pool])
@@ -129,14 +142,16 @@ def evaluate(name: str, documents: list, questions: list[Question], extra: dict,
                 vectors = model.encode([question.text] + [c["text"] for c in pool], normalize_embeddings=True)
                 rows[f"cosine ({label})"] = vectors[1:] @ vectors[0]
             for row, scores in rows.items():
-                per_row.setdefault(row, []).append(average_precision(np.asarray(scores, dtype=float), labels))
+                value = average_precision(np.asarray(scores, dtype=float), labels)
+                per_row.setdefault(row, []).append(value)
+                if unseen and question.article in unseen:
+                    per_row_unseen.setdefault(row, []).append(value)
         rng = np.random.default_rng(13)
-        table = {}
-        for row, values in per_row.items():
-            ap, rr, p1 = (np.array(v) for v in zip(*values))
-            table[row] = {"MAP": round(float(ap.mean()), 3), "MAP_ci": bootstrap(ap, rng), "MRR": round(float(rr.mean()), 3),
-                          "P@1": round(float(p1.mean()), 3), "P@1_ci": bootstrap(p1, rng)}
-        report = {"set": name, "questions": len(next(iter(per_row.values()), [])), "asked": len(asked), "rows": table}
+        report = {"set": name, "questions": len(next(iter(per_row.values()), [])), "asked": len(asked),
+                  "rows": table_of(per_row, rng)}
+        if per_row_unseen:
+            report["unseen_by_the_ranker"] = {"questions": len(next(iter(per_row_unseen.values()))),
+                                              "rows": table_of(per_row_unseen, rng)}
         unanswerable = [q for q in questions if not q.answerable]
         if unanswerable:
             answerable = [q for q in questions if q.answerable][:len(unanswerable)]
@@ -176,13 +191,19 @@ def main() -> None:
         sets.append(("news-dev", *load_news_dev(args.news, args.bbc)))
     report = {"date": dt.date.today().isoformat(), "sets": []}
     for name, documents, questions in sets:
-        result = evaluate(name, documents, questions, extra, args.limit)
+        unseen = set(held["selection"]) if name == "squad1-heldout" else None
+        result = evaluate(name, documents, questions, extra, args.limit, unseen)
         report["sets"].append(result)
         print(f"\n{name}: {result['questions']} questions with the answer among the candidates"
               + (f"; unanswerable declined {result['declined']}, answerable answered {result['answered_of_answerable']}"
                  if "declined" in result else ""))
         for row, m in result["rows"].items():
-            print(f"  {row:<40} MAP {m['MAP']:.3f} {m['MAP_ci']}  MRR {m['MRR']:.3f}  P@1 {m['P@1']:.3f} {m['P@1_ci']}")
+            print(f"  {row:<42} MAP {m['MAP']:.3f} {m['MAP_ci']}  MRR {m['MRR']:.3f}  P@1 {m['P@1']:.3f} {m['P@1_ci']}")
+        if "unseen_by_the_ranker" in result:
+            part = result["unseen_by_the_ranker"]
+            print(f"  of which the 20 'selection' articles, unseen by the reader's ranker too: {part['questions']} questions")
+            for row, m in part["rows"].items():
+                print(f"  {row:<42} MAP {m['MAP']:.3f} {m['MAP_ci']}  MRR {m['MRR']:.3f}  P@1 {m['P@1']:.3f} {m['P@1_ci']}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "selection.json").write_text(json.dumps(report, indent=2) + "\n")
 

@@ -15,8 +15,9 @@ mix looks like use:
 - off corpus: questions on articles the index does not hold at all.
 The ranker (a linear listwise model over FEATURES: softmax over one question's candidates,
 fitted by L-BFGS) learns which candidate sentence holds the answer from the answerable questions.
-The calibrator (logistic regression over the best sentence's logit, its lead, its coverage and
-its cosine) learns P(the first cited sentence is right) on the whole mix.
+The calibrator (logistic regression over the best sentence's logit, its lead, its coverage, its
+cosine, and the span model's answer logit for it: the reader runs that model on the one sentence
+it chose) learns P(the first cited sentence is right) on the whole mix.
 """
 
 import argparse
@@ -40,8 +41,10 @@ from train_reader import SEED, _ENTITY, _swap_entity, load_articles, split_artic
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
 from askbrief.question import parse  # noqa: E402
+from askbrief.scorer import load_scorer  # noqa: E402
 from askbrief.text import split_sentences  # noqa: E402
-from askbrief.reader import CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather  # noqa: E402
+from askbrief.reader import (  # noqa: E402
+    CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather, reading_pair)
 
 C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~2,000 rows
 RANKER_L2 = 0.1  # the ranker's L2 penalty; CV accuracy is flat from 0.01 to 1
@@ -60,6 +63,7 @@ class Sample:
     answerable: bool
     feats: np.ndarray
     labels: np.ndarray  # candidate sentence holds a gold answer
+    model: np.ndarray  # the span model's answer logit of each candidate (the calibrator reads the top one's)
 
 
 def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
@@ -94,6 +98,7 @@ def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
 
 def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
     vectors = engine.embedder.encode([q.text for q, _ in asked])
+    scorer = load_scorer()
     samples = []
     for (q, kind), v in zip(asked, vectors):
         question = parse(q.text)
@@ -103,7 +108,8 @@ def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
         if not cands:
             continue
         labels = np.array([contains_answer(docs[c.doc_id].text[c.start:c.end], q.answers) for c in cands])
-        samples.append(Sample(q.article, kind, q.answerable, feats, labels))
+        model, _ = scorer.score(q.text, [reading_pair(evidence, c) for c in cands])
+        samples.append(Sample(q.article, kind, q.answerable, feats, labels, model))
     return samples
 
 
@@ -137,7 +143,8 @@ def calibration_rows(ranker: Ranker, samples: list[Sample]) -> tuple[np.ndarray,
     X, y = [], []
     for s in samples:
         logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
-        X.append(calibrator_inputs(logits, s.feats))
+        top = int(np.argmax(logits))
+        X.append(calibrator_inputs(logits, s.feats, float(s.model[top]), top))
         y.append(s.answerable and bool(s.labels[int(np.argmax(logits))]))
     return np.array(X), np.array(y, dtype=float)
 

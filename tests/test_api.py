@@ -2,6 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from askbrief.api import create_app
+from askbrief.embed import MODEL_NAME
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful
@@ -49,7 +50,7 @@ def test_summarize_and_documents(client, seed_engine):
 
 def test_health_and_an_empty_index(client, tmp_path):
     health = client.get("/health").json()
-    assert health["documents"] == 1 and health["model"].endswith("all-MiniLM-L6-v2")
+    assert health["documents"] == 1 and health["model"] == MODEL_NAME
     empty = Engine("empty", Settings(home=tmp_path))
     empty.ingest([])
     response = TestClient(create_app(empty)).post("/ask", json={"question": SEED_QUESTION})

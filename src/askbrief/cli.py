@@ -110,7 +110,7 @@ def _print_ingested(results) -> None:
 @app.command()
 def reindex(index: IndexOpt = "default",
             quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
-    """Re-embed an index built by an older askbrief (another embedding model) in place; stopped, it resumes."""
+    """Re-embed an index built by an older askbrief (another embedding model) in place; stopped, it resumes. Example: askbrief reindex --index news"""
     with reported():
         before, now = _engine(index).reindex(progress=sys.stderr.isatty() and not quiet)
     typer.echo(f"index {index!r} already holds vectors of {now}; nothing to do" if before == now

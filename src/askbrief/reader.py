@@ -177,19 +177,19 @@ def gather(question: Question, query_vector: np.ndarray, evidence: Evidence) -> 
     return cands, features(question, query_vector, cands, evidence)
 
 
-CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos")
+CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model")
 
 
-def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, top: int | None = None) -> np.ndarray:
+def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, model: float, top: int | None = None) -> np.ndarray:
     """What the calibrator sees for the answering sentence (`top`, by default the best): its
-    logit, its lead over the best other one, and the evidence that something the question asks
-    about is missing."""
+    logit, its lead over the best other one, the evidence that something the question asks
+    about is missing, and the span model's answer logit for it (`model`)."""
     top = int(np.argmax(logits)) if top is None else top
     others = np.delete(logits, top)
     runner_up = others.max() if len(others) else logits[top] - NO_RUNNER_UP
     col = {name: i for i, name in enumerate(FEATURES)}
     return np.array([logits[top], logits[top] - runner_up, feats[top, col["missing_rare"]],
-                     feats[top, col["coverage"]], feats[top, col["cos"]]])
+                     feats[top, col["coverage"]], feats[top, col["cos"]], model])
 
 
 def newness(published: list[str | None]) -> np.ndarray:
@@ -254,12 +254,27 @@ class Reader:
     def logits(self, feats: np.ndarray) -> np.ndarray:
         return feats @ self.model.ranker_coef + self.model.ranker_intercept
 
-    def confidence(self, scored: Scored, top: int | None = None) -> float:
-        """The calibrated probability that candidate `top` (by default the best) answers."""
+    def confidence(self, scored: Scored, model: float, top: int | None = None) -> float:
+        """The calibrated probability that candidate `top` (by default the best) answers, given
+        the span model's answer logit for it."""
         if not scored.cands:
             return 0.0
-        inputs = calibrator_inputs(scored.logits, scored.feats, top)
+        inputs = calibrator_inputs(scored.logits, scored.feats, model, top)
         return float(sigmoid(inputs @ self.model.calibrator_coef + self.model.calibrator_intercept))
+
+    def read_one(self, question: Question, cand: Candidate, evidence: Evidence) -> tuple[float, Span | None]:
+        """The span model on one sentence (with the sentence before it): its answer logit, and
+        the short answer inside it when it reads the sentence as answering (logit above 0)."""
+        logits, spans = self.scorer.score(question.text, [reading_pair(evidence, cand)])
+        span, doc = spans[0], evidence.documents[cand.doc_id]
+        if span is None or logits[0] <= 0 or not 0 <= span[0] < span[1]:
+            return float(logits[0]), None
+        start, end = cand.start + span[0], min(cand.start + span[1], cand.end)
+        text = doc.text[start:end]
+        stripped = text.strip()
+        start += len(text) - len(text.lstrip())
+        short = Span(doc_id=doc.id, start=start, end=start + len(stripped), text=stripped) if stripped else None
+        return float(logits[0]), short
 
     def answer(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
                topic_vector: np.ndarray | None = None) -> Answer:
@@ -267,7 +282,9 @@ class Reader:
         Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
         as well as the threshold asks."""
         scored = self.score(question, query_vector, evidence)
-        confidence = self.confidence(scored)
+        best = scored.cands[int(np.argmax(scored.logits))] if scored.cands else None
+        model, span = self.read_one(question, best, evidence) if best else (0.0, None)
+        confidence = self.confidence(scored, model)
         if not scored.cands or confidence < self.threshold:
             closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
             return compose_abstention(question.text, closest, evidence.documents, confidence)
@@ -278,8 +295,7 @@ class Reader:
         chosen = choose(scored.cands, scored.logits)
         answer = compose_answer(question.text, chosen, evidence.documents, confidence,
                                 evidence.copies.get(chosen[0].doc_id, 0))
-        best = scored.cands[int(np.argmax(scored.logits))]
-        return answer.model_copy(update={"span": self.short_answer(question, best, evidence)})
+        return answer.model_copy(update={"span": span})
 
     def from_quotes(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
                     topic_vector: np.ndarray) -> Answer | None:
@@ -299,7 +315,7 @@ class Reader:
         scored = Scored(cands, features(question, query_vector, cands, evidence), np.zeros(0))
         scored = Scored(cands, scored.feats, self.logits(scored.feats))
         best = int(np.argmax(scored.logits))
-        confidence = self.confidence(scored, best)
+        confidence = self.confidence(scored, self.read_one(question, cands[best], evidence)[0], best)
         if confidence < self.threshold:
             return None
         doc_id, quote = next(key for key, c in opening.items() if c == cands[best])
@@ -309,21 +325,12 @@ class Reader:
         return Answer(question=question.text, answer=f"{when}{quote.speaker} said: {citation.quote} [1]",
                       abstained=False, confidence=round(confidence, 4), citations=[citation], timings_ms={})
 
-    def short_answer(self, question: Question, best: Candidate, evidence: Evidence) -> Span | None:
-        """The span model's short answer inside the best sentence (read with the sentence before
-        it), when the model itself reads that sentence as answering (its answer logit above 0)."""
-        doc = evidence.documents[best.doc_id]
-        before = evidence.sentences.get((best.doc_id, best.idx - 1))
-        context = doc.text[before.start:before.end] if before else ""
-        logits, spans = self.scorer.score(question.text, [(context, doc.text[best.start:best.end])])
-        span = spans[0]
-        if span is None or logits[0] <= 0 or not 0 <= span[0] < span[1]:
-            return None
-        start, end = best.start + span[0], min(best.start + span[1], best.end)
-        text = doc.text[start:end]
-        stripped = text.strip()
-        start += len(text) - len(text.lstrip())
-        return Span(doc_id=doc.id, start=start, end=start + len(stripped), text=stripped) if stripped else None
+
+def reading_pair(evidence: Evidence, cand: Candidate) -> tuple[str, str]:
+    """(the sentence before, the sentence): what the span model reads."""
+    doc = evidence.documents[cand.doc_id]
+    before = evidence.sentences.get((cand.doc_id, cand.idx - 1))
+    return doc.text[before.start:before.end] if before else "", doc.text[cand.start:cand.end]
 
 
 def quote_relevance(topic: str, topic_vector: np.ndarray, text: str, vectors: list[np.ndarray]) -> float:
