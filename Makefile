@@ -47,17 +47,16 @@ eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tabl
 	$(BIN)/python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
 	$(BIN)/python scripts/eval_summary.py $(DATA)/bbc-news-summary.jsonl
 
-bench: env  ## speed and memory at ~2k/20k/200k chunks, and the int8 ONNX embedder against torch (~15 min)
-	$(BIN)/python scripts/compare_embedders.py $(DATA)/bbc-news-summary.jsonl
+bench: env  ## speed and memory at ~2k/20k/200k chunks (~15 min)
 	$(BIN)/python scripts/bench.py $(DATA)/bbc-news-summary.jsonl
 
 fit: env  ## refit the reader's linear models (held-out SQuAD 1.1 train articles)
 	$(BIN)/python scripts/fit_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
 
-export-models: env  ## write the int8 ONNX embedder shipped in the package (src/askbrief/models/, ~20 s; FORCE=1 redoes it)
+export-models: env  ## write the int8 ONNX embedder shipped in the package from make train-embedder's output (~20 s; FORCE=1 redoes it)
 	$(BIN)/python scripts/export_models.py $(if $(FORCE),--force)
 
-train-embedder: env  ## tune the embedder for questions on SQuAD 1.1 train (one epoch, ~3 h on 2 cores; checkpoints resume)
+train-embedder: env  ## tune the embedder for questions on SQuAD 1.1 train (one epoch, ~3.5 h on 2 cores; checkpoints resume)
 	$(BIN)/python scripts/train_embedder.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
 
 train-summariser: env  ## train the summary scorer on the odd-numbered BBC articles and export it int8 (~5 min on 2 cores)

@@ -295,7 +295,8 @@ class Reader:
         chosen = choose(scored.cands, scored.logits)
         answer = compose_answer(question.text, chosen, evidence.documents, confidence,
                                 evidence.copies.get(chosen[0].doc_id, 0))
-        return answer.model_copy(update={"span": span})
+        # "What did X say?" asks for a statement, not a phrase inside one: no short answer.
+        return answer.model_copy(update={"span": None if question.speaker else span})
 
     def from_quotes(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
                     topic_vector: np.ndarray) -> Answer | None:
