@@ -205,7 +205,8 @@ def main() -> None:
             for row, m in part["rows"].items():
                 print(f"  {row:<42} MAP {m['MAP']:.3f} {m['MAP_ci']}  MRR {m['MRR']:.3f}  P@1 {m['P@1']:.3f} {m['P@1_ci']}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "selection.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "selection.json" if args.limit is None or args.limit >= 1000 else f"selection-limit{args.limit}.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")  # a quick look never overwrites the table
 
 
 if __name__ == "__main__":

@@ -46,3 +46,14 @@ def test_a_date_not_in_the_calendar_is_a_clear_error(question):
 def test_the_ends_of_the_calendar_do_not_overflow(question, newest):
     found = scope(question, newest)
     assert found.since <= found.until
+
+
+def test_words_read_as_time_are_not_terms_a_passage_must_hold():
+    """"in February" becomes a date filter: a passage answering it need not say "February"."""
+    from askbrief.question import parse
+
+    newest = dt.date(2005, 3, 18)
+    assert parse("What was the oil price in February?", newest).terms == ("oil", "price")
+    assert parse("What was the latest closing price of Brent crude?", newest).terms == ("close", "price", "brent", "crude")
+    # explicit dates win over the words, which then stay words
+    assert "februari" in parse("What was the oil price in February?", newest, since="2005-01-01").terms

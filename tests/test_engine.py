@@ -104,9 +104,11 @@ def test_answer_sentences_are_the_best_scored(seed_engine):
 
     vector = seed_engine.embedder.encode([SEED_QUESTION])[0]
     question = parse(SEED_QUESTION)
-    scored = seed_engine.reader.score(question, vector, seed_engine.evidence(question, vector))
+    evidence = seed_engine.evidence(question, vector)
+    scored = seed_engine.reader.score(question, vector, evidence)
     assert len(scored.cands) == scored.feats.shape[0] == len(scored.logits)
-    assert 0 <= seed_engine.reader.confidence(scored) <= 1
+    model, _ = seed_engine.reader.read_one(question, scored.cands[int(np.argmax(scored.logits))], evidence)
+    assert 0 <= seed_engine.reader.confidence(scored, model) <= 1
     assert np.argmax(scored.logits) in np.argsort(-scored.feats[:, 0])[:3]
 
 

@@ -8,7 +8,7 @@ the last week of 2005. Explicit `since`/`until` options always win over words in
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from askbrief.errors import BadInput
 
@@ -27,6 +27,10 @@ class TimeScope:
     since: str | None = None  # ISO dates, inclusive
     until: str | None = None
     prefer_recent: bool = False  # rank newer articles up ("latest", "most recent")
+    # The words read as time ("latest", "in February"): a filter or a ranking now, so no longer
+    # words a passage must contain (question.parse leaves them out of the terms).
+    recent_words: tuple[str, ...] = field(default=(), compare=False)
+    span_words: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
@@ -73,10 +77,12 @@ def _relative(phrase: str, newest: dt.date) -> tuple[dt.date, dt.date]:
 
 def scope(question: str, newest: dt.date | None) -> TimeScope:
     """The dates a question's own words ask for, read against the newest indexed date."""
-    prefer_recent = bool(_RECENT.search(question))
+    recent_words = tuple(m.group(0) for m in _RECENT.finditer(question))
+    prefer_recent = bool(recent_words)
     if newest is None:
-        return TimeScope(prefer_recent=prefer_recent)
+        return TimeScope(prefer_recent=prefer_recent, recent_words=recent_words)
     span: tuple[dt.date | None, dt.date | None] = (None, None)
+    m = None
     if m := _RELATIVE.search(question):
         span = _relative(m.group(1), newest)
     elif m := _SINCE.search(question):
@@ -100,4 +106,5 @@ def scope(question: str, newest: dt.date | None) -> TimeScope:
         year = int(m.group(1))
         span = (_written(m.group(0), year), dt.date(year, 12, 31))
     since, until = span
-    return TimeScope(since.isoformat() if since else None, until.isoformat() if until else None, prefer_recent)
+    return TimeScope(since.isoformat() if since else None, until.isoformat() if until else None, prefer_recent,
+                     recent_words, (m.group(0),) if m else ())

@@ -75,10 +75,16 @@ def as_query(text: str, where: Filter = Filter()) -> Question:
 
 def parse(text: str, newest: dt.date | None = None, since: str | None = None, until: str | None = None,
           sources: Iterable[str] = ()) -> Question:
-    """The question read once; `since`/`until` (validated ISO dates) override dates in its words."""
+    """The question read once; `since`/`until` (validated ISO dates) override dates in its words.
+    Words read as time ("latest", "in February") are left out of its terms: the date filter or
+    the recency ranking does their work, and a passage need not contain them."""
     asked = scope(text, newest)
+    said_as_time = asked.recent_words
     if not (since or until):
         since, until = asked.since, asked.until
+        said_as_time += asked.span_words
+    time_terms = set(terms(" ".join(said_as_time)))
+    kept = tuple(t for t in terms(text) if t not in time_terms) or tuple(terms(text))
     speaker, topic = speaker_question(text) or (None, None)
-    return Question(text=text, terms=tuple(terms(text)), where=Filter(since, until, tuple(sources)),
+    return Question(text=text, terms=kept, where=Filter(since, until, tuple(sources)),
                     prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic, wants=answer_type(text))
