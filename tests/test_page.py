@@ -62,6 +62,9 @@ def test_the_seed_question_in_a_real_browser(browser, server, seed_engine):
     assert strong == ([expected.span.text] if expected.span else [])
     heading = browser.find_element(By.CSS_SELECTOR, "#source-1 .meta").text
     assert "2023-12-27" in heading
+    # a file is shown by its name, never by the server's path to it (the API keeps the path)
+    assert expected.citations[0].source.endswith("/000_94717b999ff50f1a.txt") and "/" in expected.citations[0].source
+    assert heading.endswith("000_94717b999ff50f1a.txt") and "/" not in heading.split(" · ")[-1]
     browser.find_element(By.CSS_SELECTOR, "a.marker[data-n='1']").click()
     assert "active" in browser.find_element(By.ID, "source-1").get_attribute("class")
     (ROOT / "results").mkdir(exist_ok=True)
