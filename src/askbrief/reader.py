@@ -37,8 +37,8 @@ TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated co
 MODEL_FILE = Path(__file__).with_name("ranker.json")
 NO_RUNNER_UP = 5.0  # nats: the lead a lone candidate is given over the runner-up it lacks
 CLOSEST = 2  # passages cited with a declined answer, for the reader to check
-# A quote answers "what did X say about Y" only at this relevance to Y (see quote_relevance): on the
-# seed the trade quote scores QUOTE_SEED_TRADE for "trade", the best quote for "football" far less.
+# A quote answers "what did X say about Y" only at this relevance to Y (see quote_relevance): among
+# the seed and 60 BBC business articles, Putin's trade quote scores 1.43 for "trade", his others 0.12 at most.
 QUOTE_RELEVANCE = 0.5
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
@@ -313,8 +313,8 @@ class Reader:
         cands = list({(c.doc_id, c.idx): c for c in opening.values()}.values())
         if not cands:
             return None
-        scored = Scored(cands, features(question, query_vector, cands, evidence), np.zeros(0))
-        scored = Scored(cands, scored.feats, self.logits(scored.feats))
+        feats = features(question, query_vector, cands, evidence)
+        scored = Scored(cands, feats, self.logits(feats))
         best = int(np.argmax(scored.logits))
         confidence = self.confidence(scored, self.read_one(question, cands[best], evidence)[0], best)
         if confidence < self.threshold:
