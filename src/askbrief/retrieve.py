@@ -21,10 +21,11 @@ Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)
 CANDIDATES = 50  # per list before fusion; both lists' tails barely move the fused top 10
 # Chunks the mean-vector search hands to best-sentence re-scoring. SQuAD 2.0 subset among 9,376
-# chunks (BBC beside it), dense recall@1/@5: mean vectors 0.643/0.877; re-scoring the nearest 50
-# 0.753/0.941, 100 0.757/0.949, the same as scoring all 41,126 sentences exhaustively
-# (scripts/eval_best_sentence.py, docs/quality.md).
-DENSE_POOL = 100
+# chunks (BBC beside it), dense recall@1/@5 with the tuned embedder: mean vectors 0.643/0.860;
+# re-scoring the nearest 50 0.780/0.930, 100 0.780/0.932, every sentence 0.791/0.939
+# (scripts/eval_best_sentence.py). 100 cost PostgreSQL + Milvus 7 ms more a question than 50 at
+# 2k chunks (retrieval 22.8 against 15.9 ms), SQLite + FAISS nothing measurable (docs/reader.md).
+DENSE_POOL = 50
 # The keyword list counts twice: on SQuAD 2.0 this lifts fused MRR@10 from 0.855 to 0.873, past
 # either list alone (keyword 0.866, dense 0.786); on SQuAD 1.1 it changes nothing (README).
 KEYWORD_WEIGHT = 2.0
