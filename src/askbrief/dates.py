@@ -82,7 +82,6 @@ def scope(question: str, newest: dt.date | None) -> TimeScope:
     if newest is None:
         return TimeScope(prefer_recent=prefer_recent, recent_words=recent_words)
     span: tuple[dt.date | None, dt.date | None] = (None, None)
-    m = None
     if m := _RELATIVE.search(question):
         span = _relative(m.group(1), newest)
     elif m := _SINCE.search(question):

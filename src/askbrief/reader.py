@@ -226,15 +226,8 @@ class Reader:
     def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
                  scorer: SentenceScorer | None = None):
         self.model = model or load_model()
-        self._scorer = scorer
+        self.scorer = scorer or load_scorer()  # the span model: every answer reads one sentence with it
         self.threshold = self.model.threshold if threshold is None else threshold
-
-    @property
-    def scorer(self) -> SentenceScorer:
-        """The span model, loaded on the first answer that needs it."""
-        if self._scorer is None:
-            self._scorer = load_scorer()
-        return self._scorer
 
     def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Scored:
         """Candidates, their features and ranker logits.
@@ -343,16 +336,20 @@ def quote_relevance(topic: str, topic_vector: np.ndarray, text: str, vectors: li
     return max((float(v @ topic_vector) for v in vectors), default=0.0) + overlap
 
 
+def _covering(evidence: Evidence, doc_id: str, quote: Quote) -> list[int]:
+    """The indexes of the read sentences a quote lies in, in order."""
+    return sorted(idx for (d, idx), s in evidence.sentences.items()
+                  if d == doc_id and s.end > quote.start and s.start < quote.end)
+
+
 def _quote_vectors(evidence: Evidence, doc_id: str, quote: Quote) -> list[np.ndarray]:
     """The stored vectors of the sentences a quote lies in."""
-    return [s.vector for (d, _), s in evidence.sentences.items()
-            if d == doc_id and s.end > quote.start and s.start < quote.end]
+    return [evidence.sentences[(doc_id, idx)].vector for idx in _covering(evidence, doc_id, quote)]
 
 
 def _opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidate | None:
     """The sentence a quote starts in, as a candidate ranked where its chunk was retrieved."""
-    covering = sorted(idx for (d, idx), s in evidence.sentences.items()
-                      if d == doc_id and s.end > quote.start and s.start < quote.end)
+    covering = _covering(evidence, doc_id, quote)
     if not covering:
         return None
     idx = covering[0]

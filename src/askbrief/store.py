@@ -567,16 +567,13 @@ class Store:
         total = self.count()
         after = self._value("SELECT max(doc_id) FROM reembed") or ""
         done = int(self._value("SELECT count(*) FROM documents WHERE id <= ?", (after,)) or 0)
-        while True:
-            ids = [r[0] for r in self._rows("SELECT id FROM documents WHERE id > ? ORDER BY id LIMIT ?", (after, page))]
-            if not ids:
-                break
+        for ids in self._document_pages(after, page):
             rows = self._sentence_texts(ids)
             vectors = encode([text for *_, text in rows])
             with self._lock, self._transaction():
                 self._many("INSERT INTO reembed (doc_id, idx, vector) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                            [(d, i, v) for (d, i, _), v in zip(rows, vector_blobs(vectors))])
-            after, done = ids[-1], done + len(ids)
+            done += len(ids)
             if progress:
                 progress(done, total)
         with self._lock, self._transaction():
@@ -602,19 +599,25 @@ class Store:
                           " ORDER BY doc_id, idx", doc_ids)
         return [(d, i, texts[d][a:b]) for d, i, a, b in rows]
 
-    def _reembed_chunks(self, page: int = 10_000) -> None:
-        """Each chunk's vector again: the normalised mean of its sentences' (new) vectors, as at ingest."""
-        after = -1
-        while rows := self._rows("SELECT id, doc_id, first, last FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
-                                 (after, page)):
-            after = rows[-1][0]
-            sums = []
-            for _, doc_id, first, last in rows:
-                _, vectors = self.sentences(doc_id, first, last)
-                total = vectors.sum(axis=0)
-                sums.append(total / (np.linalg.norm(total) or 1.0))
+    def _document_pages(self, after: str = "", page: int = REEMBED_PAGE) -> Iterator[list[str]]:
+        """Document ids after `after`, in id order, `page` at a time."""
+        while ids := [r[0] for r in self._rows("SELECT id FROM documents WHERE id > ? ORDER BY id LIMIT ?", (after, page))]:
+            after = ids[-1]
+            yield ids
+
+    def _reembed_chunks(self, page: int = 500) -> None:
+        """Each chunk's vector again: the normalised mean of its sentences' (new) vectors, as at
+        ingest; a page of documents two reads and one write."""
+        for ids in self._document_pages(page=page):
+            rows = self._rows(f"SELECT doc_id, idx, vector FROM sentences WHERE doc_id IN ({marks(ids)})", ids)
+            vectors = dict(zip([(d, i) for d, i, _ in rows], vectors_of([bytes(r[2]) for r in rows], self.dim)))
+            chunks = self._rows(f"SELECT id, doc_id, first, last FROM chunks WHERE doc_id IN ({marks(ids)})", ids)
+            if not chunks:
+                continue
+            sums = np.array([sum(vectors[(d, i)] for i in range(first, last + 1)) for _, d, first, last in chunks])
+            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
             self._many("UPDATE chunks SET vector = ? WHERE id = ?",
-                       [(blob, r[0]) for r, blob in zip(rows, vector_blobs(np.array(sums)))])
+                       [(blob, row[0]) for row, blob in zip(chunks, vector_blobs(sums))])
 
     def _record_model(self, model: str) -> None:
         """Inside the swap's transaction: the index now holds `model`'s vectors."""

@@ -50,7 +50,8 @@ class SqliteStore(Store):
                 {"format": FORMAT_VERSION, "model": model, "dim": dim,
                  "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2).encode())
         self.manifest = json.loads(manifest.read_text())
-        self._recorded_model(manifest)
+        if self.manifest.get("model") != model:  # only then can a re-embedding's manifest write have been lost
+            self._recorded_model(manifest)
         if any_model:  # `askbrief reindex` opens an index of another model to re-embed it
             model = self.manifest.get("model")
         if (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
