@@ -50,6 +50,7 @@ class AskRequest(Strict):
     since: str | None = None
     until: str | None = None
     sources: list[Annotated[str, Field(max_length=2000)]] = Field([], max_length=100)
+    explain: bool = Field(False, description="Add `explanation`: why this answer, stage by stage")
 
 
 class SummarizeRequest(Strict):
@@ -58,6 +59,7 @@ class SummarizeRequest(Strict):
     query: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
     max_sentences: int = Field(4, ge=1, le=MAX_SUMMARY_SENTENCES)
     since: str | None = Field(None, max_length=40, description="What's new since this date (YYYY-MM-DD)")
+    explain: bool = Field(False, description="Add `explanation`: why each sentence was picked, what was left out")
 
 
 class DocumentIn(Strict):
@@ -156,11 +158,12 @@ def create_app(engine: Engine, poll_every_s: float | None = None) -> FastAPI:
 
     @app.post("/ask", response_model=Answer, dependencies=read)
     def ask(request: AskRequest) -> Answer:
-        return engine.ask(request.question, request.top_k, request.since, request.until, request.sources)
+        return engine.ask(request.question, request.top_k, request.since, request.until, request.sources,
+                          request.explain)
 
     @app.post("/summarize", response_model=Summary, dependencies=read)
     def summarize(request: SummarizeRequest) -> Summary:
-        return engine.summarize(request.doc_ids, request.query, request.max_sentences, request.since)
+        return engine.summarize(request.doc_ids, request.query, request.max_sentences, request.since, request.explain)
 
     @app.get("/search", response_model=list[SearchHit], dependencies=read)
     def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],

@@ -22,6 +22,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 IndexOpt = Annotated[str, typer.Option("--index", "-i", help="Index name, a folder under ASKBRIEF_HOME (./indexes).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the DESIGN.md records as JSON.")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Say why: each stage's decisions under the result"
+                                                           " (--json: the explanation record too).")]
 SinceOpt = Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")]
 UntilOpt = Annotated[str | None, typer.Option(help="Only articles published on or before this date (YYYY-MM-DD).")]
 
@@ -179,17 +181,23 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = 
         batch: Annotated[Path | None, typer.Option(help="A file of questions, one a line; prints one Answer JSON a line.")] = None,
         index: IndexOpt = "default", json_out: JsonOpt = False,
         top_k: Annotated[int, typer.Option(help="Passages (chunks) to read the answer from (1-50).")] = 5,
-        since: SinceOpt = None, until: UntilOpt = None) -> None:
-    """Answer a question with cited sentences. Example: askbrief ask "What did Putin say about trade?" """
+        since: SinceOpt = None, until: UntilOpt = None, explain: ExplainOpt = False) -> None:
+    """Answer a question with cited sentences. Example: askbrief ask "What did Putin say about trade?" --explain"""
     with reported():
         engine = _engine(index)
         if batch is not None:
             questions = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
-            for answer in engine.ask_many(questions, top_k, since, until):
+            for answer in engine.ask_many(questions, top_k, since, until, explain=explain):
                 typer.echo(answer.model_dump_json())
             return
-        answer = engine.ask(question or "", top_k, since, until)
-    _print_json(answer) if json_out else _print_answer(answer)
+        answer = engine.ask(question or "", top_k, since, until, explain=explain)
+    if json_out:
+        return _print_json(answer)
+    _print_answer(answer)
+    if answer.explanation:
+        from askbrief.explain import answer_report
+
+        typer.echo(answer_report(answer.explanation))
 
 
 @app.command()
@@ -199,7 +207,7 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
               since: Annotated[str | None, typer.Option(help="What's new since this date (YYYY-MM-DD): only what later "
                                                            "articles add to the earlier ones.")] = None,
               batch: Annotated[Path | None, typer.Option(help="A file of JSON requests, one a line: {doc_ids, query, max_sentences, since}.")] = None,
-              index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
+              index: IndexOpt = "default", json_out: JsonOpt = False, explain: ExplainOpt = False) -> None:
     """A one-paragraph cited summary. Example: askbrief summarize --doc 000_94717b999ff50f1a;
     what's new: askbrief summarize --query "Puerto Rico governor" --since 2019-08-01"""
     with reported():
@@ -207,9 +215,10 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
         if batch is not None:
             for request in _batch_requests(batch):
                 typer.echo(engine.summarize(request.get("doc_ids") or [], request.get("query"),
-                                            request.get("max_sentences", 4), request.get("since")).model_dump_json())
+                                            request.get("max_sentences", 4), request.get("since"),
+                                            explain=explain).model_dump_json())
             return
-        summary = engine.summarize(doc, query, sentences, since)
+        summary = engine.summarize(doc, query, sentences, since, explain=explain)
     if json_out:
         return _print_json(summary)
     for asked, stored in summary.resolved.items():
@@ -220,8 +229,12 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
         if not summary.citations:
             typer.echo("Nothing new: the later articles only repeat what the earlier ones said." if summary.doc_ids
                        else f"No article here was published on or after {summary.since}.")
-            return
-    _print_cited(summary.summary, summary.citations)
+    if summary.citations:
+        _print_cited(summary.summary, summary.citations)
+    if summary.explanation:
+        from askbrief.explain import summary_report
+
+        typer.echo(summary_report(summary.explanation))
 
 
 def _batch_requests(path: Path) -> Iterator[dict]:

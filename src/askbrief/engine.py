@@ -21,6 +21,7 @@ from askbrief.citations import CITATION_ID, cite
 from askbrief.documents import load_paths, parse_date, url_id
 from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyIndex, PollInProgress
+from askbrief.explain import Trace, explain_answer, explain_summary
 from askbrief.fetch import FetchError, Fetcher, canonical_url, checked_url
 from askbrief.prepare import prepare, split_all
 from askbrief.question import Question, as_query, parse
@@ -30,7 +31,7 @@ from askbrief.records import (Answer, Citation, Document, DocumentInfo, Document
 from askbrief.retrieve import Mode, Retriever
 from askbrief.settings import Settings
 from askbrief.store import Store, open_store, store_exists
-from askbrief.summarise import DEFAULT_SENTENCES, make_pool, summarise
+from askbrief.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
 from askbrief.syndication import first_per_cluster
 
 
@@ -219,13 +220,13 @@ class Engine:
     # ---- reads --------------------------------------------------------------------------
 
     def ask(self, question: str, top_k: int = 5, since: str | None = None, until: str | None = None,
-            sources: Iterable[str] = ()) -> Answer:
-        return self.ask_many([question], top_k, since, until, sources)[0]
+            sources: Iterable[str] = (), explain: bool = False) -> Answer:
+        return self.ask_many([question], top_k, since, until, sources, explain)[0]
 
     def ask_many(self, questions: list[str], top_k: int = 5, since: str | None = None, until: str | None = None,
-                 sources: Iterable[str] = ()) -> list[Answer]:
+                 sources: Iterable[str] = (), explain: bool = False) -> list[Answer]:
         """Answers in order, each read from the `top_k` best chunks; the questions are embedded
-        in one batch."""
+        in one batch. `explain`: each answer carries the `Explanation` of its own run."""
         texts = [_check_question(q) for q in questions]
         _check_range("top_k", top_k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
@@ -241,7 +242,7 @@ class Engine:
         vectors = embedder.encode(texts + topics)
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         topic_vectors = iter(vectors[len(texts):])
-        return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None)
+        return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
                 for q, v in zip(parsed, vectors[:len(texts)])]
 
     def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5) -> Evidence:
@@ -249,16 +250,21 @@ class Engine:
         return Retriever(self.store()).evidence(question, vector, top_k)
 
     def _answer(self, question: Question, vector: np.ndarray, top_k: int, embed_ms: float,
-                topic_vector: np.ndarray | None = None) -> Answer:
+                topic_vector: np.ndarray | None = None, explain: bool = False) -> Answer:
         timings = {"embed": embed_ms}
+        trace = Trace() if explain else None
         t0 = time.perf_counter()
-        evidence = self.evidence(question, vector, top_k)
+        evidence = Retriever(self.store()).evidence(question, vector, top_k, trace)
         t1 = time.perf_counter()
-        answer = self.reader.answer(question, vector, evidence, topic_vector)
+        answer = self.reader.answer(question, vector, evidence, topic_vector, trace)
         t2 = time.perf_counter()
         timings |= {"retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
+        update: dict = {}
+        if trace is not None:
+            update["explanation"] = explain_answer(question, evidence, trace, answer, self.reader.model)
+            timings["explain"] = (time.perf_counter() - t2) * 1000
         timings["total"] = sum(timings.values())
-        return answer.model_copy(update={"timings_ms": {k: round(v, 2) for k, v in timings.items()}})
+        return answer.model_copy(update={**update, "timings_ms": {k: round(v, 2) for k, v in timings.items()}})
 
     def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None,
                mode: Mode = "fused") -> list[SearchHit]:
@@ -281,11 +287,12 @@ class Engine:
                 for h in hits for c in [chunks[h.chunk_id]]]
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
-                  max_sentences: int = DEFAULT_SENTENCES, since: str | None = None) -> Summary:
+                  max_sentences: int = DEFAULT_SENTENCES, since: str | None = None, explain: bool = False) -> Summary:
         """One paragraph over the given documents, the documents a query retrieves, or the index.
         An id skipped at ingest as an exact copy reads the stored copy (`Summary.resolved`).
         With `since`, what's new: only articles published on or after it speak, and only with what
-        the earlier (or undated) ones among the same documents did not already say."""
+        the earlier (or undated) ones among the same documents did not already say. `explain`:
+        the summary carries why each sentence was picked and what the salient others lost to."""
         _check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
         since = parse_date(since, "since", "since")
         wanted = list(dict.fromkeys(doc_ids))
@@ -295,21 +302,30 @@ class Engine:
         store = self._nonempty_store()
         query = _check_question(query, field="query") if query is not None else None
         query_vector = self.embedder.encode([query])[0] if query else None
+        notes: list[str] | None = [] if explain else None
         with store.snapshot():
-            docs, resolved = self._summary_documents(store, wanted, query, query_vector)
+            docs, resolved = self._summary_documents(store, wanted, query, query_vector, notes)
             later = {d: doc for d, doc in docs.items() if not since or (doc.published or "") >= since}
             earlier = [store.sentences(d)[1] for d in docs if d not in later]
             parts = [(doc, *store.sentences(doc.id)) for doc in later.values()]
         titles = self.embedder.encode([doc.title for doc in later.values()])
         known = (np.vstack(earlier) if earlier else np.zeros((0, DIM), np.float32)) if since else None
-        summary = summarise(make_pool(parts, titles), later, max_sentences, query, query_vector, known)
-        return summary.model_copy(update={"resolved": resolved, "since": since,
-                                          "compared_with": [d for d in docs if d not in later]})
+        pool = make_pool(parts, titles)
+        trace = SummaryTrace() if explain else None
+        summary = summarise(pool, later, max_sentences, query, query_vector, known, trace)
+        update = {"resolved": resolved, "since": since, "compared_with": [d for d in docs if d not in later]}
+        if trace is not None and notes is not None:
+            if since:
+                notes += [f"{'speaks' if d in later else 'compared with'}: '{doc.title}' ({doc.published or 'undated'}),"
+                          f" {'published on or after' if d in later else 'earlier than'} {since}" for d, doc in docs.items()]
+            update["explanation"] = explain_summary(pool, trace, summary, notes, since)
+        return summary.model_copy(update=update)
 
-    def _summary_documents(self, store, wanted: list[str], query: str | None,
-                           query_vector: np.ndarray | None) -> tuple[dict[str, Document], dict[str, str]]:
+    def _summary_documents(self, store, wanted: list[str], query: str | None, query_vector: np.ndarray | None,
+                           notes: list[str] | None = None) -> tuple[dict[str, Document], dict[str, str]]:
         """The documents a summary reads, oldest first, one copy per syndicated cluster, and the
-        exact copies it resolved; inside the caller's snapshot."""
+        exact copies it resolved; inside the caller's snapshot. `notes` (explain mode) hears why
+        each was read or left out, in words."""
         resolved: dict[str, str] = {}
         if wanted:
             found = store.resolve(wanted)
@@ -318,16 +334,32 @@ class Engine:
                 raise DocumentNotFound.by_id(missing[0], self.name)
             resolved = {d: s for d, s in found.items() if d != s}
             docs = store.documents(found[d] for d in wanted)
+            if notes is not None:
+                notes += [f"named: {d}" + (f" (an exact copy of {found[d]}, which is read)" if d in resolved else "")
+                          for d in wanted]
         elif query:
             hits = Retriever(store).search(as_query(query), query_vector, k=QUERY_CHUNKS)
             found = dict.fromkeys(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
             relevance = {d: float((store.sentences(d)[1] @ query_vector).max(initial=-1.0)) for d in found}
             best = max(relevance.values(), default=0.0)
             docs = store.documents(d for d in found if relevance[d] >= best - TOPIC_MARGIN)
+            if notes is not None:
+                notes += [f"{'read' if d in docs else 'left out'}: {d}, its sentence closest to the query at {r:.2f}"
+                          + (f", within {TOPIC_MARGIN:g} of the best article's {best:.2f}" if d in docs else
+                             f", more than {TOPIC_MARGIN:g} below the best article's {best:.2f}")
+                          for d, r in sorted(relevance.items(), key=lambda item: -item[1])]
         else:
             docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
+            if notes is not None:
+                notes.append(f"the whole index: its {len(docs)} newest articles (at most {WHOLE_INDEX})")
         by_date = sorted(docs.values(), key=lambda d: (d.published or "9999", d.id))  # the earliest copy speaks
-        return {d: docs[d] for d in first_per_cluster([d.id for d in by_date], store.clusters_of(docs))}, resolved
+        clusters = store.clusters_of(docs)
+        kept = first_per_cluster([d.id for d in by_date], clusters)
+        if notes is not None:
+            first_of = {clusters.get(d, d): d for d in kept}
+            notes += [f"folded: {d.id}, a syndicated copy of {first_of[clusters.get(d.id, d.id)]}, published first"
+                      for d in by_date if d.id not in kept]
+        return {d: docs[d] for d in kept}, resolved
 
     def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by

@@ -30,10 +30,13 @@ def create_server(engine: Engine) -> MCPServer:
 
     @server.tool()
     def ask(question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION)],
-            top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = 5, since: Date = None, until: Date = None) -> Answer:
+            top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = 5, since: Date = None, until: Date = None,
+            explain: bool = False) -> Answer:
         """Answer a question about the indexed news articles with cited sentences, or abstain when
-        they do not say. `since`/`until` limit the articles by publication date."""
-        return _reported(lambda: engine.ask(question, top_k, since, until))
+        they do not say. `since`/`until` limit the articles by publication date. `explain` adds
+        why: the question as read, the passages retrieved, each sentence's score and what moved
+        it, and what decided the confidence (or the decline)."""
+        return _reported(lambda: engine.ask(question, top_k, since, until, explain=explain))
 
     @server.tool()
     def search(query: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION)],
@@ -46,11 +49,12 @@ def create_server(engine: Engine) -> MCPServer:
     def summarize(doc_ids: Annotated[list[str], Field(max_length=MAX_SUMMARY_DOCS)] = [],  # noqa: B006 - pydantic copies
                   query: Annotated[str | None, Field(max_length=MAX_QUESTION)] = None,
                   max_sentences: Annotated[int, Field(ge=1, le=MAX_SUMMARY_SENTENCES)] = 4,
-                  since: Date = None) -> Summary:
+                  since: Date = None, explain: bool = False) -> Summary:
         """A one-paragraph summary, every sentence verbatim and cited: of the documents named, of
         the articles on a query, or of the newest articles. With `since`, only what articles
-        published on or after that date add to the earlier ones."""
-        return _reported(lambda: engine.summarize(doc_ids, query, max_sentences, since))
+        published on or after that date add to the earlier ones. `explain` adds why each sentence
+        was picked and what was left out (a near-duplicate, or not new since the date)."""
+        return _reported(lambda: engine.summarize(doc_ids, query, max_sentences, since, explain))
 
     @server.tool()
     def quotes(speaker: Annotated[str | None, Field(max_length=200)] = None,

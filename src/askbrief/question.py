@@ -40,6 +40,9 @@ class Question:
     speaker: str | None  # X of "What did X say about Y?"
     topic: str | None  # Y of it
     wants: re.Pattern | None  # what a sentence must hold to answer: a number, a date, a name
+    time_words: tuple[str, ...] = ()  # words read as time, left out of the terms ("latest", "last month")
+    dates_from: str = "none"  # where `where`'s dates came from: "question", "options" or "none"
+    resolved_against: str | None = None  # the newest indexed date the question's time words were read against
 
     def offers_new(self, sentence: str) -> bool:
         """Whether the sentence holds something of the wanted kind that the question does not
@@ -80,11 +83,20 @@ def parse(text: str, newest: dt.date | None = None, since: str | None = None, un
     the recency ranking does their work, and a passage need not contain them."""
     asked = scope(text, newest)
     said_as_time = asked.recent_words
+    dates_from = "options" if since or until else "none"
     if not (since or until):
         since, until = asked.since, asked.until
         said_as_time += asked.span_words
+        dates_from = "question" if since or until else "none"
     time_terms = set(terms(" ".join(said_as_time)))
     kept = tuple(t for t in terms(text) if t not in time_terms) or tuple(terms(text))
     speaker, topic = speaker_question(text) or (None, None)
     return Question(text=text, terms=kept, where=Filter(since, until, tuple(sources)),
-                    prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic, wants=answer_type(text))
+                    prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic, wants=answer_type(text),
+                    time_words=said_as_time, dates_from=dates_from,
+                    resolved_against=newest.isoformat() if newest and said_as_time else None)
+
+
+def kind_of_answer(wants: re.Pattern | None) -> str | None:
+    """The answer type in words, as an explanation says it."""
+    return {_NUMBER: "a number", _DATE: "a date", _NAME: "a name"}.get(wants) if wants else None

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from askbrief.records import Answer, Document, Evidence, Quote, Span
 from askbrief.scorer import SentenceScorer, load_scorer
 from askbrief.syndication import first_per_cluster
 from askbrief.text import SENTENCE_ENDINGS, terms
+
+if TYPE_CHECKING:
+    from askbrief.explain import Trace
 
 ANSWER_SENTENCES = 3  # an answer is one to three sentences
 # A further sentence joins the best one when its ranker logit is within this many nats of the
@@ -116,7 +120,8 @@ def candidates(evidence: Evidence) -> list[Candidate]:
     return list(seen.values())
 
 
-def features(question: Question, query_vector: np.ndarray, cands: list[Candidate], evidence: Evidence) -> np.ndarray:
+def features(question: Question, query_vector: np.ndarray, cands: list[Candidate], evidence: Evidence,
+             trace: "Trace | None" = None) -> np.ndarray:
     """(len(cands), len(FEATURES)) float matrix; see FEATURES for the columns.
 
     Columns ending in _gap or _rank compare a sentence with the other candidates of the same
@@ -135,6 +140,8 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
     cos_of = {key: float(s.vector @ query_vector) for key, s in evidence.sentences.items()}
     texts = {key: docs[key[0]].text[s.start:s.end] for key, s in evidence.sentences.items()}
     tokens = {key: terms(text) for key, text in texts.items()}
+    if trace is not None:
+        trace.tokens |= tokens
     avg_len = np.mean([len(tokens[(c.doc_id, c.idx)]) for c in cands]) or 1.0
     for row, c in enumerate(cands):
         key = (c.doc_id, c.idx)
@@ -168,13 +175,16 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
     return out
 
 
-def gather(question: Question, query_vector: np.ndarray, evidence: Evidence) -> tuple[list[Candidate], np.ndarray]:
+def gather(question: Question, query_vector: np.ndarray, evidence: Evidence,
+           trace: "Trace | None" = None) -> tuple[list[Candidate], np.ndarray]:
     """The candidate sentences and their features."""
     docs = evidence.documents
-    cands = candidates(evidence)
+    every = candidates(evidence)
     # Headlines and bylines are not evidence when real sentences are at hand.
-    cands = [c for c in cands if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or cands
-    return cands, features(question, query_vector, cands, evidence)
+    cands = [c for c in every if docs[c.doc_id].text[c.start:c.end].endswith(SENTENCE_ENDINGS)] or every
+    if trace is not None:
+        trace.headlines = [c for c in every if c not in cands]
+    return cands, features(question, query_vector, cands, evidence, trace)
 
 
 CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model")
@@ -222,6 +232,20 @@ class Scored:
     logits: np.ndarray
 
 
+@dataclass(frozen=True)
+class QuoteReading:
+    """What `Reader.from_quotes` weighed (kept for explain mode): each quote's relevance to the
+    topic against the bar, the opening sentences read, their scores, and the best one's confidence."""
+
+    quotes: list[tuple[str, Quote]]
+    relevance: np.ndarray
+    bar: float
+    opening: dict[tuple[str, Quote], Candidate]
+    scored: Scored
+    span_model: float
+    confidence: float
+
+
 class Reader:
     def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
                  scorer: SentenceScorer | None = None):
@@ -229,19 +253,22 @@ class Reader:
         self.scorer = scorer or load_scorer()  # the span model: every answer reads one sentence with it
         self.threshold = self.model.threshold if threshold is None else threshold
 
-    def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence) -> Scored:
+    def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
+              trace: "Trace | None" = None) -> Scored:
         """Candidates, their features and ranker logits.
 
         When the question asks for the latest, the newest article among those that answer nearly
         as well as the best (within FOLLOW_ADJACENT nats) leads: older ones step back by that gap."""
-        cands, feats = gather(question, query_vector, evidence)
+        cands, feats = gather(question, query_vector, evidence, trace)
         if not cands:
             return Scored(cands, feats, np.zeros(0))
-        logits = self.logits(feats)
+        raw = self.logits(feats)
         published = [evidence.documents[c.doc_id].published for c in cands]
-        logits = logits + TIE_BREAK * newness(published)
+        logits = raw + TIE_BREAK * newness(published)
         if question.prefer_recent:
             logits = newest_first(logits, published)
+        if trace is not None:
+            trace.raw_logits = raw
         return Scored(cands, feats, logits)
 
     def logits(self, feats: np.ndarray) -> np.ndarray:
@@ -270,29 +297,35 @@ class Reader:
         return float(logits[0]), short
 
     def answer(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
-               topic_vector: np.ndarray | None = None) -> Answer:
+               topic_vector: np.ndarray | None = None, trace: "Trace | None" = None) -> Answer:
         """The cited answer, or a decline citing the closest passages. For "what did X say about
         Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
-        as well as the threshold asks."""
-        scored = self.score(question, query_vector, evidence)
+        as well as the threshold asks. A `trace` (explain mode) keeps what each step decided."""
+        scored = self.score(question, query_vector, evidence, trace)
         best = scored.cands[int(np.argmax(scored.logits))] if scored.cands else None
         model, span = self.read_one(question, best, evidence) if best else (0.0, None)
         confidence = self.confidence(scored, model)
+        if trace is not None:
+            trace.scored, trace.span_model, trace.confidence, trace.threshold = scored, model, confidence, self.threshold
         if not scored.cands or confidence < self.threshold:
             closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
+            if trace is not None:
+                trace.path, trace.chosen = "declined", closest
             return compose_abstention(question.text, closest, evidence.documents, confidence)
         if question.speaker and evidence.quotes and topic_vector is not None:
-            quoted = self.from_quotes(question, query_vector, evidence, topic_vector)
+            quoted = self.from_quotes(question, query_vector, evidence, topic_vector, trace)
             if quoted:
                 return quoted
         chosen = choose(scored.cands, scored.logits)
+        if trace is not None:
+            trace.path, trace.chosen = "sentences", chosen
         answer = compose_answer(question.text, chosen, evidence.documents, confidence,
                                 evidence.copies.get(chosen[0].doc_id, 0))
         # "What did X say?" asks for a statement, not a phrase inside one: no short answer.
         return answer.model_copy(update={"span": None if question.speaker else span})
 
     def from_quotes(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
-                    topic_vector: np.ndarray) -> Answer | None:
+                    topic_vector: np.ndarray, trace: "Trace | None" = None) -> Answer | None:
         """Of the speaker's quotes about the topic (all of them when no topic was asked, the most
         relevant first), the one whose opening sentence the ranker reads best, said as "X said: …"
         with the calibrated confidence in that sentence; None keeps the sentence answer."""
@@ -306,15 +339,20 @@ class Reader:
         cands = list({(c.doc_id, c.idx): c for c in opening.values()}.values())
         if not cands:
             return None
-        feats = features(question, query_vector, cands, evidence)
+        feats = features(question, query_vector, cands, evidence, trace)
         scored = Scored(cands, feats, self.logits(feats))
         best = int(np.argmax(scored.logits))
-        confidence = self.confidence(scored, self.read_one(question, cands[best], evidence)[0], best)
+        model = self.read_one(question, cands[best], evidence)[0]
+        confidence = self.confidence(scored, model, best)
+        if trace is not None:
+            trace.quotes = QuoteReading(evidence.quotes, relevance, bar, opening, scored, model, confidence)
         if confidence < self.threshold:
             return None
         doc_id, quote = next(key for key, c in opening.items() if c == cands[best])
         doc = docs[doc_id]
         citation = cite(1, doc, *with_marks(doc.text, quote.start, quote.end))
+        if trace is not None:
+            trace.path, trace.chosen, trace.confidence = "quotes", [cands[best]], confidence
         when = f"As of {doc.published}, " if doc.published else ""
         return Answer(question=question.text, answer=f"{when}{quote.speaker} said: {citation.quote} [1]",
                       abstained=False, confidence=round(confidence, 4), citations=[citation], timings_ms={})

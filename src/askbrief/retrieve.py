@@ -8,7 +8,7 @@ read in one snapshot of the store, so the reader never calls back into an index 
 """
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from askbrief.question import Question
 from askbrief.records import Evidence, Hit, StoredSentence
 from askbrief.store import Store
 from askbrief.syndication import first_per_cluster
+
+if TYPE_CHECKING:
+    from askbrief.explain import Trace
 
 Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)
@@ -31,7 +34,12 @@ DENSE_POOL = 50
 KEYWORD_WEIGHT = 2.0
 RECENCY_HALF_LIFE = 30.0  # days: for "latest" questions an article a month older counts half as much
 UNDATED_AGE = 10 * RECENCY_HALF_LIFE  # days an undated article counts as old in a "latest" ranking
+# Ages count back from the newest of the best few hits by relevance, not of all 50: an archive's
+# newest article on another story (2023 asylum news, for "the latest on the Puerto Rico governor"
+# over 2019 coverage) would otherwise halve the story's own articles dozens of times over.
+RECENCY_CLOCK = 5
 MAX_QUOTES = 50  # a speaker's quotes read per question, newest first: each is embedded to rank it
+EXPLAINED_CHUNKS = 10  # the fused list an explanation shows, when more than the chunks read
 
 
 def fuse(dense: list[int], keyword: list[int], k: int, rrf_k: float = RRF_K,
@@ -54,36 +62,47 @@ class Retriever:
     def __init__(self, store: Store):
         self.store = store
 
-    def search(self, question: Question, query_vector: np.ndarray, k: int = 10, mode: Mode = "fused") -> list[Hit]:
+    def search(self, question: Question, query_vector: np.ndarray, k: int = 10, mode: Mode = "fused",
+               trace: "Trace | None" = None) -> list[Hit]:
         """The top `k` chunks for the question, best first; newer ones ranked up when it asks
-        for the latest."""
+        for the latest. A `trace` (explain mode) keeps both lists with their scores, and the
+        fused list a little past `k`."""
         where = question.where or None
         with self.store.snapshot() as store:
-            dense = [cid for cid, _ in store.dense_search(query_vector, DENSE_POOL, where, by_sentence=True)
-                     ][:CANDIDATES] if mode != "keyword" else []
-            keyword = [cid for cid, _ in store.keyword_search(list(question.terms), CANDIDATES, where)] if mode != "dense" else []
-            hits = fuse(dense, keyword, CANDIDATES if question.prefer_recent else k)
-            return self.by_recency(hits)[:k] if question.prefer_recent else hits
+            dense = store.dense_search(query_vector, DENSE_POOL, where, by_sentence=True)[:CANDIDATES] \
+                if mode != "keyword" else []
+            keyword = store.keyword_search(list(question.terms), CANDIDATES, where) if mode != "dense" else []
+            listed = CANDIDATES if question.prefer_recent else max(k, EXPLAINED_CHUNKS if trace else k)
+            hits = fuse([cid for cid, _ in dense], [cid for cid, _ in keyword], listed)
+            if question.prefer_recent:
+                hits = self.by_recency(hits)
+            if trace is not None:
+                trace.dense, trace.keyword, trace.fused = dense, keyword, hits[:max(k, EXPLAINED_CHUNKS)]
+                trace.excluded = store.excluded_by(where) if where else {}
+            return hits[:k]
 
     def by_recency(self, hits: list[Hit]) -> list[Hit]:
         """Scale each score by its article's recency weight (see `recency_weights`)."""
         chunks = self.store.chunks([h.chunk_id for h in hits])
         docs = self.store.documents({c.doc_id for c in chunks.values()})
-        weights = recency_weights([docs[chunks[h.chunk_id].doc_id].published for h in hits])
-        rescored = [Hit(h.chunk_id, h.score * w, h.dense_rank, h.keyword_rank) for h, w in zip(hits, weights)]
+        published = [docs[chunks[h.chunk_id].doc_id].published for h in hits]
+        weights = recency_weights(published, max((p for p in published[:RECENCY_CLOCK] if p), default=None))
+        rescored = [Hit(h.chunk_id, h.score * w, h.dense_rank, h.keyword_rank, float(w)) for h, w in zip(hits, weights)]
         return sorted(rescored, key=lambda h: -h.score)
 
-    def evidence(self, question: Question, query_vector: np.ndarray, read: int) -> Evidence:
+    def evidence(self, question: Question, query_vector: np.ndarray, read: int, trace: "Trace | None" = None) -> Evidence:
         """The top `read` chunks and all the reader needs about them, from one snapshot: a write
-        landing meanwhile is either wholly in it or wholly out."""
+        landing meanwhile is either wholly in it or wholly out. A `trace` also gets the chunks
+        and documents of the fused list beyond `read`, to explain what was not read."""
         with self.store.snapshot() as store:
-            hits = self.search(question, query_vector, k=read)
-            chunks = store.chunks([h.chunk_id for h in hits])
+            hits = self.search(question, query_vector, k=read, trace=trace)
+            listed = trace.fused if trace is not None else hits
+            chunks = store.chunks([h.chunk_id for h in listed])
             documents = store.documents(c.doc_id for c in chunks.values())
             clusters = store.clusters_of(documents)
             kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], clusters))
             sentences: dict[tuple[str, int], StoredSentence] = {}
-            for chunk in chunks.values():
+            for chunk in (chunks[h.chunk_id] for h in hits):
                 if chunk.doc_id in kept:
                     _collect(store, sentences, chunk.doc_id, chunk.first - 1, chunk.last + 1)
             quotes = []
@@ -95,6 +114,8 @@ class Retriever:
                     if covered:
                         _collect(store, sentences, doc_id, covered[0] - 1, covered[1] + 1)
             term_counts, total = store.document_frequencies(list(dict.fromkeys(question.terms)))
+            if trace is not None:
+                trace.searched = store.telling_terms(list(dict.fromkeys(question.terms)), term_counts)
             return Evidence(hits=hits, chunks=chunks, documents=documents, sentences=sentences, clusters=clusters,
                             copies=store.copies(documents), term_counts=term_counts, chunk_total=total, quotes=quotes)
 
@@ -105,13 +126,14 @@ def _collect(store: Store, into: dict[tuple[str, int], StoredSentence], doc_id: 
         into[(doc_id, idx)] = StoredSentence(start, end, vector)
 
 
-def recency_weights(published: list[str | None]) -> np.ndarray:
-    """2^(-age / RECENCY_HALF_LIFE), age in days behind the newest of these dates; undated
-    articles count as ten half-lives old. All ones when nothing is dated."""
+def recency_weights(published: list[str | None], clock: str | None = None) -> np.ndarray:
+    """2^(-age / RECENCY_HALF_LIFE), age in days behind `clock` (by default the newest of these
+    dates; a newer one counts as age 0); undated articles count as ten half-lives old. All ones
+    when nothing is dated."""
     dates = [dt.date.fromisoformat(p) if p else None for p in published]
     known = [d for d in dates if d]
     if not known:
         return np.ones(len(published))
-    newest = max(known)
-    ages = np.array([(newest - d).days if d else UNDATED_AGE for d in dates], dtype=float)
+    newest = dt.date.fromisoformat(clock) if clock else max(known)
+    ages = np.array([max((newest - d).days, 0) if d else UNDATED_AGE for d in dates], dtype=float)
     return np.power(2.0, -ages / RECENCY_HALF_LIFE)

@@ -357,7 +357,7 @@ class Store:
 
     # ---- search -------------------------------------------------------------------------
 
-    def _telling_terms(self, terms: list[str], freqs: dict[str, int] | None = None) -> list[str]:
+    def telling_terms(self, terms: list[str], freqs: dict[str, int] | None = None) -> list[str]:
         """The terms worth matching: those in at most COMMON_CHUNKS chunks, and always the
         KEEP_RAREST rarest. The keyword index scores every chunk a term of the OR matches, so a
         term in 10,000 chunks costs 10,000 rows on every question, for a small BM25 weight.
@@ -404,6 +404,19 @@ class Store:
                     best[chunk_id] = max(score, best.get(chunk_id, -1.0))
         place = {i: n for n, i in enumerate(ids)}
         return sorted(best.items(), key=lambda item: (-item[1], place[item[0]]))
+
+    def excluded_by(self, where: Filter) -> dict[str, int]:
+        """How many chunks each part of a filter keeps out (dates, sources), each counted alone:
+        what an explanation says of a filter. A count over the chunks, so only when explaining."""
+        parts = {"dates": Filter(where.since, where.until), "sources": Filter(sources=where.sources)}
+        total = self.chunk_count()
+        out = {}
+        for name, part in parts.items():
+            if part:
+                clause, params = filter_sql(part)
+                out[name] = total - int(self._value(
+                    f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause}", params))
+        return out
 
     def _allowed_chunks(self, where: Filter) -> np.ndarray:
         clause, params = filter_sql(where)

@@ -339,7 +339,7 @@ class PostgresStore(Store):
         total, tokens = int(stats[0][2]), int(stats[0][3])
         if total == 0:
             return []
-        kept = self._telling_terms(unique, counts)
+        kept = self.telling_terms(unique, counts)
         average = tokens / total or 1.0
         idf = [max(MIN_IDF, math.log((total - counts.get(t, 0) + 0.5) / (counts.get(t, 0) + 0.5))) for t in kept]
         # Each term's frequency in a matched chunk from its weight, then BM25 over the terms.

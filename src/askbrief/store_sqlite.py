@@ -162,7 +162,7 @@ class SqliteStore(Store):
         unique = list(dict.fromkeys(t.replace('"', "") for t in query_terms if t.replace('"', "")))
         if not unique:
             return []
-        match = " OR ".join(f'"{t}"' for t in self._telling_terms(unique))
+        match = " OR ".join(f'"{t}"' for t in self.telling_terms(unique))
         sql = "SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
         params: list = [match]
         if where:

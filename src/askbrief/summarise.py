@@ -256,18 +256,32 @@ def already_said(pool: Pool, earlier: np.ndarray) -> np.ndarray:
     return np.maximum((pool.vectors @ earlier.T).max(axis=1), 0.0)
 
 
+@dataclass
+class SummaryTrace:
+    """What a summary weighed (explain mode): each pool sentence's salience, its closeness to
+    what earlier articles said, and the sentences MMR selected, in the order it took them."""
+
+    scores: np.ndarray | None = None
+    repeat: np.ndarray | None = None
+    selected: list[int] | None = None
+
+
 def summarise(pool: Pool, docs: dict[str, Document], n: int, query: str | None = None,
-              query_vector: np.ndarray | None = None, earlier: np.ndarray | None = None) -> Summary:
+              query_vector: np.ndarray | None = None, earlier: np.ndarray | None = None,
+              trace: SummaryTrace | None = None) -> Summary:
     """The paragraph: the n most salient sentences that do not repeat each other, each article's
     in source order, articles by date. With `earlier` (the sentence vectors of articles already
     read), only what they did not say: a sentence at or above ALREADY_SAID cosine to one of them
     is left out, and the closer the rest come to them, the less they count."""
     doc_order = {d: i for i, d in enumerate(sorted(docs, key=lambda d: (docs[d].published or "9999", d)))}
     scores, allowed = (salience(pool, n, query_vector), None) if pool.doc_ids else (np.zeros(0), None)
+    repeat = None
     if earlier is not None and pool.doc_ids:
         repeat = already_said(pool, earlier)
         scores, allowed = scores - NOVELTY_WEIGHT * repeat, repeat < ALREADY_SAID
     picks = select(pool.vectors, scores, n, allowed) if pool.doc_ids else []
+    if trace is not None:
+        trace.scores, trace.repeat, trace.selected = scores, repeat, list(picks)
     picks = prefer_earliest(picks, pool, doc_order)
     picks.sort(key=lambda i: (doc_order[pool.doc_ids[i]], pool.idx[i]))
     citations = [cite(k, docs[pool.doc_ids[i]], *pool.spans[i]) for k, i in enumerate(picks, 1)]
