@@ -4,6 +4,11 @@ calibration, faithfulness and latency in one table (printed, and JSON under resu
     python scripts/eval_qa.py ../shared/data/squad2-dev-subset.json [--limit N] \
         [--off-corpus ../shared/data/squad1-dev-xquad-subset.json]
     python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl
+
+`--errors FILE` asks with explain mode on (latency is then measured without the explanation's own
+time) and writes, one JSON line each, every wrong answer (the first citation lacks the gold
+answer), wrongly declined one and wrongly answered unanswerable one, with its explanation and
+where the gold paragraph stood: not retrieved, retrieved but not read, or read and passed over.
 """
 
 import argparse
@@ -48,7 +53,8 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
                      for b in range(bins) if (which == b).any()))
 
 
-def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus: Path | None = None) -> dict:
+def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus: Path | None = None,
+             errors: Path | None = None) -> dict:
     documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit)
     foreign = load_squad(off_corpus, limit)[1] if off_corpus else []
     with tempfile.TemporaryDirectory() as home:
@@ -63,8 +69,10 @@ def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus:
                 ranks.append(ranking.index(q.doc_id) if q.doc_id in ranking else None)
             table[f"retrieval_{mode}"] = retrieval_metrics(ranks)
         engine.ask(questions[0].text)  # warm the reader before timing
-        answers = engine.ask_many([q.text for q in questions])
+        answers = engine.ask_many([q.text for q in questions], explain=errors is not None)
         table.update(answer_metrics(engine, questions, answers))
+        if errors:
+            table["errors"] = write_errors(errors, questions, answers)
         if foreign:
             table.update(off_corpus_metrics(engine.ask_many([q.text for q in foreign])))
     table["questions"] = len(questions)
@@ -95,7 +103,7 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
             text = texts.setdefault(a.span.doc_id, engine.document(a.span.doc_id).text)
             faithful += text[a.span.start:a.span.end] == a.span.text
             total += 1
-    latency = [a.timings_ms["total"] for a in answers]
+    latency = [a.timings_ms["total"] - a.timings_ms.get("explain", 0.0) for a in answers]
     # The short answer, judged where the first cited sentence holds a gold one (no span scores 0).
     cited_right = [(q, a) for (q, a), hit in zip(answerable, at1) if hit]
     spans = [token_f1(a.span.text, q.answers) if a.span else 0.0 for q, a in cited_right]
@@ -112,6 +120,40 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
         "latency_ms_median": statistics.median(latency),
         "latency_ms_p95": float(np.percentile(latency, 95)),
     }
+
+
+def gold_place(question: Question, answer) -> str:
+    """Where the gold paragraph stood in the answer's explanation."""
+    listed = [c for c in answer.explanation.retrieval.chunks if c.doc_id == question.doc_id]
+    if not listed:
+        return "not retrieved"
+    if not any(c.read for c in listed):
+        return "retrieved, not read"
+    cited = {c.doc_id for c in answer.citations}
+    return "read and cited" if question.doc_id in cited else "read, passed over"
+
+
+def write_errors(path: Path, questions: list[Question], answers) -> dict:
+    """One JSON line per error, with its explanation; returns the counts by kind and gold place."""
+    counts: dict[str, int] = {}
+    with path.open("w", encoding="utf-8") as out:
+        for q, a in zip(questions, answers):
+            right = bool(a.citations) and contains_answer(a.citations[0].quote, q.answers)
+            if q.answerable and a.abstained:
+                kind = "wrongly declined"
+            elif q.answerable and not right:
+                kind = "wrong evidence"
+            elif not q.answerable and not a.abstained:
+                kind = "wrongly answered"
+            else:
+                continue
+            place = gold_place(q, a)
+            key = f"{kind}: gold {place}" if q.answerable else kind
+            counts[key] = counts.get(key, 0) + 1
+            out.write(json.dumps({"kind": kind, "gold": place if q.answerable else None, "question": q.text,
+                                  "gold_answers": q.answers, "gold_doc_id": q.doc_id,
+                                  "answer": a.model_dump()}, ensure_ascii=False) + "\n")
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def off_corpus_metrics(answers) -> dict:
@@ -146,11 +188,17 @@ def main() -> None:
     parser.add_argument("--bbc", type=Path, help="with the news development set: the BBC file its articles come from")
     parser.add_argument("--off-corpus", type=Path, help="another SQuAD file whose questions are also asked of this "
                         "index: none is answered there, each should be declined")
+    parser.add_argument("--errors", type=Path, help="write every wrong or wrongly declined answer, with its "
+                        "explanation, here (JSON lines)")
     args = parser.parse_args()
-    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus)
+    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus, args.errors)
     table["data"] = args.data.name
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)
+    if args.errors:
+        print(f"\n{sum(table['errors'].values())} errors, explained in {args.errors}:")
+        for key, n in table["errors"].items():
+            print(f"  {n:>4}  {key}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"eval_qa-{args.data.stem}.json"
     out.write_text(json.dumps(table, indent=2) + "\n")

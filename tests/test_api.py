@@ -38,6 +38,18 @@ def test_bad_ask_requests_are_4xx_naming_the_field(client, body, field):
     assert field in [part for d in response.json()["detail"] for part in d["loc"]]
 
 
+def test_ask_and_summarize_explain_only_when_asked(client, seed_engine):
+    plain = client.post("/ask", json={"question": SEED_QUESTION}).json()
+    explained = client.post("/ask", json={"question": SEED_QUESTION, "explain": True}).json()
+    assert plain["explanation"] is None and explained["explanation"]["path"] == "quotes"
+    assert explained["citations"] == plain["citations"]
+    assert {"question", "retrieval", "reading", "path", "order", "confidence"} == set(explained["explanation"])
+    assert client.post("/ask", json={"question": SEED_QUESTION, "explain": "very"}).status_code == 422
+    summary = client.post("/summarize", json={"max_sentences": 2, "explain": True}).json()
+    assert [s["cited"] for s in summary["explanation"]["picked"]] == [1, 2]
+    assert client.post("/summarize", json={"max_sentences": 2}).json()["explanation"] is None
+
+
 def test_summarize_and_documents(client, seed_engine):
     response = client.post("/summarize", json={"doc_ids": [SEED_ID], "max_sentences": 3})
     assert response.status_code == 200 and len(response.json()["citations"]) == 3
@@ -111,6 +123,9 @@ def test_api_key_guards_writes_and_optionally_reads(tmp_path):
     assert keyed.post("/ask", json={"question": "What happened to oil?"}).status_code == 200
     locked = TestClient(create_app(Engine("k", Settings(home=tmp_path, api_key="s3cret", protect_reads=True))))
     assert locked.post("/ask", json={"question": "What happened to oil?"}).status_code == 401
+    assert locked.post("/ask", json={"question": "What happened to oil?", "explain": True}).status_code == 401
+    assert locked.post("/ask", json={"question": "What happened to oil?", "explain": True},
+                       headers={"Authorization": "Bearer s3cret"}).json()["explanation"]["reading"]
     assert locked.get("/documents/a", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 

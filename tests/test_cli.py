@@ -35,7 +35,9 @@ def test_ask_json_prints_the_answer_record(home):
     result = run("ask", SEED_QUESTION, "--index", "seed", "--json")
     assert result.exit_code == 0
     answer = json.loads(result.output)
-    assert set(answer) == {"question", "answer", "abstained", "confidence", "citations", "timings_ms", "span"}
+    assert set(answer) == {"question", "answer", "abstained", "confidence", "citations", "timings_ms", "span",
+                           "explanation"}
+    assert answer["explanation"] is None  # only when asked
     assert "trade turnover" in answer["citations"][0]["quote"]
     check_quotes(home, answer)
 
@@ -45,6 +47,24 @@ def test_ask_prints_readable_text_by_default(home):
     assert result.exit_code == 0
     assert "trade turnover" in result.output.splitlines()[0]
     assert f"[1] {SEED_ID} chars" in result.output
+
+
+def test_explain_prints_each_stage_under_the_answer_and_json_adds_the_record(home):
+    plain = run("ask", SEED_QUESTION, "--index", "seed").output
+    result = run("ask", "Who won the 2022 World Cup?", "--index", "seed", "--explain")
+    assert result.exit_code == 0
+    out = result.output
+    for heading in ("Why this answer", "1. The question", "2. Retrieval", "3. Reading", "4. Confidence"):
+        assert heading in out
+    assert "below the threshold" in out.split("Why this answer")[0]  # the answer comes first, as without --explain
+    assert "do not mention" in out and "'2022'" in out
+    explained = run("ask", SEED_QUESTION, "--index", "seed", "--explain").output
+    assert explained.startswith(plain)  # the same answer, the report under it
+    record = json.loads(run("ask", SEED_QUESTION, "--index", "seed", "--json", "--explain").output)
+    assert record["explanation"]["path"] == "quotes" and record["explanation"]["question"]["speaker"] == "Putin"
+    summary = run("summarize", "--index", "seed", "--sentences", "2", "--explain").output
+    assert "Why these sentences" in summary and "-> picked 1st" in summary
+    assert json.loads(run("summarize", "--index", "seed", "--json", "--explain").output)["explanation"]["picked"]
 
 
 def test_summarize_json_and_batch(home, tmp_path):

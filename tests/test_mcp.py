@@ -37,6 +37,8 @@ def test_the_tools_answer_with_the_rest_apis_citations(home):
         async with session(home) as client:
             listed = {t.name: t for t in (await client.list_tools()).tools}
             asked = await client.call_tool("ask", {"question": SEED_QUESTION})
+            explained = await client.call_tool("ask", {"question": SEED_QUESTION, "explain": True})
+            summary_why = await client.call_tool("summarize", {"max_sentences": 2, "explain": True})
             searched = await client.call_tool("search", {"query": "trade turnover", "k": 3})
             summary = await client.call_tool("summarize", {"doc_ids": [SEED_ID], "max_sentences": 2})
             quoted = await client.call_tool("quotes", {"speaker": "Putin", "about": "trade", "limit": 3})
@@ -44,11 +46,14 @@ def test_the_tools_answer_with_the_rest_apis_citations(home):
             shown = await client.call_tool("show_citation", {"citation_id": answer["citations"][0]["id"]})
             resources = await client.read_resource("askbrief://documents")
             document = await client.read_resource(f"askbrief://documents/{SEED_ID}")
-            return listed, asked, searched, summary, quoted, shown, resources, document
+            return listed, asked, searched, summary, quoted, shown, resources, document, explained, summary_why
 
-    listed, asked, searched, summary, quoted, shown, resources, document = anyio.run(calls)
+    listed, asked, searched, summary, quoted, shown, resources, document, explained, summary_why = anyio.run(calls)
     assert set(listed) == {"ask", "search", "summarize", "quotes", "show_citation"}
     assert listed["ask"].input_schema["required"] == ["question"]
+    assert answer_has_no_explanation(asked) and explained.structured_content["explanation"]["path"] == "quotes"
+    assert explained.structured_content["citations"] == asked.structured_content["citations"]
+    assert summary_why.structured_content["explanation"]["picked"]
     assert not any(r.is_error for r in (asked, searched, summary, quoted, shown))
     answer = asked.structured_content
     same = engine.ask(SEED_QUESTION).model_dump()
@@ -64,6 +69,10 @@ def test_the_tools_answer_with_the_rest_apis_citations(home):
     assert all("Putin" in q["speaker"] for q in quoted.structured_content["result"])
     listing = json.loads(resources.contents[0].text)
     assert [d["uri"] for d in listing] == [f"askbrief://documents/{SEED_ID}"]
+
+
+def answer_has_no_explanation(result) -> bool:
+    return result.structured_content["explanation"] is None
 
 
 def test_bad_arguments_are_tool_errors_and_the_server_lives_on(home):
@@ -136,6 +145,8 @@ def test_mcp_over_http_answers_as_post_ask_does_behind_the_same_key(served):
         async with Client(transport, read_timeout_seconds=120) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             asked = await client.call_tool("ask", {"question": SEED_QUESTION})
+            explained = await client.call_tool("ask", {"question": SEED_QUESTION, "explain": True})
+            summary_why = await client.call_tool("summarize", {"max_sentences": 2, "explain": True})
             document = await client.read_resource(f"askbrief://documents/{SEED_ID}")
             return tools, asked, document
 

@@ -105,3 +105,31 @@ def test_declining_and_phone_width(browser, server):
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     browser.set_window_size(1200, 1000)
     assert scroll <= client and not too_wide, f"page is {scroll}px wide in a {client}px viewport: {too_wide}"
+
+
+def test_why_this_answer_is_collapsed_until_opened(browser, server, seed_engine):
+    question = "Who did Jaishankar meet in Moscow?"
+    expected = seed_engine.ask(question, explain=True).explanation
+    By = ask_in_page(browser, server, question)
+    panel = browser.find_element(By.ID, "why")
+    title = browser.find_element(By.ID, "why-title")
+    assert title.text == "Why this answer?" and panel.get_attribute("open") is None
+    confidence = browser.find_element(By.ID, "why-confidence")
+    assert not confidence.is_displayed()  # collapsed by default
+    title.click()  # a <summary>: the keyboard opens it too
+    assert panel.get_attribute("open") is not None and confidence.is_displayed()
+    assert expected.confidence.reason in confidence.text
+    read = browser.find_elements(By.CSS_SELECTOR, "#why li.read-sentence q")
+    assert read[0].text == expected.reading[0].text  # the best-scored sentence first, as the record says
+    shown = browser.find_element(By.ID, "why-body").text
+    assert "1. The question" in shown and "4. Confidence" in shown and expected.reading[0].outcome in shown
+    browser.save_screenshot(str(ROOT / "results" / "page-why.png"))
+    # a summary explains itself in the same panel, collapsed again
+    browser.find_element(By.ID, "summarise").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "why-title").text == "Why these sentences?")
+    assert browser.find_element(By.ID, "why").get_attribute("open") is None
+    browser.find_element(By.ID, "why-title").click()
+    assert "-> picked" not in browser.find_element(By.ID, "why-body").text  # the page's words, not the CLI's
+    assert "picked 1st" in browser.find_element(By.ID, "why-body").text

@@ -61,6 +61,14 @@ def _words_of_terms(text: str) -> dict[str, str]:
     return out
 
 
+def _by_weight(question: Question, idf: dict[str, float], said: dict[str, str]) -> list[str]:
+    """The question's terms, rarest first; among equally rare ones, names and numbers ("World",
+    "2022") before plain words ("won"): what a person would name as missing."""
+    named = {w.lower() for w in question.text.split()[1:] if w[:1].isupper() or any(ch.isdigit() for ch in w)}
+    named = {"".join(ch for ch in w if ch.isalnum()) for w in named}
+    return sorted(idf, key=lambda t: (-round(idf[t], 6), said.get(t, t) not in named))
+
+
 def _quoted(items: list[str], joiner: str = "and") -> str:
     items = [f"'{i}'" for i in items]
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {joiner} {items[-1]}"
@@ -83,7 +91,7 @@ def _question(question: Question, evidence: Evidence, trace: Trace) -> QuestionE
         dates = "none asked"
     if question.prefer_recent:
         dates += (f"; {_quoted(recent)} asks for the latest: newer articles rank up (an article a month older"
-                  f" counts half) and among sentences within {FOLLOW_ADJACENT:g} of the best the newest article's lead")
+                  f" counts half), and among sentences within {FOLLOW_ADJACENT:g} of the best the newest article's come first")
     return QuestionExplained(
         terms=[TermExplained(term=t, word=said.get(t, t), weight=round(idf[t], 3), chunks=evidence.term_counts.get(t, 0),
                              searched=t in searched) for t in unique],
@@ -145,6 +153,7 @@ class _Context:
     idf: dict[str, float]
     kind: str | None
     total: int
+    by_weight: list[str]  # the question's terms, the most telling first (_by_weight)
 
 
 def _ordinal(n: int) -> str:
@@ -167,7 +176,7 @@ GROUPS = {
 
 def _phrase(group: str, f: dict[str, float], effect: float, own: set[str], window: set[str], ctx: _Context) -> str:
     """A group of features of one sentence, in words."""
-    by_weight = sorted(ctx.idf, key=lambda t: -ctx.idf[t])
+    by_weight = ctx.by_weight
     shared = [ctx.said.get(t, t) for t in by_weight if t in own][:MENTIONED]
     if group == "meaning":
         rank = round(1 / f["cos_rank"])
@@ -180,8 +189,8 @@ def _phrase(group: str, f: dict[str, float], effect: float, own: set[str], windo
         return f"shares the question's terms {_quoted(shared)}{best}"
     if group == "neighbours":
         near = [ctx.said.get(t, t) for t in by_weight if t in window - own][:MENTIONED]
-        words_part = f", and they add {_quoted(near)}" if near else ""
-        return f"the sentences beside it are {'close' if f['neighbour_cos'] >= 0.3 else 'far'} in meaning ({f['neighbour_cos']:.2f}){words_part}"
+        adds = f"they add {_quoted(near)}" if near else "they add none of the question's terms"
+        return f"the sentences beside it: cosine {f['neighbour_cos']:.2f} to the question; {adds}"
     if group == "missing":
         missing = [ctx.said.get(t, t) for t in by_weight if t not in window]
         return (f"neither it nor its neighbours mention {_quoted(missing[:MENTIONED], 'or')}" if missing
@@ -200,16 +209,24 @@ def _phrase(group: str, f: dict[str, float], effect: float, own: set[str], windo
     return f"{'long' if effect >= 0 else 'short'} ({round(math.exp(f['log_words']) - 1)} words)"
 
 
-def _effects(feats: np.ndarray, model: ReaderModel, row: int, own: set[str], window: set[str],
+_GROUPING = np.array([[name in names for names in GROUPS.values()] for name in FEATURES], dtype=float)
+
+
+def group_effects(feats: np.ndarray, model: ReaderModel) -> np.ndarray:
+    """(candidates, groups): how far each feature group moved each sentence from the average
+    candidate of its question, in nats of the ranker's logit (coefficient times the distance
+    from the candidates' mean, summed over the group)."""
+    return (model.ranker_coef * (feats - feats.mean(axis=0))) @ _GROUPING
+
+
+def _effects(feats: np.ndarray, moved: np.ndarray, row: int, own: set[str], window: set[str],
              ctx: _Context) -> list[FeatureEffect]:
-    """The feature groups that moved this sentence most against the average candidate:
-    coefficient times the distance from the candidates' mean, in nats of the ranker's logit."""
-    effect = model.ranker_coef * (feats[row] - feats.mean(axis=0))
+    """The feature groups that moved this sentence most (`moved`: its row of group_effects)."""
     values = dict(zip(FEATURES, feats[row].tolist()))
-    moved = {g: float(sum(effect[FEATURES.index(n)] for n in names)) for g, names in GROUPS.items()}
-    top = sorted((g for g in moved if abs(moved[g]) >= 0.05), key=lambda g: -abs(moved[g]))[:EFFECTS]
-    return [FeatureEffect(feature=g, value=round(values[GROUPS[g][0]], 4), effect=round(moved[g], 3),
-                          words=_phrase(g, values, moved[g], own, window, ctx)) for g in top]
+    names = list(GROUPS)
+    top = [int(i) for i in np.argsort(-np.abs(moved))[:EFFECTS] if abs(moved[i]) >= 0.1]
+    return [FeatureEffect(feature=names[i], value=round(values[GROUPS[names[i]][0]], 4), effect=round(float(moved[i]), 3),
+                          words=_phrase(names[i], values, float(moved[i]), own, window, ctx)) for i in top]
 
 
 def _tokens(evidence: Evidence, doc_id: str, idx: int, known: dict) -> set[str]:
@@ -256,6 +273,7 @@ def _sentences(question: Question, evidence: Evidence, trace: Trace, answer: Ans
     cited = {(c.doc_id, c.start, c.end): c.n for c in answer.citations}
     published = [evidence.documents[c.doc_id].published for c in scored.cands]
     order = [int(i) for i in np.argsort(-scored.logits)]
+    moved = group_effects(scored.feats, model)
     chosen = {i for i, c in enumerate(scored.cands) if c in trace.chosen}
     out = []
     for rank, row in enumerate(order, 1):
@@ -282,7 +300,7 @@ def _sentences(question: Question, evidence: Evidence, trace: Trace, answer: Ans
             doc_id=c.doc_id, start=c.start, end=c.end, text=evidence.documents[c.doc_id].text[c.start:c.end],
             kind="sentence", score=round(float(raw[row]), 4), adjusted=round(float(scored.logits[row]), 4),
             adjustments=_adjustments(scored, raw, row, published, rank == 1), rank=rank,
-            effects=_effects(scored.feats, model, row, own, window, ctx), cited=n, outcome=outcome))
+            effects=_effects(scored.feats, moved[row], row, own, window, ctx), cited=n, outcome=outcome))
     return out
 
 
@@ -294,6 +312,7 @@ def _quote_sentences(question: Question, evidence: Evidence, trace: Trace, answe
     relevance = {key: float(r) for key, r in zip(reading.quotes, reading.relevance)}
     scored = reading.scored
     order = [int(i) for i in np.argsort(-scored.logits)]
+    moved = group_effects(scored.feats, model)
     first = answer.citations[0] if answer.citations else None
     about = question.topic or question.speaker
     out = []
@@ -316,7 +335,7 @@ def _quote_sentences(question: Question, evidence: Evidence, trace: Trace, answe
         out.append(SentenceExplained(
             doc_id=c.doc_id, start=c.start, end=c.end, text=evidence.documents[c.doc_id].text[c.start:c.end],
             kind="quote", score=round(float(scored.logits[row]), 4), adjusted=round(float(scored.logits[row]), 4),
-            adjustments=[], rank=rank, effects=_effects(scored.feats, model, row, own, window, ctx),
+            adjustments=[], rank=rank, effects=_effects(scored.feats, moved[row], row, own, window, ctx),
             cited=1 if cited else None, outcome=outcome))
     return out
 
@@ -331,7 +350,7 @@ def _confidence(question: Question, evidence: Evidence, trace: Trace, ctx: _Cont
             reason += f" within its filters ({', '.join(f'{n} chunks kept out by {k}' for k, n in trace.excluded.items())})"
         return ConfidenceExplained(confidence=0.0, threshold=trace.threshold, answered=False, span_model=0.0, reason=reason)
     read = set().union(*(_tokens(evidence, c.doc_id, c.idx, trace.tokens) for c in scored.cands))
-    missing = [ctx.said.get(t, t) for t in sorted(ctx.idf, key=lambda t: -ctx.idf[t]) if t not in read]
+    missing = [ctx.said.get(t, t) for t in ctx.by_weight if t not in read]
     logits = np.sort(scored.logits)[::-1]
     lead = logits[0] - logits[1] if len(logits) > 1 else None
     if trace.path == "quotes":
@@ -361,8 +380,9 @@ def explain_answer(question: Question, evidence: Evidence, trace: Trace, answer:
     """The explanation of one answer, from the trace of the run that made it."""
     unique = list(dict.fromkeys(question.terms))
     n_cands = len(trace.scored.cands) if trace.scored else 0
-    ctx = _Context(_words_of_terms(question.text), idf_weights(evidence.term_counts, evidence.chunk_total, unique),
-                   kind_of_answer(question.wants), n_cands)
+    said = _words_of_terms(question.text)
+    idf = idf_weights(evidence.term_counts, evidence.chunk_total, unique)
+    ctx = _Context(said, idf, kind_of_answer(question.wants), n_cands, _by_weight(question, idf, said))
     reading = _sentences(question, evidence, trace, answer, model, ctx)
     reading += _quote_sentences(question, evidence, trace, answer, model, ctx)
     order = None
@@ -371,7 +391,7 @@ def explain_answer(question: Question, evidence: Evidence, trace: Trace, answer:
         order = (f"[1] comes just before the best-scored sentence [{best.cited}] in the same article, so it is cited"
                  " first: cited sentences keep their article's reading order")
     return Explanation(question=_question(question, evidence, trace), retrieval=_retrieval(evidence, trace),
-                       reading=reading, path=trace.path, order=order,
+                       reading=reading, headlines=len(trace.headlines), path=trace.path, order=order,
                        confidence=_confidence(question, evidence, trace, ctx))
 
 
@@ -415,7 +435,12 @@ def answer_report(explanation: Explanation) -> str:
     for name, n in r.excluded.items():
         lines.append(f"   the {name} filter kept out {n} chunks")
     lines += ["", "3. Reading: each sentence's score (the ranker's logit) and what moved it most"]
+    if explanation.headlines:
+        n = explanation.headlines
+        lines.append(f"   ({n} line{'s' * (n != 1)} without a sentence ending, headlines and bylines, not read)")
     shown = [s for s in explanation.reading if s.rank <= REPORT_SENTENCES or s.cited]
+    if explanation.path == "quotes":  # the quotes decided: they come first
+        shown = [s for s in shown if s.kind == "quote"] + [s for s in shown if s.kind != "quote"]
     for s in shown:
         adjusted = f" -> {s.adjusted:+.2f}" if abs(s.adjusted - s.score) > 1e-3 else ""
         lines.append(f"   {s.kind} {s.rank}: {s.score:+.2f}{adjusted}  \"{_short(s.text)}\"")

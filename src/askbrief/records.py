@@ -135,6 +135,7 @@ class Explanation(Record):
     question: QuestionExplained
     retrieval: RetrievalExplained
     reading: list[SentenceExplained]  # best first; quotes after sentences
+    headlines: int  # lines of the chunks read without a sentence ending (headlines, bylines): not candidates
     path: str  # "sentences", "quotes" or "declined"
     order: str | None  # when reading order put a cited sentence before the best one
     confidence: ConfidenceExplained
