@@ -43,7 +43,7 @@ def test_ask_and_summarize_explain_only_when_asked(client, seed_engine):
     explained = client.post("/ask", json={"question": SEED_QUESTION, "explain": True}).json()
     assert plain["explanation"] is None and explained["explanation"]["path"] == "quotes"
     assert explained["citations"] == plain["citations"]
-    assert {"question", "retrieval", "reading", "path", "order", "confidence"} == set(explained["explanation"])
+    assert {"question", "retrieval", "reading", "headlines", "path", "order", "confidence"} == set(explained["explanation"])
     assert client.post("/ask", json={"question": SEED_QUESTION, "explain": "very"}).status_code == 422
     summary = client.post("/summarize", json={"max_sentences": 2, "explain": True}).json()
     assert [s["cited"] for s in summary["explanation"]["picked"]] == [1, 2]

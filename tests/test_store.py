@@ -228,9 +228,9 @@ def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeyp
     store = news_engine.store()
     terms = text_terms("The year the government said people in Kenya ran the marathon world record")
     freqs, _ = store.document_frequencies(terms)
-    assert store._telling_terms(terms) == terms  # 26 articles: nothing is common enough to drop
+    assert store.telling_terms(terms) == terms  # 26 articles: nothing is common enough to drop
     monkeypatch.setattr(store_module, "COMMON_CHUNKS", 5)
-    kept = store._telling_terms(terms)
+    kept = store.telling_terms(terms)
     rarest = sorted(terms, key=lambda t: freqs.get(t, 0))[:2]
     assert set(rarest) <= set(kept) and all(freqs.get(t, 0) <= 5 or t in rarest for t in kept)
     assert {t for t in terms if freqs.get(t, 0) > 5} - set(rarest) and not (set(kept) & {"year", "govern", "peopl"})
