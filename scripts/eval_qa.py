@@ -133,9 +133,26 @@ def gold_place(question: Question, answer) -> str:
     return "read and cited" if question.doc_id in cited else "read, passed over"
 
 
+def error_shape(kind: str, question: Question, answer) -> str:
+    """What the explanation says went wrong, in a few words to count by."""
+    x = answer.explanation
+    if kind == "wrong evidence":
+        gold = [s for s in x.reading if s.kind == "sentence" and contains_answer(s.text, question.answers)]
+        if not gold:
+            return "no sentence read holds the answer"
+        best = next(s for s in x.reading if s.kind == "sentence" and s.rank == 1)
+        push = best.effects[0].feature if best.effects else "nothing"
+        return f"the answer's sentence ranked {min(gold[0].rank, 4)}{'+' * (gold[0].rank >= 4)}; the best pushed most by {push}"
+    if kind == "wrongly declined":
+        return "closest passages lack a question term" if "do not mention" in x.confidence.reason else "terms all present"
+    return "span model reads it as answering" if x.confidence.span_model > 0 else "span model doubts it"
+
+
 def write_errors(path: Path, questions: list[Question], answers) -> dict:
-    """One JSON line per error, with its explanation; returns the counts by kind and gold place."""
-    counts: dict[str, int] = {}
+    """One JSON line per error, with its explanation; returns the counts by kind and gold place,
+    and by what the explanation says went wrong."""
+    places: dict[str, int] = {}
+    shapes: dict[str, int] = {}
     with path.open("w", encoding="utf-8") as out:
         for q, a in zip(questions, answers):
             right = bool(a.citations) and contains_answer(a.citations[0].quote, q.answers)
@@ -148,12 +165,15 @@ def write_errors(path: Path, questions: list[Question], answers) -> dict:
             else:
                 continue
             place = gold_place(q, a)
+            shape = error_shape(kind, q, a)
             key = f"{kind}: gold {place}" if q.answerable else kind
-            counts[key] = counts.get(key, 0) + 1
-            out.write(json.dumps({"kind": kind, "gold": place if q.answerable else None, "question": q.text,
+            places[key] = places.get(key, 0) + 1
+            shapes[f"{kind}: {shape}"] = shapes.get(f"{kind}: {shape}", 0) + 1
+            out.write(json.dumps({"kind": kind, "gold": place if q.answerable else None, "shape": shape, "question": q.text,
                                   "gold_answers": q.answers, "gold_doc_id": q.doc_id,
                                   "answer": a.model_dump()}, ensure_ascii=False) + "\n")
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+    ordered = lambda counts: dict(sorted(counts.items(), key=lambda item: -item[1]))  # noqa: E731
+    return {"by_gold_place": ordered(places), "by_shape": ordered(shapes)}
 
 
 def off_corpus_metrics(answers) -> dict:
@@ -196,9 +216,11 @@ def main() -> None:
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)
     if args.errors:
-        print(f"\n{sum(table['errors'].values())} errors, explained in {args.errors}:")
-        for key, n in table["errors"].items():
-            print(f"  {n:>4}  {key}")
+        print(f"\n{sum(table['errors']['by_gold_place'].values())} errors, explained in {args.errors}:")
+        for part, counts in table["errors"].items():
+            print(f"  {part.replace('_', ' ')}:")
+            for key, n in counts.items():
+                print(f"  {n:>6}  {key}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"eval_qa-{args.data.stem}.json"
     out.write_text(json.dumps(table, indent=2) + "\n")

@@ -101,12 +101,28 @@ def test_each_stage_is_said_in_words(explained):
     heald = by_question["What did Colette Heald say about ozone?"].explanation
     assert heald.question.speaker == "Colette Heald" and heald.question.topic == "ozone"
     assert any(c.found_by == "the speaker's quotes" for c in heald.retrieval.chunks)
-    latest = by_question["What is the latest on the measles outbreak in Samoa?"].explanation
+    latest_answer = by_question["What is the latest on the measles outbreak in Samoa?"]
+    latest = latest_answer.explanation
     assert latest.question.prefer_recent and "latest" in latest.question.time_words
     assert all(c.recency_weight is not None for c in latest.retrieval.chunks)
+    assert latest_answer.citations[0].doc_id == "wn-samoan-government-ends-state-of-emergency"
+    assert latest.retrieval.chunks[0].recency_weight == 1.0
     june = by_question["What did Hong Kong protesters do in June 2019?"].explanation
     assert (june.question.since, june.question.until) == ("2019-06-01", "2019-06-30")
     assert "'in June 2019'" in june.question.dates and june.retrieval.excluded["dates"] > 0
+
+
+@pytest.mark.parametrize("question, story", [
+    ("What is the latest on the Hong Kong protests?", "wn-hong-kong-"),
+    ("What is the latest on marathon records?", "wn-kenyas-brigid-kosgei"),  # the newer of the two marathons
+])
+def test_latest_counts_ages_from_the_story_not_from_the_archive(news_engine, question, story):
+    """Explain mode's first finding: ages were counted from the newest of all 50 candidates (here
+    a 2020 rugby report), which halved a 2019 story's own articles out of the answer."""
+    answer = news_engine.ask(question, explain=True)
+    assert not answer.abstained and answer.citations[0].doc_id.startswith(story)
+    read = [c for c in answer.explanation.retrieval.chunks if c.read]
+    assert all(c.doc_id.startswith(story) for c in read[:1]) and read[0].recency_weight == 1.0
 
 
 def test_a_decline_says_what_the_closest_passages_lack(seed_engine):

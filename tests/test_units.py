@@ -84,6 +84,9 @@ def test_recency_halves_each_half_life_and_undated_counts_as_old():
     assert weights[0] == 1.0 and weights[1] == pytest.approx(0.5 ** (30 / RECENCY_HALF_LIFE))
     assert weights[2] == pytest.approx(2.0 ** -10)
     assert recency_weights([None, None]).tolist() == [1.0, 1.0]
+    # counted from a given clock (the newest of the best hits): a newer article is age 0, not younger
+    clocked = recency_weights(["2020-05-01", newest, month_before], clock=newest)
+    assert clocked[0] == clocked[1] == 1.0 and clocked[2] == pytest.approx(0.5 ** (30 / RECENCY_HALF_LIFE))
 
 
 def test_fusion_is_the_weighted_reciprocal_rank_sum():
