@@ -44,19 +44,28 @@ def test_clusters_edited_copies_and_nothing_else(tmp_path):
     again = engine.ingest([make_document(rows[0]["text"], where="dup", id="exact-dup")])
     assert again[0].duplicate_of == rows[0]["id"]  # exact copies are still rejected
 
-    answers = engine.ask_many([r["title"] for r in rows[:12:2]])  # articles that have a copy
+    answers = engine.ask_many([r["title"] for r in rows[:12:2]], explain=True)  # articles that have a copy
     answered = [(r, a) for r, a in zip(rows[:12:2], answers)
                 if not a.abstained and a.citations[0].doc_id in (r["id"], f"copy-of-{r['id']}")]
     assert answered
+    folds = 0
     for row, answer in answered:
         pair = {row["id"], f"copy-of-{row['id']}"}
         assert "also reported by 1 other source" in answer.answer
+        # the explanation says which copy was folded into which, when both were retrieved
+        read = {c.doc_id for c in answer.explanation.retrieval.chunks if c.read}
+        cited = answer.citations[0].doc_id
+        if read >= pair:
+            folded = answer.explanation.retrieval.folded
+            assert folded[(pair - {cited}).pop()] == cited, folded
+            folds += 1
         assert len({c.doc_id for c in answer.citations} & pair) == 1
         assert_faithful(engine, answer)
         summary = engine.summarize(sorted(pair))
         assert {c.doc_id for c in summary.citations} == {row["id"]}  # the earlier copy speaks for both
         hits = engine.search(row["title"], k=5)
         assert len({h.doc_id for h in hits} & pair) == 1
+    assert folds  # the copies were read side by side at least once
 
 
 def test_signatures_of_different_stories_differ():
