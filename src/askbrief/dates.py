@@ -15,7 +15,7 @@ from askbrief.errors import BadInput
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_RECENT = re.compile(r"\b(latest|most recent|newest|recent(ly)?|lately|currently|now)\b", re.I)
+RECENT = re.compile(r"\b(latest|most recent|newest|recent(ly)?|lately|currently|now)\b", re.I)
 _RELATIVE = re.compile(r"\b(today|yesterday|this (week|month|year)|last (week|month|year))\b", re.I)
 _IN_MONTH = re.compile(rf"\bin {_MONTH}(?: (\d{{4}}))?\b", re.I)
 _IN_YEAR = re.compile(r"\bin (\d{4})\b")
@@ -77,7 +77,7 @@ def _relative(phrase: str, newest: dt.date) -> tuple[dt.date, dt.date]:
 
 def scope(question: str, newest: dt.date | None) -> TimeScope:
     """The dates a question's own words ask for, read against the newest indexed date."""
-    recent_words = tuple(m.group(0) for m in _RECENT.finditer(question))
+    recent_words = tuple(m.group(0) for m in RECENT.finditer(question))
     prefer_recent = bool(recent_words)
     if newest is None:
         return TimeScope(prefer_recent=prefer_recent, recent_words=recent_words)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from askbrief.dates import _RECENT
+from askbrief.dates import RECENT
 from askbrief.question import Question, kind_of_answer
-from askbrief.reader import (CLOSEST, FEATURES, FOLLOW_ADJACENT, FOLLOW_GAP, ANSWER_SENTENCES, Candidate, QuoteReading,
-                             ReaderModel, Scored, _covering, idf_weights)
+from askbrief.reader import (ANSWER_SENTENCES, CLOSEST, FEATURES, FOLLOW_ADJACENT, FOLLOW_GAP, Candidate, QuoteReading,
+                             ReaderModel, Scored, covering_sentences, idf_weights)
 from askbrief.records import (Answer, ChunkExplained, ConfidenceExplained, Evidence, Explanation, FeatureEffect, Hit,
                               QuestionExplained, RetrievalExplained, SentenceExplained, Summary, SummaryExplanation,
                               SummarySentenceExplained, TermExplained)
@@ -79,7 +79,7 @@ def _question(question: Question, evidence: Evidence, trace: Trace) -> QuestionE
     idf = idf_weights(evidence.term_counts, evidence.chunk_total, unique)
     said = _words_of_terms(question.text)
     searched = set(trace.searched)
-    recent = [w for w in question.time_words if _RECENT.fullmatch(w)]
+    recent = [w for w in question.time_words if RECENT.fullmatch(w)]
     span = [w for w in question.time_words if w not in recent]
     where = question.where
     bounds = f"{where.since or 'any date'} to {where.until or 'the newest'}"
@@ -131,7 +131,7 @@ def _retrieval(evidence: Evidence, trace: Trace) -> RetrievalExplained:
             read=hit.chunk_id in read, folded_into=folded.get(doc.id) if hit.chunk_id in read else None))
     if trace.quotes:
         for (doc_id, quote), cand in trace.quotes.opening.items():
-            covering = _covering(evidence, doc_id, quote)
+            covering = covering_sentences(evidence, doc_id, quote)
             doc = evidence.documents[doc_id]
             listed.append(ChunkExplained(
                 doc_id=doc_id, title=doc.title, published=doc.published,

@@ -374,7 +374,7 @@ def quote_relevance(topic: str, topic_vector: np.ndarray, text: str, vectors: li
     return max((float(v @ topic_vector) for v in vectors), default=0.0) + overlap
 
 
-def _covering(evidence: Evidence, doc_id: str, quote: Quote) -> list[int]:
+def covering_sentences(evidence: Evidence, doc_id: str, quote: Quote) -> list[int]:
     """The indexes of the read sentences a quote lies in, in order."""
     return sorted(idx for (d, idx), s in evidence.sentences.items()
                   if d == doc_id and s.end > quote.start and s.start < quote.end)
@@ -382,12 +382,12 @@ def _covering(evidence: Evidence, doc_id: str, quote: Quote) -> list[int]:
 
 def _quote_vectors(evidence: Evidence, doc_id: str, quote: Quote) -> list[np.ndarray]:
     """The stored vectors of the sentences a quote lies in."""
-    return [evidence.sentences[(doc_id, idx)].vector for idx in _covering(evidence, doc_id, quote)]
+    return [evidence.sentences[(doc_id, idx)].vector for idx in covering_sentences(evidence, doc_id, quote)]
 
 
 def _opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidate | None:
     """The sentence a quote starts in, as a candidate ranked where its chunk was retrieved."""
-    covering = _covering(evidence, doc_id, quote)
+    covering = covering_sentences(evidence, doc_id, quote)
     if not covering:
         return None
     idx = covering[0]
