@@ -1,14 +1,17 @@
 """Explain mode (issue 23): the explanation describes the very run that made the answer, names
 its stages in words, costs nothing when not asked, and shows only indexed text."""
 
+import re
+
 import pytest
 
+from askbrief.reader import FOLLOW_ADJACENT
 from askbrief.records import Answer, Explanation
 from askbrief.text import make_chunks, split_sentences
 from conftest import SEED_QUESTION, assert_faithful
 
 # Twenty questions over the Wikinews fixtures (news_engine: four articles a topic): number, name,
-# date and "why" questions, "What did X say about Y" (the quotes path), a "latest" one, a dated
+# date and "why" questions, "What did X say about Y" (the quotes path), two "latest" ones, a dated
 # one, and some the articles do not answer.
 QUESTIONS = [
     "How many pilgrims died in the Hajj stampede?",
@@ -30,7 +33,7 @@ QUESTIONS = [
     "Who became governor of Puerto Rico after Pierluisi?",
     "When did Microsoft want Internet Explorer 6 to die?",
     "What did Hong Kong protesters do in June 2019?",
-    "What did the Paris court decide about the two police officers?",
+    "What is the latest on the new coronavirus?",
 ]
 
 
@@ -46,7 +49,7 @@ def covered(chunks, citation) -> bool:
 
 
 def test_the_first_citation_is_the_best_scored_candidate_after_the_named_adjustments(explained, news_engine):
-    paths = set()
+    paths, stepped = set(), 0
     for plain, answer in explained:
         x = answer.explanation
         assert plain.explanation is None  # off by default
@@ -79,11 +82,20 @@ def test_the_first_citation_is_the_best_scored_candidate_after_the_named_adjustm
             assert cited == {(c.doc_id, c.start, c.end): c.n for c in answer.citations}
         for citation in answer.citations:
             assert covered(x.retrieval.chunks, citation), (answer.question, citation)
+        # the newest-first rule, as named: stepped back by its gap, behind the newest near-best article
+        top = max((s.score for s in sentences), default=0.0)
+        near = [news_engine.document(s.doc_id).published for s in sentences if s.score >= top - FOLLOW_ADJACENT]
+        for s in sentences:
+            for adjustment in s.adjustments:
+                if adjustment.startswith("stepped back"):
+                    stepped += 1
+                    assert re.search(r"older than (\S+),", adjustment).group(1) == max(p for p in near if p)
+                    assert s.adjusted == pytest.approx(s.score - FOLLOW_ADJACENT, abs=1e-3)
         # only indexed text, at its offsets
         for s in x.reading:
             assert news_engine.document(s.doc_id).text[s.start:s.end] == s.text
         assert_faithful(news_engine, answer)
-    assert paths == {"sentences", "quotes", "declined"}
+    assert paths == {"sentences", "quotes", "declined"} and stepped
 
 
 def test_each_stage_is_said_in_words(explained):

@@ -91,7 +91,7 @@ def _question(question: Question, evidence: Evidence, trace: Trace) -> QuestionE
         dates = "none asked"
     if question.prefer_recent:
         dates += (f"; {_quoted(recent)} asks for the latest: newer articles rank up (an article a month older"
-                  f" counts half), and among sentences within {FOLLOW_ADJACENT:g} of the best the newest article's come first")
+                  f" counts half), and among sentences within {FOLLOW_ADJACENT:g} of the best the newest article's sentences come first")
     return QuestionExplained(
         terms=[TermExplained(term=t, word=said.get(t, t), weight=round(idf[t], 3), chunks=evidence.term_counts.get(t, 0),
                              searched=t in searched) for t in unique],
@@ -242,7 +242,7 @@ def _adjustments(scored: Scored, raw: np.ndarray, row: int, published: list[str 
     out = []
     shift = scored.logits[row] - raw[row]
     if shift < -FOLLOW_ADJACENT / 2:
-        newest = max((p for p, a in zip(published, scored.logits - raw) if p and a > -FOLLOW_ADJACENT / 2), default=None)
+        newest = max((p for p, r in zip(published, raw) if p and r >= raw.max() - FOLLOW_ADJACENT), default=None)
         out.append(f"stepped back {FOLLOW_ADJACENT:g}: the question asks for the latest, and this article"
                    f" ({published[row] or 'undated'}) is older than {newest}, the newest among the near-best sentences")
     elif first and (scored.logits - raw < -FOLLOW_ADJACENT / 2).any():
