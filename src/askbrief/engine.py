@@ -245,16 +245,16 @@ class Engine:
         return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
                 for q, v in zip(parsed, vectors[:len(texts)])]
 
-    def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5) -> Evidence:
+    def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5, trace: Trace | None = None) -> Evidence:
         """What the reader reads for a parsed question: the top_k chunks, from one snapshot."""
-        return Retriever(self.store()).evidence(question, vector, top_k)
+        return Retriever(self.store()).evidence(question, vector, top_k, trace)
 
     def _answer(self, question: Question, vector: np.ndarray, top_k: int, embed_ms: float,
                 topic_vector: np.ndarray | None = None, explain: bool = False) -> Answer:
         timings = {"embed": embed_ms}
         trace = Trace() if explain else None
         t0 = time.perf_counter()
-        evidence = Retriever(self.store()).evidence(question, vector, top_k, trace)
+        evidence = self.evidence(question, vector, top_k, trace)
         t1 = time.perf_counter()
         answer = self.reader.answer(question, vector, evidence, topic_vector, trace)
         t2 = time.perf_counter()

@@ -46,6 +46,7 @@ class Trace:
     quotes: QuoteReading | None = None
     path: str = "declined"
     chosen: list[Candidate] = field(default_factory=list)
+    choices: dict[int, str] = field(default_factory=dict)  # candidate index -> the rule that took or left it
 
 
 # ---- the question --------------------------------------------------------------------------
@@ -255,17 +256,20 @@ def _adjustments(scored: Scored, raw: np.ndarray, row: int, published: list[str 
     return out
 
 
-def _left_out(row: int, order: list[int], logits: np.ndarray, chosen: set[int]) -> str:
-    """Why `Reader.choose` did not take this sentence (the same rules, in words)."""
-    gap = logits[order[0]] - logits[row]
-    if gap > FOLLOW_ADJACENT:
-        return f"left out: {gap:.2f} below the best, too far to join (within {FOLLOW_GAP:g}, or {FOLLOW_ADJACENT:g} for a sentence that continues a cited one)"
-    if len([i for i in order[:order.index(row)] if i in chosen]) >= ANSWER_SENTENCES:
-        return f"left out: close to the best ({gap:.2f} below) but the answer already has {ANSWER_SENTENCES} sentences"
-    return (f"left out: {gap:.2f} below the best, more than {FOLLOW_GAP:g}, and it does not continue a cited sentence")
+def _choice(rule: str, n: int | None, gap: float) -> str:
+    """`Reader.choose`'s decision on one sentence, in words."""
+    return {
+        "best": f"cited [{n}]: the best-scored sentence",
+        "close": f"cited [{n}]: {gap:.2f} below the best, within {FOLLOW_GAP:g}",
+        "follows": f"cited [{n}]: continues a cited sentence, {gap:.2f} below the best (within {FOLLOW_ADJACENT:g})",
+        "far": (f"left out: {gap:.2f} below the best, too far to join (within {FOLLOW_GAP:g}, or {FOLLOW_ADJACENT:g}"
+                " for a sentence that continues a cited one)"),
+        "full": f"left out: close to the best ({gap:.2f} below) but the answer already has {ANSWER_SENTENCES} sentences",
+        "apart": f"left out: {gap:.2f} below the best, more than {FOLLOW_GAP:g}, and it does not continue a cited sentence",
+    }[rule]
 
 
-def _sentences(question: Question, evidence: Evidence, trace: Trace, answer: Answer, model: ReaderModel,
+def _sentences(evidence: Evidence, trace: Trace, answer: Answer, model: ReaderModel,
                ctx: _Context) -> list[SentenceExplained]:
     scored, raw = trace.scored, trace.raw_logits
     if scored is None or not scored.cands:
@@ -274,7 +278,6 @@ def _sentences(question: Question, evidence: Evidence, trace: Trace, answer: Ans
     published = [evidence.documents[c.doc_id].published for c in scored.cands]
     order = [int(i) for i in np.argsort(-scored.logits)]
     moved = group_effects(scored.feats, model)
-    chosen = {i for i, c in enumerate(scored.cands) if c in trace.chosen}
     out = []
     for rank, row in enumerate(order, 1):
         c = scored.cands[row]
@@ -286,16 +289,8 @@ def _sentences(question: Question, evidence: Evidence, trace: Trace, answer: Ans
                        else "not cited: the question was declined")
         elif trace.path == "quotes":
             outcome = "not cited: the speaker's quote answers a question about what they said"
-        elif rank == 1:
-            outcome = f"cited [{n}]: the best-scored sentence"
-        elif n:
-            follows = any(o.doc_id == c.doc_id and c.idx == o.idx + 1 for o in trace.chosen)
-            gap = scored.logits[order[0]] - scored.logits[row]
-            outcome = (f"cited [{n}]: {gap:.2f} below the best, within {FOLLOW_GAP:g}" if gap <= FOLLOW_GAP else
-                       f"cited [{n}]: continues a cited sentence, {gap:.2f} below the best (within {FOLLOW_ADJACENT:g})"
-                       if follows else f"cited [{n}]")
         else:
-            outcome = _left_out(row, order, scored.logits, chosen)
+            outcome = _choice(trace.choices[row], n, float(scored.logits[order[0]] - scored.logits[row]))
         out.append(SentenceExplained(
             doc_id=c.doc_id, start=c.start, end=c.end, text=evidence.documents[c.doc_id].text[c.start:c.end],
             kind="sentence", score=round(float(raw[row]), 4), adjusted=round(float(scored.logits[row]), 4),
@@ -383,7 +378,7 @@ def explain_answer(question: Question, evidence: Evidence, trace: Trace, answer:
     said = _words_of_terms(question.text)
     idf = idf_weights(evidence.term_counts, evidence.chunk_total, unique)
     ctx = _Context(said, idf, kind_of_answer(question.wants), n_cands, _by_weight(question, idf, said))
-    reading = _sentences(question, evidence, trace, answer, model, ctx)
+    reading = _sentences(evidence, trace, answer, model, ctx)
     reading += _quote_sentences(question, evidence, trace, answer, model, ctx)
     order = None
     best = next((s for s in reading if s.kind == "sentence" and s.rank == 1), None)
@@ -422,16 +417,16 @@ def answer_report(explanation: Explanation) -> str:
         lines.append(f"   sources: {', '.join(q.sources)}")
     lines += ["", f"2. Retrieval: {r.dense_candidates} passages by meaning, {r.keyword_candidates} by keywords, fused;"
               f" the top {r.read} read"]
-    for c in r.chunks[:REPORT_CHUNKS + (len(r.chunks) - len([x for x in r.chunks if x.found_by == 'retrieval']))]:
-        if c.found_by != "retrieval":
-            lines.append(f"   quote  {c.doc_id} {c.start}-{c.end}  found by the speaker's quotes")
-            continue
+    retrieved = [c for c in r.chunks if c.found_by == "retrieval"]
+    for c in retrieved[:REPORT_CHUNKS]:
         dense = f"meaning #{c.dense_rank} ({c.dense_score:.2f})" if c.dense_rank else "meaning -"
         keyword = f"keywords #{c.keyword_rank} ({c.keyword_score:.3g})" if c.keyword_rank else "keywords -"
         recency = f", recency x{c.recency_weight:.2f}" if c.recency_weight is not None else ""
         state = "read" if c.read else "not read"
         folded = f"; a copy of {c.folded_into} is read instead" if c.folded_into else ""
         lines.append(f"   #{c.fused_rank:<2} {dense}, {keyword}{recency}  {state}{folded}  {c.doc_id} ({c.published or 'undated'})")
+    for c in r.chunks[len(retrieved):]:
+        lines.append(f"   quote  {c.doc_id} {c.start}-{c.end}  found by the speaker's quotes")
     for name, n in r.excluded.items():
         lines.append(f"   the {name} filter kept out {n} chunks")
     lines += ["", "3. Reading: each sentence's score (the ranker's logit) and what moved it most"]
@@ -474,11 +469,7 @@ def _covers(pool: Pool, rows: list[int]) -> dict[int, list[str]]:
             frequency[t] = frequency.get(t, 0) + 1
     out = {}
     for row in rows:
-        spelled = {}
-        for word in words(pool.texts[row]):
-            if word not in STOP_WORDS:
-                for stem in terms(word):
-                    spelled.setdefault(stem, word)
+        spelled = _words_of_terms(pool.texts[row])
         shared = sorted((t for t in set(bags[row]) if frequency[t] > 1), key=lambda t: (-frequency[t], t))
         out[row] = [spelled.get(t, t) for t in shared[:MENTIONED + 1]]
     return out

@@ -316,7 +316,7 @@ class Reader:
             quoted = self.from_quotes(question, query_vector, evidence, topic_vector, trace)
             if quoted:
                 return quoted
-        chosen = choose(scored.cands, scored.logits)
+        chosen = choose(scored.cands, scored.logits, trace.choices if trace is not None else None)
         if trace is not None:
             trace.path, trace.chosen = "sentences", chosen
         answer = compose_answer(question.text, chosen, evidence.documents, confidence,
@@ -398,18 +398,26 @@ def _opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidat
     return Candidate(doc_id, idx, stored.start, stored.end, rank, hit and hit.dense_rank, hit and hit.keyword_rank)
 
 
-def choose(cands: list[Candidate], logits: np.ndarray) -> list[Candidate]:
-    """The best sentence, plus up to two more that score nearly as well or continue a chosen one."""
+def choose(cands: list[Candidate], logits: np.ndarray, why: dict[int, str] | None = None) -> list[Candidate]:
+    """The best sentence, plus up to two more that score nearly as well or continue a chosen one.
+    `why` (explain mode) hears the rule that decided each candidate, by its index: "best",
+    "close" or "follows" (taken), "far", "full" or "apart" (left out)."""
     order = [int(i) for i in np.argsort(-logits)]
     best = logits[order[0]]
     chosen = [cands[order[0]]]
-    for i in order[1:]:
+    decided = {order[0]: "best"}
+    for place, i in enumerate(order[1:], 1):
         if len(chosen) == ANSWER_SENTENCES or best - logits[i] > FOLLOW_ADJACENT:
+            rule = "full" if len(chosen) == ANSWER_SENTENCES else "far"
+            decided.update({j: "far" if best - logits[j] > FOLLOW_ADJACENT else rule for j in order[place:]})
             break
         c = cands[i]
         follows = any(o.doc_id == c.doc_id and c.idx == o.idx + 1 for o in chosen)
         if best - logits[i] <= FOLLOW_GAP or follows:
             chosen.append(c)
+        decided[i] = "close" if best - logits[i] <= FOLLOW_GAP else "follows" if follows else "apart"
+    if why is not None:
+        why.update(decided)
     return chosen
 
 

@@ -72,7 +72,7 @@ class Retriever:
             dense = store.dense_search(query_vector, DENSE_POOL, where, by_sentence=True)[:CANDIDATES] \
                 if mode != "keyword" else []
             keyword = store.keyword_search(list(question.terms), CANDIDATES, where) if mode != "dense" else []
-            listed = CANDIDATES if question.prefer_recent else max(k, EXPLAINED_CHUNKS if trace else k)
+            listed = CANDIDATES if question.prefer_recent else max(k, EXPLAINED_CHUNKS) if trace else k
             hits = fuse([cid for cid, _ in dense], [cid for cid, _ in keyword], listed)
             if question.prefer_recent:
                 hits = self.by_recency(hits)
