@@ -62,6 +62,7 @@ class Pair:
     answers: bool
     span: tuple[int, int] | None  # char offsets of the short answer inside `sentence`
     group: int  # the question it was made from, for validation by question
+    title: str = ""  # the article's title (the verifier reads it; the span model does not)
 
 
 def load_articles(path: Path, ambiguous: set[str]) -> list[dict]:
@@ -165,7 +166,7 @@ class Encoder:
         self.tokenizer = scorer.tokenizer()
 
     def encode(self, pair: Pair) -> dict:
-        enc = scorer.encode_pair(self.tokenizer, pair.question, pair.context, pair.sentence)
+        enc = scorer.encode_pair(self.tokenizer, pair.question, pair.context, pair.sentence, pair.title)
         start = end = 0  # 0: [CLS], "no span"
         if pair.span:
             a, z = pair.span[0] + enc.sentence_at, pair.span[1] + enc.sentence_at
@@ -316,6 +317,14 @@ def train(args) -> None:
     validation = make_pairs(held, random.Random(SEED + 1))[:args.validation_pairs]
     print(f"{len(pairs)} training pairs ({sum(p.answers for p in pairs)} positive), "
           f"{len(validation)} validation pairs from {len(held)} held-out articles", flush=True)
+    run(args, pairs, validation)
+
+
+def run(args, pairs: list[Pair], validation: list[Pair]) -> None:
+    """One epoch over `pairs` from the bundled MiniLM (or --init), checkpointed and resumable,
+    the validation figures every --eval-every steps; --export writes the model at the end."""
+    import torch
+
     encoder = Encoder()
     model = build_model(args.layers)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -365,7 +374,8 @@ def train(args) -> None:
 
 
 def export(model, args) -> None:
-    """int8 ONNX (torch's exporter, onnxruntime's per-channel quantiser), as the embedder."""
+    """int8 ONNX (torch's exporter, onnxruntime's per-channel quantiser), as the embedder, to
+    `args.target` (the span model's file unless the caller names another)."""
     import tempfile
 
     import torch
@@ -384,7 +394,7 @@ def export(model, args) -> None:
                           dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                                         "token_type_ids": {0: "batch", 1: "tokens"}, "answers": {0: "batch"},
                                         "start": {0: "batch", 1: "tokens"}, "end": {0: "batch", 1: "tokens"}})
-        target = scorer.MODEL_FILE
+        target = getattr(args, "target", None) or scorer.MODEL_FILE
         quantize_dynamic(str(float_path), str(target), per_channel=True, weight_type=QuantType.QInt8)
     print(f"exported {target} ({target.stat().st_size / 1e6:.1f} MB)")
 

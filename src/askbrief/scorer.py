@@ -18,6 +18,8 @@ from askbrief.errors import IndexIncompatible
 MODEL_FILE = Path(__file__).with_name("models") / "reader.int8.onnx"
 MAX_TOKENS = 128  # question + context + sentence in word pieces; longer contexts are cut from the left
 CONTEXT_CHARS = 240  # of the previous sentence, its end kept
+TITLE_CHARS = 100  # of the article's title, its start kept (the verifier reads it; the span model does not)
+MAX_QUESTION_TOKENS = 64  # a longer question is cut at its end: the sentence always gets room
 SEPARATOR = " | "  # between the previous sentence and the sentence read
 MAX_SPAN_TOKENS = 30  # SQuAD answers are short; a longer span is the head wandering
 BATCH = 32
@@ -32,20 +34,32 @@ class Encoded:
     sentence_at: int  # where the sentence starts in the second segment
 
 
-def encode_pair(tokenizer, question: str, context: str, sentence: str) -> Encoded:
-    """One (question, context, sentence) as the model reads it, at most MAX_TOKENS word pieces."""
+def encode_pair(tokenizer, question: str, context: str, sentence: str, title: str = "") -> Encoded:
+    """One (question, [title |] context | sentence) as the model reads it, at most MAX_TOKENS word
+    pieces. Cut in this order: the question past MAX_QUESTION_TOKENS (a 1,000-character question
+    must still leave room for the sentence), then the context from the left, then the title, then
+    the sentence's end."""
     context = context[-CONTEXT_CHARS:]
-    second = (context + SEPARATOR if context else "") + sentence
+    head = title[:TITLE_CHARS] + SEPARATOR if title else ""
+    second = head + (context + SEPARATOR if context else "") + sentence
     at = len(second) - len(sentence)
     enc = tokenizer.encode(question, second)
     ids, types, offsets, sequence = list(enc.ids), list(enc.type_ids), list(enc.offsets), list(enc.sequence_ids)
-    while len(ids) > MAX_TOKENS:  # cut the context from the left, then the sentence's end
-        first = sequence.index(1)
-        cut = first if offsets[first][0] < at else len(ids) - 2
-        for seq in (ids, types, offsets, sequence):
-            del seq[cut]
+    columns = (ids, types, offsets, sequence)
+    while sequence.count(0) > MAX_QUESTION_TOKENS and len(ids) > MAX_TOKENS:
+        _drop(columns, sequence.index(1) - 2)  # the question's last word piece, before its [SEP]
+    while len(ids) > MAX_TOKENS:
+        second_part = [i for i, s in enumerate(sequence) if s == 1]
+        in_context = [i for i in second_part if len(head) <= offsets[i][0] < at]
+        in_head = [i for i in second_part if offsets[i][0] < len(head)]
+        _drop(columns, in_context[0] if in_context else in_head[0] if in_head else len(ids) - 2)
     in_sentence = [s == 1 and o[0] >= at for s, o in zip(sequence, offsets)]
     return Encoded(ids, types, offsets, in_sentence, at)
+
+
+def _drop(columns: tuple[list, ...], i: int) -> None:
+    for column in columns:
+        del column[i]
 
 
 def tokenizer():
@@ -74,13 +88,16 @@ class SentenceScorer:
         self.tokenizer = tokenizer()
         self._lock = threading.Lock()  # the tokenizer is not safe across threads
 
-    def score(self, question: str, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
-        """For each (context, sentence): the answer logit, and the short answer's char offsets
-        inside the sentence (None where the head finds none)."""
+    def score(self, question: str, pairs: list[tuple[str, str]],
+              titles: list[str] | None = None) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
+        """For each (context, sentence), with its article's title where the model reads titles:
+        the answer logit, and the short answer's char offsets inside the sentence (None where the
+        head finds none)."""
         logits = np.zeros(len(pairs), dtype=np.float32)
         spans: list[tuple[int, int] | None] = [None] * len(pairs)
         with self._lock:
-            encoded = [encode_pair(self.tokenizer, question, c, s) for c, s in pairs]
+            titles = titles or [""] * len(pairs)
+            encoded = [encode_pair(self.tokenizer, question, c, s, t) for (c, s), t in zip(pairs, titles)]
             for at in range(0, len(pairs), BATCH):
                 rows = encoded[at:at + BATCH]
                 width = max(len(r.ids) for r in rows)

@@ -1,0 +1,197 @@
+"""Train askbrief's answerability verifier: a cross-encoder that reads (question, the article's
+title, the sentence before, a candidate sentence) and says whether that sentence answers.
+
+    python scripts/train_verifier.py ../shared/train [--questions 18000] [--checkpoints DIR] [--export]
+
+Its negatives are the ones that fool today's reader. The shipped engine indexes the articles
+(one document a paragraph), is asked every question with explain mode on, and the sentences it
+ranks first become the examples:
+- answerable: the sentence holding the answer is the positive; the reader's best sentences that
+  do not hold it are negatives (its near misses);
+- the 1,988 human-written unanswerable questions of `squad-v2.0-dev-16-articles` (each written
+  against a paragraph with a plausible wrong answer): the reader's two best sentences, negative;
+- made, from the answer sentence: an entity, number or date of the question swapped for another
+  of the article, or the question negated (as train_reader.py makes them).
+Data (../shared/train, its README): SQuAD 1.1 train (--questions of its questions, articles
+drawn by the seed, minus train_reader's 20 held-out articles and the 10 below) and SQuAD 2.0
+dev-16 (all of it, read twice: real unanswerables are scarce) for training; SQuAD 2.0
+train-10 (348 unanswerable) is the calibration split, never trained on: the validation curve
+reads 2,000 of its pairs and scripts/fit_reader.py fits the calibrator and threshold on it.
+The mined candidates are cached beside the checkpoints (mined-*.jsonl), so a stopped run
+resumes without asking again; training resumes from its checkpoint (train_reader.run).
+"""
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import train_reader  # noqa: E402
+from squad import contains_answer, load_squad, paragraph_id  # noqa: E402
+from train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
+
+from askbrief import Engine, Settings  # noqa: E402
+from askbrief.text import split_sentences  # noqa: E402
+
+SEED = 29
+TRAIN_V11 = "squad-v1.1-train.explorer.json.gz"
+TRAIN_V2 = "squad-v2.0-dev-16-articles.json.gz"
+CALIBRATION_V2 = "squad-v2.0-train-10-articles.json.gz"
+MINED_TOP = 3  # the reader's best sentences kept per question
+UNANSWERABLE_NEGATIVES = 2
+ANSWERABLE_NEGATIVES = 2
+SWAP_SHARE, NEGATE_SHARE = 0.30, 0.10
+V2_REPEATS = 2
+
+
+def mine(data: Path, titles: set[str] | None, out: Path, questions_wanted: int | None = None) -> None:
+    """Ask the shipped engine every question of these articles with explain on; one JSON line a
+    question: its reader's best sentences (doc id, start, end), confidence and decline. Appends,
+    so a stopped run goes on from the last question written."""
+    documents, questions = load_squad(data, titles=titles)
+    if questions_wanted:
+        questions = questions[:questions_wanted]
+        wanted_docs = {q.doc_id for q in questions}
+        documents = [d for d in documents if d.id in wanted_docs]
+    done = {json.loads(line)["id"] for line in out.read_text().splitlines()} if out.exists() else set()
+    todo = [q for q in questions if q.id not in done]
+    if not todo:
+        return
+    print(f"mining {out.name}: {len(todo)} of {len(questions)} questions over {len(documents)} paragraphs", flush=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as home, out.open("a") as sink:
+        engine = Engine("mine", Settings(home=home))
+        engine.ingest(documents)
+        for at in range(0, len(todo), 200):
+            batch = todo[at:at + 200]
+            for q, a in zip(batch, engine.ask_many([q.text for q in batch], explain=True)):
+                top = [(r.doc_id, r.start, r.end) for r in a.explanation.reading if r.kind == "sentence"]
+                top = sorted(top, key=lambda x: next(r.rank for r in a.explanation.reading
+                                                     if (r.doc_id, r.start, r.end) == x and r.kind == "sentence"))
+                sink.write(json.dumps({"id": q.id, "top": top[:MINED_TOP], "confidence": a.confidence,
+                                       "abstained": a.abstained}) + "\n")
+            sink.flush()
+            print(f"  {at + len(batch)}/{len(todo)} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+
+class Article:
+    """One SQuAD article's paragraphs as the engine stored them: text and sentence spans by doc id."""
+
+    def __init__(self, data: Path, titles: set[str] | None):
+        documents, _ = load_squad(data, titles=titles)
+        self.text = {d.id: d.text for d in documents}
+        self.title = {d.id: d.title or "" for d in documents}
+        self.spans = {d.id: split_sentences(d.text) for d in documents}
+
+    def reading(self, doc_id: str, start: int) -> tuple[str, str, str] | None:
+        """(title, the sentence before, the sentence) for the sentence starting at `start`."""
+        spans = self.spans[doc_id]
+        i = next((i for i, (a, _) in enumerate(spans) if a == start), None)
+        if i is None:
+            return None
+        text = self.text[doc_id]
+        before = text[spans[i - 1][0]:spans[i - 1][1]] if i else ""
+        return self.title[doc_id], before, text[spans[i][0]:spans[i][1]]
+
+
+def make_pairs(data: Path, titles: set[str] | None, mined: Path, rng: random.Random,
+               made: bool = True) -> list[Pair]:
+    """The verifier's pairs for one file, from its questions and what the reader made of them."""
+    raw = train_reader.load_articles(data, set())
+    store = Article(data, titles)
+    found = {r["id"]: r for r in map(json.loads, mined.read_text().splitlines())}
+    pairs: list[Pair] = []
+    group = 0
+    for article in raw:
+        if titles is not None and article["title"] not in titles:
+            continue
+        entities = sorted({m.group(0) for p in article["paragraphs"] for m in train_reader._ENTITY.finditer(p["context"])})
+        for p_at, paragraph in enumerate(article["paragraphs"]):
+            doc_id = paragraph_id(article["title"], p_at)
+            for qa in paragraph["qas"]:
+                if qa["id"] not in found:
+                    continue
+                group += 1
+                top = [store.reading(d, a) for d, a, _ in found[qa["id"]]["top"]]
+                top = [t for t in top if t]
+                if qa.get("is_impossible"):
+                    for title, before, sentence in top[:UNANSWERABLE_NEGATIVES]:
+                        pairs.append(Pair(qa["question"], before, sentence, False, None, group, title))
+                    continue
+                answer = qa["answers"][0]
+                at = None if qa.get("ambiguous_start") else answer_sentence(store.spans[doc_id], answer)
+                if at is None:
+                    continue
+                s0, s1 = store.spans[doc_id][at]
+                title, before, sentence = store.reading(doc_id, s0)
+                span = (answer["answer_start"] - s0, answer["answer_start"] - s0 + len(answer["text"]))
+                pairs.append(Pair(qa["question"], before, sentence, True, span, group, title))
+                golds = tuple(a["text"] for a in qa["answers"])
+                near = [t for t in top if not contains_answer(t[2], golds)][:ANSWERABLE_NEGATIVES]
+                pairs += [Pair(qa["question"], b, s, False, None, group, t) for t, b, s in near]
+                roll = rng.random() if made else 1.0
+                changed = (_swap_entity(qa["question"], sentence, entities, rng) if roll < SWAP_SHARE
+                           else _negate(qa["question"]) if roll < SWAP_SHARE + NEGATE_SHARE else None)
+                if changed:
+                    group += 1
+                    pairs.append(Pair(changed, before, sentence, False, None, group, title))
+    return pairs
+
+
+def v11_titles(train: Path, calibration: set[str]) -> set[str]:
+    """SQuAD 1.1 train articles the verifier may read: not train_reader's held-out 20 (the
+    reader's fitting data) and not the calibration articles."""
+    articles = train_reader.load_articles(train / TRAIN_V11, set())
+    training, _ = train_reader.split_articles(articles)
+    titles = [a["title"] for a in training if a["title"] not in calibration]
+    random.Random(SEED).shuffle(titles)
+    return set(titles)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("train", type=Path, help="../shared/train (the three SQuAD files, see its README)")
+    parser.add_argument("--questions", type=int, default=18_000, help="SQuAD 1.1 train questions mined and read")
+    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--span-weight", type=float, default=0.3, help="the short-answer head's loss beside the verdict's")
+    parser.add_argument("--validation-pairs", type=int, default=2_000)
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--save-every", type=int, default=100)
+    parser.add_argument("--checkpoints", type=Path, default=Path.home() / ".cache" / "askbrief" / "train-verifier")
+    parser.add_argument("--mine-only", action="store_true", help="mine the reader's candidates, train nothing")
+    parser.add_argument("--export", action="store_true", help="write src/askbrief/models/verifier.int8.onnx at the end")
+    parser.add_argument("--export-only", action="store_true", help="export the last checkpoint, train no further")
+    args = parser.parse_args()
+    args.init, args.target = None, train_reader.scorer.MODEL_FILE.with_name("verifier.int8.onnx")
+    args.checkpoints.mkdir(parents=True, exist_ok=True)
+
+    calibration = {a["title"] for a in train_reader.load_articles(args.train / CALIBRATION_V2, set())}
+    titles = v11_titles(args.train, calibration)
+    mined = {name: args.checkpoints / f"mined-{name}.jsonl" for name in ("v11", "v2", "calibration")}
+    mine(args.train / CALIBRATION_V2, None, mined["calibration"])
+    mine(args.train / TRAIN_V2, None, mined["v2"])
+    mine(args.train / TRAIN_V11, titles, mined["v11"], args.questions)
+    if args.mine_only:
+        return
+    rng = random.Random(SEED)
+    v2 = make_pairs(args.train / TRAIN_V2, None, mined["v2"], rng)
+    pairs = make_pairs(args.train / TRAIN_V11, titles, mined["v11"], rng) + v2 * V2_REPEATS
+    rng.shuffle(pairs)
+    validation = make_pairs(args.train / CALIBRATION_V2, None, mined["calibration"], random.Random(SEED + 1))
+    random.Random(SEED + 2).shuffle(validation)
+    validation = validation[:args.validation_pairs]
+    print(f"{len(pairs)} training pairs ({sum(p.answers for p in pairs)} answering; SQuAD 2.0 dev-16 x{V2_REPEATS}: "
+          f"{len(v2)}), {len(validation)} validation pairs from the calibration articles", flush=True)
+    train_reader.run(args, pairs, validation)
+
+
+if __name__ == "__main__":
+    main()
