@@ -51,12 +51,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bbc import as_document, load_bbc  # noqa: E402
 
-from askbrief.embed import BATCH, MODEL_NAME  # noqa: E402
+from askbrief.ingest.embed import BATCH, MODEL_NAME  # noqa: E402
 from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
-from askbrief.question import as_query  # noqa: E402
-from askbrief.retrieve import CANDIDATES  # noqa: E402
+from askbrief.answer.question import as_query  # noqa: E402
+from askbrief.answer.retrieve import CANDIDATES  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
-from askbrief.text import split_sentences  # noqa: E402
+from askbrief.ingest.text import split_sentences  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -107,7 +107,7 @@ def serve(home: str, backend: dict, questions: list[str]) -> dict:
     """A fresh process: open the index, answer over HTTP (in-process ASGI), measure."""
     from fastapi.testclient import TestClient
 
-    from askbrief.api import create_app
+    from askbrief.serve.api import create_app
 
     engine = Engine("bench", Settings(home=Path(home), **backend))
     started = time.perf_counter()
@@ -270,7 +270,7 @@ def index_bytes(home: Path, postgres: str | None) -> int:
         return folder_size(home / "bench")
     import psycopg
 
-    from askbrief.store_postgres import schema_name
+    from askbrief.index.postgres import schema_name
 
     with psycopg.connect(postgres) as conn:
         return int(conn.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
@@ -336,7 +336,7 @@ def torch_model():
     float32 source, loaded once for the three rounds."""
     from sentence_transformers import SentenceTransformer
 
-    from askbrief.embed import _model_path
+    from askbrief.ingest.embed import _model_path
 
     model = SentenceTransformer(str(_model_path()), device="cpu")
     model.encode(["warm up"])

@@ -40,7 +40,7 @@ import json, sys, time
 from pathlib import Path
 import askbrief
 from fastapi.testclient import TestClient
-from askbrief.api import create_app
+from askbrief.serve.api import create_app
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 engine = Engine("bench", Settings(home=Path(sys.argv[1])))

@@ -23,8 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bbc import as_document, load_bbc  # noqa: E402
 
-from askbrief.embed import MODEL_FILE, load_embedder  # noqa: E402
-from askbrief.text import split_sentences  # noqa: E402
+from askbrief.ingest.embed import MODEL_FILE, load_embedder  # noqa: E402
+from askbrief.ingest.text import split_sentences  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 

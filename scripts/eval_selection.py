@@ -39,11 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
-from askbrief.question import parse  # noqa: E402
+from askbrief.answer.question import parse  # noqa: E402
 from askbrief.records import Hit  # noqa: E402
-from askbrief.retrieve import _collect  # noqa: E402
-from askbrief.scorer import CONTEXT_CHARS, load_scorer  # noqa: E402
-from askbrief.text import terms  # noqa: E402
+from askbrief.answer.retrieve import _collect  # noqa: E402
+from askbrief.answer.span import CONTEXT_CHARS, load_scorer  # noqa: E402
+from askbrief.ingest.text import terms  # noqa: E402
 
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
 RESULTS = ROOT / "results"
@@ -178,7 +178,7 @@ def main() -> None:
     if args.embedder or args.untuned:
         from sentence_transformers import SentenceTransformer
 
-        from askbrief.embed import _model_path
+        from askbrief.ingest.embed import _model_path
 
         extra = {path.name: SentenceTransformer(str(path), device="cpu") for path in args.embedder}
         if args.untuned:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from askbrief.embed import MODEL_FILE, export_int8  # noqa: E402
+from askbrief.ingest.embed import MODEL_FILE, export_int8  # noqa: E402
 
 TRAINED = Path.home() / ".cache" / "askbrief" / "train-embedder" / "final"
 

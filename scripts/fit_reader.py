@@ -1,6 +1,6 @@
 """Fit the reader's ranker and confidence calibrator on SQuAD 1.1 train articles no model of
 askbrief trained on, report them cross-validated by article, and write the coefficients to
-src/askbrief/ranker.json.
+src/askbrief/models/ranker.json.
 
     python scripts/fit_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz
 
@@ -40,10 +40,10 @@ from train_reader import SEED, _ENTITY, _swap_entity, load_articles, split_artic
 
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
-from askbrief.question import parse  # noqa: E402
-from askbrief.scorer import load_scorer  # noqa: E402
-from askbrief.text import split_sentences  # noqa: E402
-from askbrief.reader import (  # noqa: E402
+from askbrief.answer.question import parse  # noqa: E402
+from askbrief.answer.span import load_scorer  # noqa: E402
+from askbrief.ingest.text import split_sentences  # noqa: E402
+from askbrief.answer.reader import (  # noqa: E402
     CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather, reading_pair)
 
 C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~2,000 rows

@@ -19,7 +19,7 @@ from pgserver import PostgresServer  # noqa: E402
 from squad import load_squad  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
-from askbrief.question import as_query  # noqa: E402
+from askbrief.answer.question import as_query  # noqa: E402
 
 
 def recall(engine: Engine, questions: list, k: int) -> float:

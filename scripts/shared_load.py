@@ -38,7 +38,7 @@ from bbc import as_document, load_bbc  # noqa: E402
 from pgserver import PostgresServer  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
-from askbrief.documents import MAX_DOCUMENT_CHARS  # noqa: E402
+from askbrief.ingest.documents import MAX_DOCUMENT_CHARS  # noqa: E402
 
 RESULTS = ROOT / "results"
 ASKBRIEF = [sys.executable, "-c", "from askbrief.cli import main; main()"]

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from askbrief.text import split_sentences, terms  # noqa: E402
+from askbrief.ingest.text import split_sentences, terms  # noqa: E402
 from train_reader import answer_sentence  # noqa: E402
 from train_reader import load_articles as load_without  # noqa: E402
 
@@ -142,7 +142,7 @@ def main() -> None:
     from sentence_transformers.base.training_args import BatchSamplers
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from askbrief.embed import _model_path
+    from askbrief.ingest.embed import _model_path
 
     torch.manual_seed(SEED)
     articles = load_articles(args.squad)
@@ -176,7 +176,7 @@ def main() -> None:
         model.save(str(final))
         (args.checkpoints / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     if args.export:
-        from askbrief.embed import MODEL_FILE, export_int8
+        from askbrief.ingest.embed import MODEL_FILE, export_int8
 
         fresh = export_int8(MODEL_FILE.with_name("embedder.new.onnx"), source=final)
         os.replace(fresh, MODEL_FILE)  # the shipped model is the old one or the new, never half of one

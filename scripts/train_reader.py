@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from askbrief import scorer  # noqa: E402
-from askbrief.text import split_sentences, terms  # noqa: E402
+from askbrief.answer import span as scorer  # noqa: E402
+from askbrief.ingest.text import split_sentences, terms  # noqa: E402
 
 SEED = 13
 VALIDATION_ARTICLES = 20  # of 442, held out by title
@@ -159,7 +159,7 @@ def make_pairs(articles: list[dict], rng: random.Random) -> list[Pair]:
 
 
 class Encoder:
-    """Pairs to token ids the way the shipped scorer reads them (askbrief.scorer.encode_pair),
+    """Pairs to token ids the way the shipped scorer reads them (askbrief.answer.span.encode_pair),
     with the span's token labels."""
 
     def __init__(self):

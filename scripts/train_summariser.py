@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bbc import as_document, load_bbc, sentence_rows  # noqa: E402
 
-from askbrief import summarise  # noqa: E402
+from askbrief.summary import summarise  # noqa: E402
 
 SEED = 13
 HIDDEN = 64  # units; 32 and 128 were within 0.002 ROUGE-2 of it on the validation articles
@@ -48,7 +48,7 @@ def prepare(data: Path, cache: Path) -> list[dict]:
             return [{"id": str(i), "x": x[a:b], "label": label[a:b], "gain": gain[a:b]} for i, (a, b) in zip(ids, bounds)]
     from rouge_score import rouge_scorer
 
-    from askbrief.embed import load_embedder
+    from askbrief.ingest.embed import load_embedder
 
     rouge = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     embedder = load_embedder()

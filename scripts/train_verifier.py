@@ -35,7 +35,7 @@ from squad import contains_answer, load_squad, paragraph_id  # noqa: E402
 from train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
-from askbrief.text import split_sentences  # noqa: E402
+from askbrief.ingest.text import split_sentences  # noqa: E402
 
 SEED = 29
 TRAIN_V11 = "squad-v1.1-train.explorer.json.gz"

@@ -56,7 +56,7 @@ def live_server(engine: Engine):
     """The API on a free loopback port in a background thread; yields its base URL."""
     import uvicorn
 
-    from askbrief.api import create_app
+    from askbrief.serve.api import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,8 +138,8 @@ def shared_settings(request, **extra) -> Settings:
 
 def drop_index(settings: Settings, name: str) -> None:
     """Remove an index from PostgreSQL and its Milvus collection, if it is there."""
-    from askbrief.embed import DIM, MODEL_NAME
-    from askbrief.store_postgres import PostgresStore, index_exists
+    from askbrief.ingest.embed import DIM, MODEL_NAME
+    from askbrief.index.postgres import PostgresStore, index_exists
 
     if index_exists(settings.store_url, name):
         store = PostgresStore(settings, name, MODEL_NAME, DIM)

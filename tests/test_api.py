@@ -1,8 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from askbrief.api import create_app
-from askbrief.embed import MODEL_NAME
+from askbrief.serve.api import create_app
+from askbrief.ingest.embed import MODEL_NAME
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful
@@ -133,7 +133,7 @@ def test_every_response_carries_a_request_id_and_is_logged(client, caplog):
     import json
     import logging
 
-    with caplog.at_level(logging.INFO, logger="askbrief.api"):
+    with caplog.at_level(logging.INFO, logger="askbrief.serve.api"):
         response = client.get("/health", headers={"X-Request-ID": "abc123"})
     assert response.headers["x-request-id"] == "abc123"
     line = json.loads(caplog.records[-1].getMessage())

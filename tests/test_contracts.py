@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from askbrief.api import create_app
+from askbrief.serve.api import create_app
 from askbrief.cli import app
-from askbrief.documents import make_document
+from askbrief.ingest.documents import make_document
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, DocumentNotFound
-from askbrief.question import parse
-from askbrief.reader import candidates
+from askbrief.answer.question import parse
+from askbrief.answer.reader import candidates
 from conftest import assert_faithful, news_articles, write_jsonl
 
 

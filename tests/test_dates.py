@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from askbrief.dates import TimeScope, scope
+from askbrief.answer.dates import TimeScope, scope
 
 NEWEST = dt.date(2005, 3, 16)  # a Wednesday
 
@@ -50,7 +50,7 @@ def test_the_ends_of_the_calendar_do_not_overflow(question, newest):
 
 def test_words_read_as_time_are_not_terms_a_passage_must_hold():
     """"in February" becomes a date filter: a passage answering it need not say "February"."""
-    from askbrief.question import parse
+    from askbrief.answer.question import parse
 
     newest = dt.date(2005, 3, 18)
     assert parse("What was the oil price in February?", newest).terms == ("oil", "price")

@@ -1,6 +1,6 @@
 import pytest
 
-from askbrief.documents import load_bytes, load_paths
+from askbrief.ingest.documents import load_bytes, load_paths
 from askbrief.errors import BadInput
 from conftest import SEED_ID, SEEDS
 

@@ -100,7 +100,7 @@ def test_unknown_and_empty_indexes(tmp_path):
 
 def test_answer_sentences_are_the_best_scored(seed_engine):
     """The reader's ranker must put a sentence at least as similar as the runner-up first."""
-    from askbrief.question import parse
+    from askbrief.answer.question import parse
 
     vector = seed_engine.embedder.encode([SEED_QUESTION])[0]
     question = parse(SEED_QUESTION)
@@ -113,7 +113,7 @@ def test_answer_sentences_are_the_best_scored(seed_engine):
 
 
 def test_a_fact_two_articles_share_is_said_once_and_cited_to_the_earlier(engine):
-    from askbrief.documents import make_document
+    from askbrief.ingest.documents import make_document
 
     row = news_articles(1, ("business",))[0]
     paragraphs = row["text"].split("\n\n")
@@ -128,7 +128,7 @@ def test_a_fact_two_articles_share_is_said_once_and_cited_to_the_earlier(engine)
 
 
 def test_citation_ids_are_stable_and_resolve(tmp_path):
-    from askbrief.documents import make_document
+    from askbrief.ingest.documents import make_document
 
     engine = Engine("ids", Settings(home=tmp_path))
     engine.ingest_paths([SEEDS])
@@ -148,7 +148,7 @@ def test_citation_ids_are_stable_and_resolve(tmp_path):
 
 
 def test_the_same_story_on_different_dates(tmp_path):
-    from askbrief.documents import make_document
+    from askbrief.ingest.documents import make_document
 
     engine = Engine("dated", Settings(home=tmp_path))
     story = "Brent crude oil prices rose in London trading on {day}, closing at ${price} a barrel, traders said."

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from askbrief.reader import FOLLOW_ADJACENT
+from askbrief.answer.reader import FOLLOW_ADJACENT
 from askbrief.records import Answer, Explanation
-from askbrief.text import make_chunks, split_sentences
+from askbrief.ingest.text import make_chunks, split_sentences
 from conftest import SEED_QUESTION, assert_faithful
 
 # Twenty questions over the Wikinews fixtures (news_engine: four articles a topic): number, name,

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from askbrief import fetch
+from askbrief.web import fetch
 from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, FeedNotFound
-from askbrief.fetch import BlockedURL, Fetcher, canonical_url, checked_address
+from askbrief.web.fetch import BlockedURL, Fetcher, canonical_url, checked_address
 from askbrief.settings import Settings
 from conftest import assert_faithful, live_server
 from newsserver import ARTICLES, MAX_BYTES, news_server, rss
@@ -192,7 +192,7 @@ def test_removing_an_unknown_feed_names_it(web_engine):
 def test_the_server_polls_its_feeds_in_the_background(server, web_engine):
     from fastapi.testclient import TestClient
 
-    from askbrief.api import create_app
+    from askbrief.serve.api import create_app
 
     web_engine.add_feed(server.base + "/rss.xml")
     with TestClient(create_app(web_engine, poll_every_s=3600)) as client:

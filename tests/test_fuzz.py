@@ -4,7 +4,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from askbrief.api import create_app
+from askbrief.serve.api import create_app
 from askbrief.engine import Engine
 from askbrief.settings import Settings
 from conftest import SEEDS

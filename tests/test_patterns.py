@@ -12,7 +12,7 @@ import askbrief
 
 TEXT_CHARS = 20_000  # text patterns run over whole articles
 QUESTION_CHARS = 1_000  # question patterns never see more (MAX_QUESTION)
-QUESTION_MODULES = {"askbrief.question", "askbrief.dates", "askbrief.citations", "askbrief.engine"}
+QUESTION_MODULES = {"askbrief.answer.question", "askbrief.answer.dates", "askbrief.citations", "askbrief.engine"}
 # Runs of what the patterns look for, never completed: names without a cue, cues without a
 # clause end, quote marks, initials, long words, spaces, digits and dates.
 SEEDS = ["Aa ", "A. ", "Mr Aa ", "the minister ", "He said ", "said Aa ", "according to Aa ", '"', "“a ", "a",
@@ -21,8 +21,8 @@ SEEDS = ["Aa ", "A. ", "Mr Aa ", "the minister ", "He said ", "said Aa ", "accor
 
 def patterns() -> list[tuple[str, re.Pattern]]:
     found = []
-    for info in pkgutil.iter_modules(askbrief.__path__):
-        module = importlib.import_module(f"askbrief.{info.name}")
+    for info in pkgutil.walk_packages(askbrief.__path__, "askbrief."):
+        module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):
                 found.append((f"{module.__name__}.{name}", value))
@@ -43,8 +43,9 @@ def worst_time(pattern: re.Pattern, size: int) -> float:
 
 def test_the_package_has_its_patterns_at_module_level():
     names = {n for n, _ in patterns()}
-    assert {"askbrief.quotes._NAME_BEFORE_CUE", "askbrief.quotes._REPORTED", "askbrief.question._ASKS_SPEAKER",
-            "askbrief.text._WORD", "askbrief.documents._DATE_HEADER"} <= names
+    assert {"askbrief.ingest.quotes._NAME_BEFORE_CUE", "askbrief.ingest.quotes._REPORTED",
+            "askbrief.answer.question._ASKS_SPEAKER", "askbrief.ingest.text._WORD",
+            "askbrief.ingest.documents._DATE_HEADER"} <= names
     assert len(names) >= 40  # every pattern the package uses, compiled once at import
 
 

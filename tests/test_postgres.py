@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from askbrief.embed import DIM, MODEL_NAME
+from askbrief.ingest.embed import DIM, MODEL_NAME
 from askbrief.engine import Engine
 from askbrief.errors import BadSetting, IndexIncompatible, IndexNotFound, PollInProgress
-from askbrief.question import parse
+from askbrief.answer.question import parse
 from askbrief.settings import Settings
-from askbrief.store_postgres import PostgresStore, as_tsvector
-from askbrief.text import make_chunks, split_sentences
+from askbrief.index.postgres import PostgresStore, as_tsvector
+from askbrief.ingest.text import make_chunks, split_sentences
 from conftest import ROOT, SEED_QUESTION, SEEDS, drop_index, news_articles, shared_settings, write_jsonl
 
 
@@ -243,7 +243,7 @@ def test_two_servers_share_one_index_and_a_killed_writer_loses_nothing(shared, t
 def test_a_nul_character_is_never_a_database_error(shared):
     """PostgreSQL text holds no NUL: a lookup with one finds nothing, a text with one is stored
     with the replacement character in its place (one for one, so offsets still count right)."""
-    from askbrief.documents import make_document
+    from askbrief.ingest.documents import make_document
     from askbrief.errors import DocumentNotFound
 
     engine = Engine("shared", shared)

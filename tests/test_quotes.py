@@ -4,9 +4,9 @@ import json
 
 from fastapi.testclient import TestClient
 
-from askbrief.api import create_app
-from askbrief.documents import load_paths
-from askbrief.quotes import extract
+from askbrief.serve.api import create_app
+from askbrief.ingest.documents import load_paths
+from askbrief.ingest.quotes import extract
 from conftest import SEEDS, needs_data
 
 
@@ -61,7 +61,7 @@ def test_quotes_from_the_cli_and_the_api(seed_engine, monkeypatch):
 
 
 def test_what_did_x_say_is_answered_from_x_quotes_with_their_own_confidence(seed_engine):
-    from askbrief.question import parse
+    from askbrief.answer.question import parse
     from conftest import SEED_QUESTION, assert_faithful
 
     question = "What did Jaishankar say about the meeting with Lavrov?"

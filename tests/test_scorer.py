@@ -4,7 +4,7 @@ question, marks a short answer that is really in the cited text, and needs no to
 import subprocess
 import sys
 
-from askbrief.scorer import MAX_TOKENS, MODEL_FILE, encode_pair, load_scorer, tokenizer
+from askbrief.answer.span import MAX_TOKENS, MODEL_FILE, encode_pair, load_scorer, tokenizer
 from conftest import assert_faithful
 
 QUESTION = "Who did Jaishankar meet in Moscow?"
@@ -53,7 +53,7 @@ def test_a_short_answer_lies_inside_the_first_citation_of_the_answer(news_engine
 
 def test_reading_an_answer_never_imports_torch():
     """The scorer and reader run on onnxruntime and tokenizers only."""
-    script = ("import sys; from askbrief.reader import Reader; r = Reader(); "
+    script = ("import sys; from askbrief.answer.reader import Reader; r = Reader(); "
               f"r.scorer.score({QUESTION!r}, [('', {ANSWERING!r})]); print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

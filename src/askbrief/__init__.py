@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "Engine": "askbrief.engine",
     "Settings": "askbrief.settings",
-    "make_document": "askbrief.documents",
-    "load_paths": "askbrief.documents",
+    "make_document": "askbrief.ingest.documents",
+    "load_paths": "askbrief.ingest.documents",
     **dict.fromkeys(("Answer", "Citation", "Document", "DocumentInfo", "DocumentPage", "IngestResult", "QuoteRecord",
                      "SearchHit", "Span", "Summary"), "askbrief.records"),
     **dict.fromkeys(("AskbriefError", "BadInput", "BackendUnavailable", "DocumentNotFound", "EmptyIndex",

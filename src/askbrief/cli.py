@@ -195,7 +195,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = 
         return _print_json(answer)
     _print_answer(answer)
     if answer.explanation:
-        from askbrief.explain import answer_report
+        from askbrief.explain.answer import answer_report
 
         typer.echo(answer_report(answer.explanation))
 
@@ -232,13 +232,13 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
     if summary.citations:
         _print_cited(summary.summary, summary.citations)
     if summary.explanation:
-        from askbrief.explain import summary_report
+        from askbrief.explain.answer import summary_report
 
         typer.echo(summary_report(summary.explanation))
 
 
 def _batch_requests(path: Path) -> Iterator[dict]:
-    from askbrief.documents import json_lines
+    from askbrief.ingest.documents import json_lines
 
     for lineno, request in json_lines(path.read_text(encoding="utf-8"), str(path), "batch"):
         if not isinstance(request, dict):
@@ -306,17 +306,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
 
     import uvicorn
 
-    from askbrief.api import create_app
+    from askbrief.serve.api import create_app
 
-    requests_log = logging.getLogger("askbrief.api")  # one JSON line a request, on stderr
+    requests_log = logging.getLogger("askbrief.serve.api")  # one JSON line a request, on stderr
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     requests_log.addHandler(handler)
     requests_log.setLevel(logging.INFO)
     requests_log.propagate = False  # not through main()'s "warning: " handler
-    logging.getLogger("askbrief.jobs").addHandler(handler)  # the worker thread's line a job, likewise
-    logging.getLogger("askbrief.jobs").setLevel(logging.INFO)
-    logging.getLogger("askbrief.jobs").propagate = False
+    logging.getLogger("askbrief.serve.jobs").addHandler(handler)  # the worker thread's line a job, likewise
+    logging.getLogger("askbrief.serve.jobs").setLevel(logging.INFO)
+    logging.getLogger("askbrief.serve.jobs").propagate = False
 
     import os
 
@@ -340,9 +340,9 @@ def worker(index: IndexOpt = "default") -> None:
     import signal
     import threading
 
-    from askbrief.jobs import run_worker
+    from askbrief.serve.jobs import run_worker
 
-    jobs_log = logging.getLogger("askbrief.jobs")
+    jobs_log = logging.getLogger("askbrief.serve.jobs")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     jobs_log.addHandler(handler)
@@ -365,7 +365,7 @@ def mcp(index: IndexOpt = "default") -> None:
     """An MCP server on stdin/stdout for assistants: tools ask, search, summarize, quotes and
     show_citation, the documents as resources. Example: askbrief mcp --index news (the command an MCP host runs)"""
     with reported():
-        from askbrief.mcp_server import run_stdio
+        from askbrief.serve.mcp import run_stdio
 
         run_stdio(_engine(index))
 

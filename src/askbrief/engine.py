@@ -18,21 +18,21 @@ from tqdm import tqdm
 
 from askbrief import __version__
 from askbrief.citations import CITATION_ID, cite
-from askbrief.documents import load_paths, parse_date, url_id
-from askbrief.embed import DIM, MODEL_NAME, Embedder, load_embedder
+from askbrief.ingest.documents import load_paths, parse_date, url_id
+from askbrief.ingest.embed import DIM, MODEL_NAME, Embedder, load_embedder
 from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyIndex, PollInProgress
-from askbrief.explain import Trace, explain_answer, explain_summary
-from askbrief.fetch import FetchError, Fetcher, canonical_url, checked_url
-from askbrief.prepare import prepare, split_all
-from askbrief.question import Question, as_query, parse
-from askbrief.reader import Reader, quote_relevance
+from askbrief.explain.answer import Trace, explain_answer, explain_summary
+from askbrief.web.fetch import FetchError, Fetcher, canonical_url, checked_url
+from askbrief.ingest.prepare import prepare, split_all
+from askbrief.answer.question import Question, as_query, parse
+from askbrief.answer.reader import Reader, quote_relevance
 from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Feed, FeedPoll, Filter,
                               IngestResult, QuoteRecord, SearchHit, Summary)
-from askbrief.retrieve import Mode, Retriever
+from askbrief.answer.retrieve import Mode, Retriever
 from askbrief.settings import Settings
-from askbrief.store import Store, open_store, store_exists
-from askbrief.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
-from askbrief.syndication import first_per_cluster
+from askbrief.index.store import Store, open_store, store_exists
+from askbrief.summary.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
+from askbrief.ingest.copies import first_per_cluster
 
 
 MAX_QUESTION = 1000  # characters; longer is a document, not a question
@@ -165,7 +165,7 @@ class Engine:
         """Fetch article pages and ingest them. Like files, all are fetched first, so a page that
         fails stops the ingest before any write; a URL already indexed comes back as a copy of
         the stored document."""
-        from askbrief.feeds import fetch_articles, ingest_fetched
+        from askbrief.web.feeds import fetch_articles, ingest_fetched
 
         urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
         store = self.store(create=True)
@@ -199,7 +199,7 @@ class Engine:
     def poll_feeds(self, ref: str | int | None = None) -> list[FeedPoll]:
         """One pass over the watched feeds (or one of them), one pass at a time: in this process,
         and with PostgreSQL in all of them (`PollInProgress` when another holds the turn)."""
-        from askbrief.feeds import poll
+        from askbrief.web.feeds import poll
 
         if ref is None and not self.feeds():
             return []

@@ -20,9 +20,9 @@ import numpy as np
 
 from askbrief.errors import DocumentNotFound, FeedNotFound
 from askbrief.records import ChunkRow, Document, Feed, Filter, IngestResult, Job, Prepared, Quote
-from askbrief.schema import batches, filter_sql, marks, vector_blobs, vectors_of
-from askbrief.syndication import Clusters
-from askbrief.vectors import Added, Page, VectorIndex
+from askbrief.index.schema import batches, filter_sql, marks, vector_blobs, vectors_of
+from askbrief.ingest.copies import Clusters
+from askbrief.index.vectors import Added, Page, VectorIndex
 
 if TYPE_CHECKING:
     from askbrief.settings import Settings
@@ -663,10 +663,10 @@ def open_store(settings: "Settings", name: str, model: str, dim: int, create: bo
     """The store the settings name: PostgreSQL when ASKBRIEF_STORE_URL is set, else SQLite in
     the index's folder. `any_model`: open an index whatever model embedded it (to re-embed it)."""
     if settings.store_url:
-        from askbrief.store_postgres import PostgresStore
+        from askbrief.index.postgres import PostgresStore
 
         return PostgresStore(settings, name, model, dim, create, any_model=any_model)
-    from askbrief.store_sqlite import SqliteStore
+    from askbrief.index.sqlite import SqliteStore
 
     return SqliteStore(settings.home / name, model, dim, create=create, vector_backend=settings.vector_backend,
                        milvus_uri=settings.milvus_uri, milvus_token=settings.milvus_token,
@@ -676,7 +676,7 @@ def open_store(settings: "Settings", name: str, model: str, dim: int, create: bo
 def store_exists(settings: "Settings", name: str) -> bool:
     """Whether the index has been created (without creating it)."""
     if settings.store_url:
-        from askbrief.store_postgres import index_exists
+        from askbrief.index.postgres import index_exists
 
         return index_exists(settings.store_url, name)
     return (settings.home / name / "manifest.json").exists()

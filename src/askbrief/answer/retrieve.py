@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from askbrief.question import Question
+from askbrief.answer.question import Question
 from askbrief.records import Evidence, Hit, StoredSentence
-from askbrief.store import Store
-from askbrief.syndication import first_per_cluster
+from askbrief.index.store import Store
+from askbrief.ingest.copies import first_per_cluster
 
 if TYPE_CHECKING:
-    from askbrief.explain import Trace
+    from askbrief.explain.answer import Trace
 
 Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from askbrief.errors import IndexIncompatible, IndexNotFound
 from askbrief.records import Filter
-from askbrief.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
-from askbrief.store import COMMON_CHUNKS, Store, reindex_message
-from askbrief.vectors import open_vector_index, write_atomic
+from askbrief.index.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
+from askbrief.index.store import COMMON_CHUNKS, Store, reindex_message
+from askbrief.index.vectors import open_vector_index, write_atomic
 
 WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big ingest
 # FTS5 writes each batch as a new segment and merges them only partly; a search reads every

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from askbrief.dates import RECENT
-from askbrief.question import Question, kind_of_answer
-from askbrief.reader import (ANSWER_SENTENCES, CLOSEST, FEATURES, FOLLOW_ADJACENT, FOLLOW_GAP, Candidate, QuoteReading,
+from askbrief.answer.dates import RECENT
+from askbrief.answer.question import Question, kind_of_answer
+from askbrief.answer.reader import (ANSWER_SENTENCES, CLOSEST, FEATURES, FOLLOW_ADJACENT, FOLLOW_GAP, Candidate, QuoteReading,
                              ReaderModel, Scored, covering_sentences, idf_weights)
 from askbrief.records import (Answer, ChunkExplained, ConfidenceExplained, Evidence, Explanation, FeatureEffect, Hit,
                               QuestionExplained, RetrievalExplained, SentenceExplained, Summary, SummaryExplanation,
                               SummarySentenceExplained, TermExplained)
-from askbrief.summarise import ALREADY_SAID, REDUNDANT, Pool, SummaryTrace
-from askbrief.syndication import first_per_cluster
-from askbrief.text import STOP_WORDS, terms, words
+from askbrief.summary.summarise import ALREADY_SAID, REDUNDANT, Pool, SummaryTrace
+from askbrief.ingest.copies import first_per_cluster
+from askbrief.ingest.text import STOP_WORDS, terms, words
 
 EFFECTS = 3  # features named per sentence: the ones that moved it most
 MENTIONED = 3  # terms named in one phrase

@@ -22,9 +22,9 @@ from functools import lru_cache
 
 from askbrief.errors import BackendUnavailable, BadSetting, IndexIncompatible, IndexNotFound
 from askbrief.records import Filter
-from askbrief.schema import FORMAT_VERSION, batches, filter_sql, marks
-from askbrief.store import Store, now, reindex_message
-from askbrief.vectors import SharedMilvusIndex
+from askbrief.index.schema import FORMAT_VERSION, batches, filter_sql, marks
+from askbrief.index.store import Store, now, reindex_message
+from askbrief.index.vectors import SharedMilvusIndex
 
 POOL_SIZE = 8  # connections a process keeps at most: a server's request threads, its worker, its poller
 CONNECT_TIMEOUT_S = 10

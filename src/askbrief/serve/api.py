@@ -24,10 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.datastructures import Headers
 from starlette.routing import Route
 
-from askbrief import __version__, jobs
-from askbrief.documents import MAX_ID, load_bytes, make_document
+from askbrief import __version__
+from askbrief.serve import jobs
+from askbrief.ingest.documents import MAX_ID, load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
-from askbrief.mcp_server import create_server
+from askbrief.serve.mcp import create_server
 from askbrief.errors import AskbriefError, BadInput, BadSetting, CitationReplaced, PollInProgress
 from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, Job, QuoteRecord, SearchHit,
                               Summary)
@@ -36,7 +37,7 @@ PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
 PAGE = 50  # documents listed per page by default
 MAX_FORM_FIELDS = 10  # an upload has one file; a form of thousands of fields is an attack
-log = logging.getLogger("askbrief.api")
+log = logging.getLogger("askbrief.serve.api")
 
 
 class Strict(BaseModel):

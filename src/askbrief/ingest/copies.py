@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from askbrief.text import words
+from askbrief.ingest.text import words
 
 NUM_PERM = 128  # datasketch's default: Jaccard estimates within about ±0.09 (1/sqrt(128))
 SHINGLE = 5  # words per shingle: long enough that two different stories rarely share one

@@ -17,7 +17,7 @@ import numpy as np
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
 from askbrief.records import Document, Summary
-from askbrief.text import SENTENCE_ENDINGS, STOP_WORDS, terms, words
+from askbrief.ingest.text import SENTENCE_ENDINGS, STOP_WORDS, terms, words
 
 DEFAULT_SENTENCES = 4
 QUERY_WEIGHT = 4.0  # in logit units per unit of cosine: the query outweighs generic salience
@@ -42,7 +42,7 @@ BRIEF_HEADLINE_WEIGHT = 2.0
 # when it has more. Bounds lex_rank's sentences x sentences matrix (a 6,000-sentence document took
 # 18 s and 2.2 GB, issue 16); BBC articles have ~20, so the benchmark reads every one.
 POOL_PER_DOCUMENT = 200
-MODEL_FILE = Path(__file__).with_name("models") / "summariser.int8.onnx"
+MODEL_FILE = Path(__file__).parents[1] / "models" / "summariser.int8.onnx"
 FEATURES = ("centrality", "doc_centrality", "text_rank", "count_rank", "lex_rank", "freq_mean", "freq_sum",
             "text_rank_words", "count_rank_words", "embedding_rank",
             "text_rank_order", "text_rank_before", "text_rank_after", "position", "first", "relative_position",

@@ -21,7 +21,7 @@ from askbrief.records import Document, Job
 HEARTBEAT_S = 5.0
 IDLE_S = 1.0  # how often an idle worker looks for a job
 JOB_BATCH = 8  # documents a transaction in a job: progress to report, and less to redo after a kill
-log = logging.getLogger("askbrief.jobs")
+log = logging.getLogger("askbrief.serve.jobs")
 
 
 def queue(engine: Engine, documents: list[Document]) -> Job:

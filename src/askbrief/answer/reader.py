@@ -5,7 +5,7 @@ to the question under the question-tuned embedder, stored at ingest, so reading 
 product; rare-term coverage, retrieval rank, answer type); a linear ranker orders them and a
 logistic calibrator turns the best one's logit into a confidence. Both are fitted by
 scripts/fit_reader.py on SQuAD train articles no model trained on; their coefficients live in
-ranker.json beside this file. "What did X say about Y?" is answered from X's quotes when one
+models/ranker.json. "What did X say about Y?" is answered from X's quotes when one
 is about Y and reads as well as the sentence answer. The one chosen sentence is then read by the
 small span model (scorer.py) for the short answer inside it. The reader never touches the store.
 """
@@ -21,15 +21,15 @@ import numpy as np
 
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
-from askbrief.question import Question
-from askbrief.quotes import with_marks
+from askbrief.answer.question import Question
+from askbrief.ingest.quotes import with_marks
 from askbrief.records import Answer, Document, Evidence, Quote, Span
-from askbrief.scorer import SentenceScorer, load_scorer
-from askbrief.syndication import first_per_cluster
-from askbrief.text import SENTENCE_ENDINGS, terms
+from askbrief.answer.span import SentenceScorer, load_scorer
+from askbrief.ingest.copies import first_per_cluster
+from askbrief.ingest.text import SENTENCE_ENDINGS, terms
 
 if TYPE_CHECKING:
-    from askbrief.explain import Trace
+    from askbrief.explain.answer import Trace
 
 ANSWER_SENTENCES = 3  # an answer is one to three sentences
 # A further sentence joins the best one when its ranker logit is within this many nats of the
@@ -38,7 +38,7 @@ ANSWER_SENTENCES = 3  # an answer is one to three sentences
 FOLLOW_GAP = 0.7
 FOLLOW_ADJACENT = 3.0
 TIE_BREAK = 1e-6  # far below any real score gap: equal sentences (syndicated copies) go to the newer article
-MODEL_FILE = Path(__file__).with_name("ranker.json")
+MODEL_FILE = Path(__file__).parents[1] / "models" / "ranker.json"
 NO_RUNNER_UP = 5.0  # nats: the lead a lone candidate is given over the runner-up it lacks
 CLOSEST = 2  # passages cited with a declined answer, for the reader to check
 # A quote answers "what did X say about Y" only at this relevance to Y (see quote_relevance): among

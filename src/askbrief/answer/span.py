@@ -15,7 +15,7 @@ import numpy as np
 
 from askbrief.errors import IndexIncompatible
 
-MODEL_FILE = Path(__file__).with_name("models") / "reader.int8.onnx"
+MODEL_FILE = Path(__file__).parents[1] / "models" / "reader.int8.onnx"
 MAX_TOKENS = 128  # question + context + sentence in word pieces; longer contexts are cut from the left
 CONTEXT_CHARS = 240  # of the previous sentence, its end kept
 TITLE_CHARS = 100  # of the article's title, its start kept (the verifier reads it; the span model does not)
@@ -65,7 +65,7 @@ def _drop(columns: tuple[list, ...], i: int) -> None:
 def tokenizer():
     from tokenizers import Tokenizer
 
-    from askbrief.embed import TOKENIZER_FILE
+    from askbrief.ingest.embed import TOKENIZER_FILE
 
     t = Tokenizer.from_file(str(TOKENIZER_FILE))
     t.no_padding()
@@ -79,7 +79,7 @@ class SentenceScorer:
 
         if not path.exists():
             raise IndexIncompatible(f"the reader model {path} is missing; reinstall askbrief or run `make train-reader`")
-        from askbrief.embed import onnx_threads
+        from askbrief.ingest.embed import onnx_threads
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3

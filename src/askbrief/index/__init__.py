@@ -1,0 +1,1 @@
+"""The index: one store contract (SQLite alone, or PostgreSQL shared) and its vector index."""

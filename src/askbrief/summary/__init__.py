@@ -1,0 +1,1 @@
+"""Summaries: one paragraph of verbatim, cited sentences over chosen articles."""

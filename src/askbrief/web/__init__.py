@@ -1,0 +1,1 @@
+"""The web: fetching pages politely and safely, and watching RSS and Atom feeds."""
