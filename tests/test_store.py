@@ -5,7 +5,8 @@ import struct
 import numpy as np
 import pytest
 
-from askbrief.index import store as store_module
+from askbrief.index import factory as store_module
+from askbrief.index import search as search_module
 from askbrief.index import sqlite as sqlite_module
 from askbrief.ingest.documents import make_document
 from askbrief.ingest.embed import DIM, MODEL_NAME, UNTUNED
@@ -229,7 +230,7 @@ def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeyp
     terms = text_terms("The year the government said people in Kenya ran the marathon world record")
     freqs, _ = store.document_frequencies(terms)
     assert store.telling_terms(terms) == terms  # 26 articles: nothing is common enough to drop
-    monkeypatch.setattr(store_module, "COMMON_CHUNKS", 5)
+    monkeypatch.setattr(search_module, "COMMON_CHUNKS", 5)
     kept = store.telling_terms(terms)
     rarest = sorted(terms, key=lambda t: freqs.get(t, 0))[:2]
     assert set(rarest) <= set(kept) and all(freqs.get(t, 0) <= 5 or t in rarest for t in kept)

@@ -30,7 +30,8 @@ from askbrief.records import (Answer, Citation, Document, DocumentInfo, Document
                               IngestResult, QuoteRecord, SearchHit, Summary)
 from askbrief.answer.retrieve import Mode, Retriever
 from askbrief.settings import Settings
-from askbrief.index.store import Store, open_store, store_exists
+from askbrief.index.factory import open_store, store_exists
+from askbrief.index.store import Store
 from askbrief.summary.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
 from askbrief.ingest.copies import first_per_cluster
 

@@ -20,10 +20,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
-from askbrief.errors import BackendUnavailable, BadSetting, IndexIncompatible, IndexNotFound
+from askbrief.errors import BackendUnavailable, BadSetting, IndexNotFound
 from askbrief.records import Filter
 from askbrief.index.schema import FORMAT_VERSION, batches, filter_sql, marks
-from askbrief.index.store import Store, now, reindex_message
+from askbrief.index.base import now
+from askbrief.index.identity import check_identity
+from askbrief.index.store import Store
 from askbrief.index.vectors import SharedMilvusIndex
 
 POOL_SIZE = 8  # connections a process keeps at most: a server's request threads, its worker, its poller
@@ -208,12 +210,7 @@ class PostgresStore(Store):
                     conn.execute(MIGRATIONS[manifest["format"]])
                     manifest["format"] += 1
                     conn.execute("UPDATE meta SET value = %s WHERE key = 'manifest'", (json.dumps(manifest),))
-        if manifest.get("model") != model and (manifest.get("format"), manifest.get("dim")) == (FORMAT_VERSION, dim):
-            raise IndexIncompatible(reindex_message(self.name, manifest.get("model"), model))
-        if (manifest.get("format"), manifest.get("model"), manifest.get("dim")) != (FORMAT_VERSION, model, dim):
-            raise IndexIncompatible(
-                f"index {self.name!r} in PostgreSQL was built with model {manifest.get('model')} (format"
-                f" {manifest.get('format')}), not {model} (format {FORMAT_VERSION}); rebuild it into a new index")
+        check_identity(manifest, model, dim, self.name, f"index {self.name!r} in PostgreSQL")
         return manifest
 
     def _record_model(self, model: str) -> None:

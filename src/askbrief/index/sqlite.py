@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from askbrief.errors import IndexIncompatible, IndexNotFound
+from askbrief.errors import IndexNotFound
 from askbrief.records import Filter
 from askbrief.index.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
-from askbrief.index.store import COMMON_CHUNKS, Store, reindex_message
+from askbrief.index.identity import check_identity
+from askbrief.index.store import Store
 from askbrief.index.vectors import open_vector_index, write_atomic
 
 WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big ingest
@@ -27,7 +28,6 @@ WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big 
 # search at 200k from 7.1 to 6.1 ms median (docs/speed.md).
 MERGE_FROM = 5_000  # chunks; below this there are few segments to merge
 MERGE_GROWTH = 1.25
-assert COMMON_CHUNKS  # the pruning rule lives in store.py, shared with PostgreSQL
 
 
 class SqliteStore(Store):
@@ -60,12 +60,7 @@ class SqliteStore(Store):
                     step(self.path / "index.db")
                     self.manifest["format"] = version + 1
                     write_atomic(manifest, json.dumps(self.manifest, indent=2).encode())
-        if self.manifest.get("model") != model and (self.manifest.get("format"), self.manifest.get("dim")) == (FORMAT_VERSION, dim):
-            raise IndexIncompatible(reindex_message(self.path.name, self.manifest.get("model"), model))
-        if (self.manifest.get("format"), self.manifest.get("model"), self.manifest.get("dim")) != (FORMAT_VERSION, model, dim):
-            raise IndexIncompatible(
-                f"{self.path} was built with model {self.manifest.get('model')} (format {self.manifest.get('format')}),"
-                f" not {model} (format {FORMAT_VERSION}); rebuild it into a new index")
+        check_identity(self.manifest, model, dim, self.path.name, str(self.path))
         self._db = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")  # readers of other processes keep reading while one writes
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed state

@@ -1,0 +1,29 @@
+"""Which store an index opens: PostgreSQL when ASKBRIEF_STORE_URL is set, else SQLite in the
+index's folder."""
+
+from askbrief.index.store import Store
+from askbrief.settings import Settings
+
+
+def open_store(settings: Settings, name: str, model: str, dim: int, create: bool = False,
+               any_model: bool = False) -> Store:
+    """The store the settings name: PostgreSQL when ASKBRIEF_STORE_URL is set, else SQLite in
+    the index's folder. `any_model`: open an index whatever model embedded it (to re-embed it)."""
+    if settings.store_url:
+        from askbrief.index.postgres import PostgresStore
+
+        return PostgresStore(settings, name, model, dim, create, any_model=any_model)
+    from askbrief.index.sqlite import SqliteStore
+
+    return SqliteStore(settings.home / name, model, dim, create=create, vector_backend=settings.vector_backend,
+                       milvus_uri=settings.milvus_uri, milvus_token=settings.milvus_token,
+                       milvus_consistency=settings.milvus_consistency, any_model=any_model)
+
+
+def store_exists(settings: Settings, name: str) -> bool:
+    """Whether the index has been created (without creating it)."""
+    if settings.store_url:
+        from askbrief.index.postgres import index_exists
+
+        return index_exists(settings.store_url, name)
+    return (settings.home / name / "manifest.json").exists()

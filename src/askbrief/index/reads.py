@@ -1,0 +1,127 @@
+"""Reads: documents, their copies, aliases and revisions, sentences and chunks, quotes."""
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from askbrief.errors import DocumentNotFound
+from askbrief.index.base import StoreBase
+from askbrief.index.schema import batches, marks, vectors_of
+from askbrief.records import ChunkRow, Document, Quote
+
+
+class Reads(StoreBase):
+    def has(self, doc_id: str) -> bool:
+        return self._value("SELECT 1 FROM documents WHERE id = ?", (doc_id,)) is not None
+
+    def holder_of(self, digest: str) -> str | None:
+        """The stored document with exactly this text (by hash): the one exact-duplicate rule."""
+        return self._value("SELECT id FROM documents WHERE hash = ?", (digest,))
+
+    def resolve(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """Each id that names a stored document or an alias of one -> the stored id."""
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, str] = {}
+        for part in batches(ids):
+            found |= dict(self._rows(f"SELECT alias, doc_id FROM aliases WHERE alias IN ({marks(part)})", part))
+            found |= {r[0]: r[0] for r in self._rows(f"SELECT id FROM documents WHERE id IN ({marks(part)})", part)}
+        return {d: found[d] for d in ids if d in found}
+
+    def aliases_of(self, doc_id: str) -> list[str]:
+        return [r[0] for r in self._rows("SELECT alias FROM aliases WHERE doc_id = ? ORDER BY alias", (doc_id,))]
+
+    def id_for_hash_prefix(self, prefix: str) -> str | None:
+        """The document whose text hash starts with `prefix` (hex), if exactly one does."""
+        rows = self._rows("SELECT id FROM documents WHERE hash >= ? AND hash < ? LIMIT 2",
+                          (prefix, prefix + "g"))  # 'g' sorts after every hex digit
+        return rows[0][0] if len(rows) == 1 else None
+
+    def revisions(self, doc_id: str) -> tuple[int, str | None]:
+        """How many times the document's text was replaced, and when last."""
+        row = self._rows("SELECT count(*), max(replaced) FROM revisions WHERE doc_id = ?", (doc_id,))[0]
+        return int(row[0]), row[1]
+
+    def replaced_text(self, prefix: str) -> tuple[str, int] | None:
+        """(document, revision) of an earlier text whose hash starts with `prefix`, if one does."""
+        rows = self._rows("SELECT doc_id, revision FROM revisions WHERE hash >= ? AND hash < ? LIMIT 2",
+                          (prefix, prefix + "g"))
+        return (rows[0][0], int(rows[0][1])) if len(rows) == 1 else None
+
+    def newest_published(self) -> str | None:
+        return self._value("SELECT max(published) FROM documents")
+
+    def count(self) -> int:
+        return self._value("SELECT count(*) FROM documents")
+
+    def chunk_count(self) -> int:
+        return int(self._value("SELECT value FROM meta WHERE key = 'chunks'"))
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The stored documents by id; ids not in the index are left out."""
+        ids = list(dict.fromkeys(doc_ids))
+        return {r[0]: Document(id=r[0], title=r[1], published=r[2], source=r[3], text=r[4], hash=r[5])
+                for part in batches(ids) for r in self._rows(
+                    f"SELECT id, title, published, source, text, hash FROM documents WHERE id IN ({marks(part)})", part)}
+
+    def document(self, doc_id: str) -> Document:
+        found = self.documents([doc_id])
+        if doc_id not in found:
+            raise DocumentNotFound.by_id(doc_id, self.name)
+        return found[doc_id]
+
+    def list_ids(self, offset: int = 0, limit: int | None = None) -> list[str]:
+        """Document ids, oldest published first (undated last), then by id."""
+        return [r[0] for r in self._rows(
+            "SELECT id FROM documents ORDER BY published IS NULL, published, id LIMIT ? OFFSET ?",
+            (limit if limit is not None and limit >= 0 else 1 << 62, offset))]
+
+    def quotes(self, speaker: str | None = None) -> list[tuple[str, Quote]]:
+        """(doc_id, quote) of every stored quote, or of speakers whose name contains `speaker`
+        (any case), oldest article first."""
+        sql = ('SELECT q.doc_id, q.speaker, q.cue, q.start, q."end", q.speaker_start, q.speaker_end FROM quotes q'
+               " JOIN documents d ON d.id = q.doc_id")
+        params: list = []
+        if speaker:
+            sql += " WHERE lower(q.speaker) LIKE lower(?) ESCAPE '\\'"
+            params.append("%" + speaker.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        rows = self._rows(sql + " ORDER BY d.published IS NULL, d.published, q.doc_id, q.start", params)
+        return [(r[0], Quote(*r[1:])) for r in rows]
+
+    def also_reported_by(self, doc_id: str) -> list[str]:
+        """The other documents in this one's cluster of syndicated copies."""
+        return [r[0] for r in self._rows(
+            "SELECT doc_id FROM syndication WHERE cluster = (SELECT cluster FROM syndication WHERE doc_id = ?)"
+            " AND doc_id != ? ORDER BY doc_id", (doc_id, doc_id))]
+
+    def clusters_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(doc_ids))
+        found = {d: c for part in batches(ids) for d, c in self._rows(
+            f"SELECT doc_id, cluster FROM syndication WHERE doc_id IN ({marks(part)})", part)}
+        return {d: found.get(d, d) for d in ids}
+
+    def copies(self, doc_ids: Iterable[str]) -> dict[str, int]:
+        """How many other stored documents share each one's syndication cluster."""
+        ids = list(dict.fromkeys(doc_ids))
+        found = {d: n for part in batches(ids) for d, n in self._rows(
+            "SELECT s.doc_id, (SELECT count(*) - 1 FROM syndication o WHERE o.cluster = s.cluster)"
+            f" FROM syndication s WHERE s.doc_id IN ({marks(part)})", part)}
+        return {d: found.get(d, 0) for d in ids}
+
+    # ---- sentences and chunks -----------------------------------------------------------
+
+    def sentences(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+        """[(idx, start, end)] of a document's sentences in `first..last`, and their vectors."""
+        rows = self._rows('SELECT idx, start, "end", vector FROM sentences WHERE doc_id = ? AND idx BETWEEN ? AND ?'
+                          " ORDER BY idx", (doc_id, first, last))
+        return [(r[0], r[1], r[2]) for r in rows], vectors_of([bytes(r[3]) for r in rows], self.dim)
+
+    def sentence_range(self, doc_id: str, start: int, end: int) -> tuple[int, int] | None:
+        """(first, last) index of the document's sentences that overlap text[start:end]."""
+        row = self._rows('SELECT min(idx), max(idx) FROM sentences WHERE doc_id = ? AND "end" > ? AND start < ?',
+                         (doc_id, start, end))[0]
+        return None if row[0] is None else (row[0], row[1])
+
+    def chunks(self, chunk_ids: list[int]) -> dict[int, ChunkRow]:
+        return {r[0]: ChunkRow(*r) for part in batches(list(chunk_ids)) for r in self._rows(
+            f'SELECT id, doc_id, first, last, start, "end" FROM chunks WHERE id IN ({marks(part)})', part)}
+
