@@ -49,14 +49,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bbc import as_document, load_bbc  # noqa: E402
-
-from askbrief.ingest.embed import BATCH, MODEL_NAME  # noqa: E402
-from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
 from askbrief.answer.question import as_query  # noqa: E402
 from askbrief.answer.retrieve import CANDIDATES  # noqa: E402
-from askbrief.settings import Settings  # noqa: E402
+from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
+from askbrief.ingest.embed import BATCH, MODEL_NAME  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
+from askbrief.settings import Settings  # noqa: E402
+from bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -270,7 +269,7 @@ def index_bytes(home: Path, postgres: str | None) -> int:
         return folder_size(home / "bench")
     import psycopg
 
-    from askbrief.index.postgres import schema_name
+    from askbrief.index.postgres_schema import schema_name
 
     with psycopg.connect(postgres) as conn:
         return int(conn.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"

@@ -25,11 +25,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bbc import load_bbc  # noqa: E402
-from bench import MemoEmbedder, copies, ingest_until  # noqa: E402
-
 from askbrief.engine import Engine  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
+from bbc import load_bbc  # noqa: E402
+from bench import MemoEmbedder, copies, ingest_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"

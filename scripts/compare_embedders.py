@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bbc import as_document, load_bbc  # noqa: E402
-
 from askbrief.ingest.embed import MODEL_FILE, load_embedder  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
+from bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 

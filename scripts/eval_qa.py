@@ -25,7 +25,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from squad import Question, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
 
-
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 

@@ -24,6 +24,7 @@ with 95% bootstrap intervals (1,000 resamples of the questions). JSON in results
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -31,19 +32,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-import dataclasses
-
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
-
 from askbrief.answer.question import parse  # noqa: E402
-from askbrief.records import Hit  # noqa: E402
 from askbrief.answer.retrieve import _collect  # noqa: E402
 from askbrief.answer.span import CONTEXT_CHARS, load_scorer  # noqa: E402
 from askbrief.ingest.text import terms  # noqa: E402
+from askbrief.records import Hit  # noqa: E402
+from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
 RESULTS = ROOT / "results"

@@ -26,13 +26,13 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bbc import as_document, load_bbc, sentence_rows  # noqa: E402
-
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.embed import load_embedder  # noqa: E402
+from askbrief.ingest.text import words  # noqa: E402
+
 # The summariser's evaluation builds pools of sentences itself (for the baselines too).
 from askbrief.summary.summarise import make_pool, summarise  # noqa: E402
-from askbrief.ingest.text import words  # noqa: E402
+from bbc import as_document, load_bbc, sentence_rows  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SYSTEMS = ("askbrief", "lead", "textrank", "lexrank", "centroid", "oracle")

@@ -34,17 +34,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
-from eval_qa import expected_calibration_error  # noqa: E402
-from squad import Question, build_engine, contains_answer, paragraph_id  # noqa: E402
-from train_reader import SEED, _ENTITY, _swap_entity, load_articles, split_articles  # noqa: E402
-
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
 from askbrief.answer.question import parse  # noqa: E402
+from askbrief.answer.reader import CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather, reading_pair  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
-from askbrief.answer.reader import (  # noqa: E402
-    CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather, reading_pair)
+from eval_qa import expected_calibration_error  # noqa: E402
+from squad import Question, build_engine, contains_answer, paragraph_id  # noqa: E402
+from train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402
 
 C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~2,000 rows
 RANKER_L2 = 0.1  # the ranker's L2 penalty; CV accuracy is flat from 0.01 to 1

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "tests"))
 from pgserver import PostgresServer  # noqa: E402
-from squad import load_squad  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.answer.question import as_query  # noqa: E402
+from squad import load_squad  # noqa: E402
 
 
 def recall(engine: Engine, questions: list, k: int) -> float:

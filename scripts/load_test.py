@@ -20,10 +20,9 @@ import numpy as np
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bbc import as_document, load_bbc  # noqa: E402
-
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.serve.api import create_app  # noqa: E402
+from bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 MIX = (("ask", 0.6), ("search", 0.25), ("summarize", 0.15))  # what a newsroom page mostly does

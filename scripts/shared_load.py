@@ -34,11 +34,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "tests"))
-from bbc import as_document, load_bbc  # noqa: E402
 from pgserver import PostgresServer  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.documents import MAX_DOCUMENT_CHARS  # noqa: E402
+from bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = ROOT / "results"
 ASKBRIEF = [sys.executable, "-c", "from askbrief.cli import main; main()"]

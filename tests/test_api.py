@@ -1,11 +1,11 @@
 import pytest
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful
 from fastapi.testclient import TestClient
 
-from askbrief.serve.api import create_app
-from askbrief.ingest.embed import MODEL_NAME
 from askbrief.engine import Engine
+from askbrief.ingest.embed import MODEL_NAME
+from askbrief.serve.api import create_app
 from askbrief.settings import Settings
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
 from typer.testing import CliRunner
 
 from askbrief.cli import app
-from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
 
 
 @pytest.fixture(scope="module")

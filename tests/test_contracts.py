@@ -6,17 +6,17 @@ import json
 import faiss
 import numpy as np
 import pytest
+from conftest import assert_faithful, news_articles, write_jsonl
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from askbrief.serve.api import create_app
-from askbrief.cli import app
-from askbrief.ingest.documents import make_document
-from askbrief.engine import Engine
-from askbrief.errors import BadInput, DocumentNotFound
 from askbrief.answer.question import parse
 from askbrief.answer.reader import candidates
-from conftest import assert_faithful, news_articles, write_jsonl
+from askbrief.cli import app
+from askbrief.engine import Engine
+from askbrief.errors import BadInput, DocumentNotFound
+from askbrief.ingest.documents import make_document
+from askbrief.serve.api import create_app
 
 
 def test_top_k_sets_how_many_chunks_the_reader_reads(news_engine):

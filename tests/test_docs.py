@@ -1,7 +1,8 @@
 import re
 
-from askbrief.cli import app
 from conftest import ROOT
+
+from askbrief.cli import app
 
 README = (ROOT / "README.md").read_text()
 

@@ -1,8 +1,8 @@
 import pytest
-
-from askbrief.ingest.documents import load_bytes, load_paths
-from askbrief.errors import BadInput
 from conftest import SEED_ID, SEEDS
+
+from askbrief.errors import BadInput
+from askbrief.ingest.documents import load_bytes, load_paths
 
 
 def test_seed_header_sets_published_and_is_cut_from_the_text():

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-
-from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, IndexNotFound
-from askbrief.engine import Engine
-from askbrief.settings import Settings
-from askbrief.records import Filter
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful, cosine_pairs, news_articles, write_jsonl
+
+from askbrief.engine import Engine
+from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, IndexNotFound
+from askbrief.records import Filter
+from askbrief.settings import Settings
 
 
 def test_the_seed_question_is_answered_from_the_trade_sentences(seed_engine):

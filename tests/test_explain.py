@@ -4,11 +4,11 @@ its stages in words, costs nothing when not asked, and shows only indexed text."
 import re
 
 import pytest
+from conftest import SEED_QUESTION, assert_faithful
 
 from askbrief.answer.reader import FOLLOW_ADJACENT
-from askbrief.records import Answer, Explanation
 from askbrief.ingest.text import make_chunks, split_sentences
-from conftest import SEED_QUESTION, assert_faithful
+from askbrief.records import Answer, Explanation
 
 # Twenty questions over the Wikinews fixtures (news_engine: four articles a topic): number, name,
 # date and "why" questions, "What did X say about Y" (the quotes path), two "latest" ones, a dated

@@ -6,16 +6,16 @@ import threading
 
 import httpx
 import pytest
+from conftest import assert_faithful, live_server
+from newsserver import ARTICLES, MAX_BYTES, news_server, rss
 from typer.testing import CliRunner
 
-from askbrief.web import fetch
 from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, FeedNotFound
-from askbrief.web.fetch import BlockedURL, Fetcher, canonical_url, checked_address
 from askbrief.settings import Settings
-from conftest import assert_faithful, live_server
-from newsserver import ARTICLES, MAX_BYTES, news_server, rss
+from askbrief.web import fetch
+from askbrief.web.fetch import BlockedURL, Fetcher, canonical_url, checked_address
 
 
 @pytest.fixture()

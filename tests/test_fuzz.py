@@ -2,12 +2,12 @@
 
 import pytest
 import schemathesis
+from conftest import SEEDS
 from hypothesis import HealthCheck, given, settings
 
-from askbrief.serve.api import create_app
 from askbrief.engine import Engine
+from askbrief.serve.api import create_app
 from askbrief.settings import Settings
-from conftest import SEEDS
 
 EXAMPLES = 25  # per operation: enough to hit empty, huge, odd-typed and unicode inputs in ~1 min
 

@@ -10,12 +10,12 @@ import time
 
 import httpx
 import pytest
+from conftest import SEEDS, live_server, news_articles, write_jsonl
 from typer.testing import CliRunner
 
 from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from conftest import SEEDS, live_server, news_articles, write_jsonl
 
 KEY = "hostile-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import SEED_ID, SEED_QUESTION, SEEDS
 from mcp import Client, StdioServerParameters
 
 from askbrief.engine import Engine
 from askbrief.settings import Settings
-from conftest import SEED_ID, SEED_QUESTION, SEEDS
 
 ASKBRIEF = str(Path(sys.executable).with_name("askbrief"))
 

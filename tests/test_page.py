@@ -7,7 +7,6 @@ nothing downloads a browser build.
 import shutil
 
 import pytest
-
 from conftest import ROOT, SEED_QUESTION, live_server
 
 CHROMIUM = shutil.which("chromium")

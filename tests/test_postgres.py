@@ -15,15 +15,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import (
+    ROOT,
+    SEED_QUESTION,
+    SEEDS,
+    drop_index,
+    news_articles,
+    shared_settings,
+    write_jsonl,
+)
 
-from askbrief.ingest.embed import DIM, MODEL_NAME
+from askbrief.answer.question import parse
 from askbrief.engine import Engine
 from askbrief.errors import BadSetting, IndexIncompatible, IndexNotFound, PollInProgress
-from askbrief.answer.question import parse
-from askbrief.settings import Settings
-from askbrief.index.postgres import PostgresStore, as_tsvector
+from askbrief.index.postgres import PostgresStore
+from askbrief.index.postgres_schema import as_tsvector
+from askbrief.ingest.embed import DIM, MODEL_NAME
 from askbrief.ingest.text import make_chunks, split_sentences
-from conftest import ROOT, SEED_QUESTION, SEEDS, drop_index, news_articles, shared_settings, write_jsonl
+from askbrief.settings import Settings
 
 
 @pytest.fixture()
@@ -243,8 +252,8 @@ def test_two_servers_share_one_index_and_a_killed_writer_loses_nothing(shared, t
 def test_a_nul_character_is_never_a_database_error(shared):
     """PostgreSQL text holds no NUL: a lookup with one finds nothing, a text with one is stored
     with the replacement character in its place (one for one, so offsets still count right)."""
-    from askbrief.ingest.documents import make_document
     from askbrief.errors import DocumentNotFound
+    from askbrief.ingest.documents import make_document
 
     engine = Engine("shared", shared)
     engine.ingest([make_document("Rain\x00fall in Spain rose sharply this spring.", where="t", id="rain")])

@@ -2,12 +2,12 @@
 
 import json
 
+from conftest import SEEDS, needs_data
 from fastapi.testclient import TestClient
 
-from askbrief.serve.api import create_app
 from askbrief.ingest.documents import load_paths
 from askbrief.ingest.quotes import extract
-from conftest import SEEDS, needs_data
+from askbrief.serve.api import create_app
 
 
 def seed_quotes():
@@ -61,8 +61,9 @@ def test_quotes_from_the_cli_and_the_api(seed_engine, monkeypatch):
 
 
 def test_what_did_x_say_is_answered_from_x_quotes_with_their_own_confidence(seed_engine):
-    from askbrief.answer.question import parse
     from conftest import SEED_QUESTION, assert_faithful
+
+    from askbrief.answer.question import parse
 
     question = "What did Jaishankar say about the meeting with Lavrov?"
     answer = seed_engine.ask(question)

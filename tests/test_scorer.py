@@ -4,8 +4,9 @@ question, marks a short answer that is really in the cited text, and needs no to
 import subprocess
 import sys
 
-from askbrief.answer.span import MAX_TOKENS, MODEL_FILE, encode_pair, load_scorer, tokenizer
 from conftest import assert_faithful
+
+from askbrief.answer.span import MAX_TOKENS, MODEL_FILE, encode_pair, load_scorer, tokenizer
 
 QUESTION = "Who did Jaishankar meet in Moscow?"
 ANSWERING = "External Affairs Minister S Jaishankar on Wednesday met Russian President Vladimir Putin in Moscow."

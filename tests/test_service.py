@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from conftest import ROOT, live_server, news_articles, write_jsonl
 
 from askbrief.engine import Engine
-from askbrief.settings import Settings
 from askbrief.ingest.text import make_chunks, split_sentences
-from conftest import ROOT, live_server, news_articles, write_jsonl
+from askbrief.settings import Settings
 
 CLIENTS = 16
 

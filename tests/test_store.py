@@ -4,22 +4,22 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles, write_jsonl
 
+from askbrief.answer.question import parse
+from askbrief.engine import Engine
+from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
 from askbrief.index import factory as store_module
 from askbrief.index import search as search_module
 from askbrief.index import sqlite as sqlite_module
-from askbrief.ingest.documents import make_document
-from askbrief.ingest.embed import DIM, MODEL_NAME, UNTUNED
-from askbrief.engine import Engine
-from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
-from askbrief.answer.question import parse
-from askbrief.records import Filter, Prepared
 from askbrief.index.schema import FORMAT_VERSION, vector_blobs, vectors_of
-from askbrief.settings import Settings
 from askbrief.index.sqlite import SqliteStore as Store
 from askbrief.ingest.copies import signature
+from askbrief.ingest.documents import make_document
+from askbrief.ingest.embed import DIM, MODEL_NAME, UNTUNED
 from askbrief.ingest.text import terms as text_terms
-from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles, write_jsonl
+from askbrief.records import Filter, Prepared
+from askbrief.settings import Settings
 
 
 def rows(engine, table):

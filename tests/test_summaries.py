@@ -6,16 +6,16 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import DATA, ROOT, assert_faithful, needs_data, news_articles, write_jsonl
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from askbrief.serve.api import create_app
 from askbrief.cli import app
-from askbrief.ingest.documents import make_document
 from askbrief.engine import Engine
+from askbrief.ingest.documents import make_document
+from askbrief.serve.api import create_app
 from askbrief.settings import Settings
 from askbrief.summary.summarise import ALREADY_SAID, MODEL_FILE, N_INPUTS, SummaryScorer, select
-from conftest import DATA, ROOT, assert_faithful, needs_data, news_articles, write_jsonl
 
 STORY = ("puerto-rico-governor-2019", "uk-prorogation-2019")
 CUT = "2019-08-01"  # after the first Puerto Rico article (07-28), before the next (08-04)
@@ -45,10 +45,9 @@ def test_the_trained_summaries_beat_the_lead_on_unseen_bbc_articles():
     from rouge_score import rouge_scorer
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from bbc import as_document, load_bbc, sentence_rows
-
     from askbrief.ingest.embed import load_embedder
     from askbrief.summary.summarise import make_pool, summarise
+    from bbc import as_document, load_bbc, sentence_rows
 
     rouge = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     embedder = load_embedder()

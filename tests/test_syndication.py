@@ -3,11 +3,12 @@ small edits) are clustered; different articles are not; exact copies stay reject
 
 import random
 
-from askbrief.ingest.documents import make_document
-from askbrief.engine import Engine
-from askbrief.settings import Settings
-from askbrief.ingest.copies import signature
 from conftest import assert_faithful, news_articles
+
+from askbrief.engine import Engine
+from askbrief.ingest.copies import signature
+from askbrief.ingest.documents import make_document
+from askbrief.settings import Settings
 
 
 def edited_copy(text: str, title: str, rng: random.Random) -> str:

@@ -1,8 +1,9 @@
 import re
 
+from conftest import SEEDS, news_articles
+
 from askbrief.ingest.documents import load_paths
 from askbrief.ingest.text import CHUNK_CHARS, make_chunks, split_sentences, terms
-from conftest import SEEDS, news_articles
 
 
 def sentences(text):

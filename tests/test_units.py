@@ -8,10 +8,19 @@ import random
 import numpy as np
 import pytest
 
-from askbrief.answer.reader import BM25_B, BM25_K1, Candidate, FOLLOW_ADJACENT, bm25, choose, idf_weights, in_reading_order
+from askbrief.answer.reader import (
+    BM25_B,
+    BM25_K1,
+    FOLLOW_ADJACENT,
+    Candidate,
+    bm25,
+    choose,
+    idf_weights,
+    in_reading_order,
+)
 from askbrief.answer.retrieve import RECENCY_HALF_LIFE, fuse, recency_weights
-from askbrief.summary.summarise import DAMPING, MMR_LAMBDA, REDUNDANT, lex_rank, select
 from askbrief.ingest.text import terms
+from askbrief.summary.summarise import DAMPING, MMR_LAMBDA, REDUNDANT, lex_rank, select
 
 
 def plain_bm25(query: list[str], idf: dict[str, float], sentence: list[str], avg_len: float) -> float:

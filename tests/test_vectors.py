@@ -7,14 +7,14 @@ import time
 
 import numpy as np
 import pytest
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
 
-from askbrief.index import vectors
-from askbrief.ingest.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
-from askbrief.settings import Settings
+from askbrief.index import vectors
+from askbrief.ingest.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.records import Filter
-from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
+from askbrief.settings import Settings
 
 ASKBRIEF = os.path.join(os.path.dirname(sys.executable), "askbrief")
 

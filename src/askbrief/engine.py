@@ -17,24 +17,36 @@ import numpy as np
 from tqdm import tqdm
 
 from askbrief import __version__
-from askbrief.citations import CITATION_ID, cite
-from askbrief.ingest.documents import load_paths, parse_date, url_id
-from askbrief.ingest.embed import DIM, MODEL_NAME, Embedder, load_embedder
-from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyIndex, PollInProgress
-from askbrief.explain.answer import Trace, explain_answer, explain_summary
-from askbrief.web.fetch import FetchError, Fetcher, canonical_url, checked_url
-from askbrief.ingest.prepare import prepare, split_all
 from askbrief.answer.question import Question, as_query, parse
 from askbrief.answer.reader import Reader, quote_relevance
-from askbrief.records import (Answer, Citation, Document, DocumentInfo, DocumentPage, Evidence, Feed, FeedPoll, Filter,
-                              IngestResult, QuoteRecord, SearchHit, Summary)
 from askbrief.answer.retrieve import Mode, Retriever
-from askbrief.settings import Settings
+from askbrief.citations import CITATION_ID, cite
+from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyIndex, PollInProgress
+from askbrief.explain.answer import Trace, explain_answer, explain_summary
 from askbrief.index.factory import open_store, store_exists
 from askbrief.index.store import Store
-from askbrief.summary.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
 from askbrief.ingest.copies import first_per_cluster
-
+from askbrief.ingest.documents import load_paths, parse_date, url_id
+from askbrief.ingest.embed import DIM, MODEL_NAME, Embedder, load_embedder
+from askbrief.ingest.prepare import prepare, split_all
+from askbrief.records import (
+    Answer,
+    Citation,
+    Document,
+    DocumentInfo,
+    DocumentPage,
+    Evidence,
+    Feed,
+    FeedPoll,
+    Filter,
+    IngestResult,
+    QuoteRecord,
+    SearchHit,
+    Summary,
+)
+from askbrief.settings import Settings
+from askbrief.summary.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
+from askbrief.web.fetch import Fetcher, FetchError, canonical_url, checked_url
 
 MAX_QUESTION = 1000  # characters; longer is a document, not a question
 MAX_SUMMARY_SENTENCES = 20  # in a summary; more is no longer a paragraph

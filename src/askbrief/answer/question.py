@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from askbrief.answer.dates import scope
-from askbrief.records import Filter
 from askbrief.ingest.text import terms
+from askbrief.records import Filter
 
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bcentur", re.I)

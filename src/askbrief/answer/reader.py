@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from askbrief.answer.question import Question
+from askbrief.answer.span import SentenceScorer, load_scorer
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
-from askbrief.answer.question import Question
-from askbrief.ingest.quotes import with_marks
-from askbrief.records import Answer, Document, Evidence, Quote, Span
-from askbrief.answer.span import SentenceScorer, load_scorer
+from askbrief.index.search import BM25_B, BM25_K1
 from askbrief.ingest.copies import first_per_cluster
+from askbrief.ingest.quotes import with_marks
 from askbrief.ingest.text import SENTENCE_ENDINGS, terms
+from askbrief.records import Answer, Document, Evidence, Quote, Span
 
 if TYPE_CHECKING:
     from askbrief.explain.answer import Trace
@@ -48,7 +49,6 @@ QUOTE_RELEVANCE = 0.5
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",
             "bigrams", "window_coverage", "missing_rare", "chunk_rank", "dense_rank", "keyword_rank", "type_match",
             "log_words")
-BM25_K1, BM25_B = 1.2, 0.75  # Robertson & Zaragoza (2009), the usual defaults
 
 
 @dataclass(frozen=True, slots=True)

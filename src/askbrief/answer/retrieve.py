@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from askbrief.answer.question import Question
-from askbrief.records import Evidence, Hit, StoredSentence
 from askbrief.index.store import Store
 from askbrief.ingest.copies import first_per_cluster
+from askbrief.records import Evidence, Hit, StoredSentence
 
 if TYPE_CHECKING:
     from askbrief.explain.answer import Trace

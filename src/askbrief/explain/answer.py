@@ -14,14 +14,38 @@ import numpy as np
 
 from askbrief.answer.dates import RECENT
 from askbrief.answer.question import Question, kind_of_answer
-from askbrief.answer.reader import (ANSWER_SENTENCES, CLOSEST, FEATURES, FOLLOW_ADJACENT, FOLLOW_GAP, Candidate, QuoteReading,
-                             ReaderModel, Scored, covering_sentences, idf_weights)
-from askbrief.records import (Answer, ChunkExplained, ConfidenceExplained, Evidence, Explanation, FeatureEffect, Hit,
-                              QuestionExplained, RetrievalExplained, SentenceExplained, Summary, SummaryExplanation,
-                              SummarySentenceExplained, TermExplained)
-from askbrief.summary.summarise import ALREADY_SAID, REDUNDANT, Pool, SummaryTrace
+from askbrief.answer.reader import (
+    ANSWER_SENTENCES,
+    CLOSEST,
+    FEATURES,
+    FOLLOW_ADJACENT,
+    FOLLOW_GAP,
+    Candidate,
+    QuoteReading,
+    ReaderModel,
+    Scored,
+    covering_sentences,
+    idf_weights,
+)
 from askbrief.ingest.copies import first_per_cluster
 from askbrief.ingest.text import STOP_WORDS, terms, words
+from askbrief.records import (
+    Answer,
+    ChunkExplained,
+    ConfidenceExplained,
+    Evidence,
+    Explanation,
+    FeatureEffect,
+    Hit,
+    QuestionExplained,
+    RetrievalExplained,
+    SentenceExplained,
+    Summary,
+    SummaryExplanation,
+    SummarySentenceExplained,
+    TermExplained,
+)
+from askbrief.summary.summarise import ALREADY_SAID, REDUNDANT, Pool, SummaryTrace
 
 EFFECTS = 3  # features named per sentence: the ones that moved it most
 MENTIONED = 3  # terms named in one phrase

@@ -23,7 +23,7 @@ def open_store(settings: Settings, name: str, model: str, dim: int, create: bool
 def store_exists(settings: Settings, name: str) -> bool:
     """Whether the index has been created (without creating it)."""
     if settings.store_url:
-        from askbrief.index.postgres import index_exists
+        from askbrief.index.postgres_schema import index_exists
 
         return index_exists(settings.store_url, name)
     return (settings.home / name / "manifest.json").exists()

@@ -6,20 +6,20 @@ Its keyword index is FTS5; its identity is `manifest.json` in the index folder; 
 older than it (a write generation tells).
 """
 
+import datetime as dt
 import json
 import sqlite3
 import threading
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from askbrief.errors import IndexNotFound
-from askbrief.records import Filter
-from askbrief.index.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
 from askbrief.index.identity import check_identity
+from askbrief.index.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
 from askbrief.index.store import Store
 from askbrief.index.vectors import open_vector_index, write_atomic
+from askbrief.records import Filter
 
 WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big ingest
 # FTS5 writes each batch as a new segment and merges them only partly; a search reads every

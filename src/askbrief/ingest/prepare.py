@@ -7,13 +7,13 @@ is the normalised mean of its sentences' vectors, never a second pass through th
 
 import numpy as np
 
+from askbrief.errors import BadInput
+from askbrief.ingest.copies import signature
 from askbrief.ingest.documents import MAX_DOCUMENT_SENTENCES
 from askbrief.ingest.embed import Embedder
-from askbrief.errors import BadInput
 from askbrief.ingest.quotes import extract as extract_quotes
-from askbrief.records import Document, Prepared
-from askbrief.ingest.copies import signature
 from askbrief.ingest.text import make_chunks, split_sentences, terms
+from askbrief.records import Document, Prepared
 
 
 def split_all(documents: list[Document]) -> list[list[tuple[int, int]]]:

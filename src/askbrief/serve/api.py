@@ -25,13 +25,23 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 
 from askbrief import __version__
-from askbrief.serve import jobs
-from askbrief.ingest.documents import MAX_ID, load_bytes, make_document
 from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
-from askbrief.serve.mcp import create_server
 from askbrief.errors import AskbriefError, BadInput, BadSetting, CitationReplaced, PollInProgress
-from askbrief.records import (Answer, Citation, Document, DocumentPage, Feed, IngestResult, Job, QuoteRecord, SearchHit,
-                              Summary)
+from askbrief.ingest.documents import MAX_ID, load_bytes, make_document
+from askbrief.records import (
+    Answer,
+    Citation,
+    Document,
+    DocumentPage,
+    Feed,
+    IngestResult,
+    Job,
+    QuoteRecord,
+    SearchHit,
+    Summary,
+)
+from askbrief.serve import jobs
+from askbrief.serve.mcp import create_server
 
 PAGE_FILE = Path(__file__).with_name("static") / "index.html"
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump

@@ -16,8 +16,8 @@ import numpy as np
 
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
-from askbrief.records import Document, Summary
 from askbrief.ingest.text import SENTENCE_ENDINGS, STOP_WORDS, terms, words
+from askbrief.records import Document, Summary
 
 DEFAULT_SENTENCES = 4
 QUERY_WEIGHT = 4.0  # in logit units per unit of cosine: the query outweighs generic salience

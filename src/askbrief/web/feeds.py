@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 import feedparser
 
-from askbrief.ingest.documents import html_fields, make_document, url_id
 from askbrief.errors import AskbriefError
-from askbrief.web.fetch import Fetched, FetchError, Fetcher, canonical_url
-from askbrief.records import Document, Feed, FeedPoll, IngestResult, SkippedEntry
 from askbrief.index.store import Store
+from askbrief.ingest.documents import html_fields, make_document, url_id
+from askbrief.records import Document, Feed, FeedPoll, IngestResult, SkippedEntry
+from askbrief.web.fetch import Fetched, Fetcher, FetchError, canonical_url
 
 MAX_ENTRIES = 100  # entries read from one poll of a feed, newest first as the feed lists them
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that does not say
