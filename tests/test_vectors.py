@@ -11,7 +11,7 @@ from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_j
 
 from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
-from askbrief.index import vectors
+from askbrief.index import faiss_vectors as vectors
 from askbrief.ingest.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.records import Filter
 from askbrief.settings import Settings

@@ -21,6 +21,7 @@ from contextlib import contextmanager, nullcontext
 from askbrief.errors import BackendUnavailable, BadSetting, IndexNotFound
 from askbrief.index.base import now
 from askbrief.index.identity import check_identity
+from askbrief.index.milvus_vectors import SharedMilvusIndex
 from askbrief.index.postgres_schema import (
     CONNECT_TIMEOUT_S,
     MIGRATIONS,
@@ -36,7 +37,6 @@ from askbrief.index.schema import FORMAT_VERSION, batches, filter_sql, marks
 from askbrief.index.search import BM25_B as B
 from askbrief.index.search import BM25_K1 as K1
 from askbrief.index.store import Store
-from askbrief.index.vectors import SharedMilvusIndex
 from askbrief.records import Filter
 
 POOL_SIZE = 8  # connections a process keeps at most: a server's request threads, its worker, its poller

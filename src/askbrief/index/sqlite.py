@@ -14,11 +14,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from askbrief.errors import IndexNotFound
+from askbrief.errors import BadSetting, IndexNotFound
+from askbrief.index.faiss_vectors import FaissIndex
 from askbrief.index.identity import check_identity
+from askbrief.index.milvus_vectors import MilvusIndex
 from askbrief.index.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
 from askbrief.index.store import Store
-from askbrief.index.vectors import open_vector_index, write_atomic
+from askbrief.index.vectors import VectorIndex, write_atomic
 from askbrief.records import Filter
 
 WAL_LIMIT = 64 * 1024 * 1024  # bytes: the WAL shrinks back to this after a big ingest
@@ -191,3 +193,12 @@ class SqliteStore(Store):
             self._db.close()
             self._sizes.close()
             self._vectors.close()
+
+
+def open_vector_index(backend: str, folder: Path, dim: int, milvus_uri: str | None = None,
+                      milvus_token: str | None = None, milvus_consistency: str = "Session") -> VectorIndex:
+    if backend == "faiss":
+        return FaissIndex(folder, dim)
+    if backend == "milvus":
+        return MilvusIndex(folder, dim, milvus_uri, str(Path(folder).resolve()), milvus_token, milvus_consistency)
+    raise BadSetting("vector_backend", f"unknown vector backend {backend!r}; choose faiss or milvus")
