@@ -36,8 +36,10 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).parent))
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
+from askbrief.answer.features import FEATURES, gather  # noqa: E402
 from askbrief.answer.question import parse  # noqa: E402
-from askbrief.answer.reader import CALIBRATOR_INPUTS, FEATURES, MODEL_FILE, calibrator_inputs, gather, reading_pair  # noqa: E402
+from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs  # noqa: E402
+from askbrief.answer.reader import reading_pair  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from eval_qa import expected_calibration_error  # noqa: E402

@@ -10,8 +10,8 @@ from conftest import assert_faithful, news_articles, write_jsonl
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from askbrief.answer.features import candidates
 from askbrief.answer.question import parse
-from askbrief.answer.reader import candidates
 from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, DocumentNotFound

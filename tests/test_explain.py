@@ -6,7 +6,7 @@ import re
 import pytest
 from conftest import SEED_QUESTION, assert_faithful
 
-from askbrief.answer.reader import FOLLOW_ADJACENT
+from askbrief.answer.ranker import FOLLOW_ADJACENT
 from askbrief.ingest.text import make_chunks, split_sentences
 from askbrief.records import Answer, Explanation
 

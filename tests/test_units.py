@@ -8,17 +8,12 @@ import random
 import numpy as np
 import pytest
 
-from askbrief.answer.reader import (
-    BM25_B,
-    BM25_K1,
-    FOLLOW_ADJACENT,
-    Candidate,
-    bm25,
-    choose,
-    idf_weights,
-    in_reading_order,
-)
+from askbrief.answer.candidates import Candidate
+from askbrief.answer.compose import choose, in_reading_order
+from askbrief.answer.features import bm25, idf_weights
+from askbrief.answer.ranker import FOLLOW_ADJACENT
 from askbrief.answer.retrieve import RECENCY_HALF_LIFE, fuse, recency_weights
+from askbrief.index.search import BM25_B, BM25_K1
 from askbrief.ingest.text import terms
 from askbrief.summary.summarise import DAMPING, MMR_LAMBDA, REDUNDANT, lex_rank, select
 

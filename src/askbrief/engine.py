@@ -8,9 +8,8 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import cached_property
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +17,28 @@ from tqdm import tqdm
 
 from askbrief import __version__
 from askbrief.answer.question import Question, as_query, parse
-from askbrief.answer.reader import Reader, quote_relevance
+from askbrief.answer.quoted import by_relevance
+from askbrief.answer.reader import Reader
 from askbrief.answer.retrieve import Mode, Retriever
-from askbrief.citations import CITATION_ID, cite
-from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound, EmptyIndex, PollInProgress
-from askbrief.explain.answer import Trace, explain_answer, explain_summary
-from askbrief.index.factory import open_store, store_exists
+from askbrief.answer.trace import Trace
+from askbrief.errors import BadInput, EmptyIndex, PollInProgress
+from askbrief.explain.answer import explain_answer
+from askbrief.explain.summary import explain_summary
+from askbrief.index.factory import open_store, reembed_index, store_exists
 from askbrief.index.store import Store
-from askbrief.ingest.copies import first_per_cluster
-from askbrief.ingest.documents import load_paths, parse_date, url_id
+from askbrief.ingest.copies import exact_copies
+from askbrief.ingest.documents import load_paths, parse_date
 from askbrief.ingest.embed import DIM, MODEL_NAME, Embedder, load_embedder
-from askbrief.ingest.prepare import prepare, split_all
+from askbrief.ingest.prepare import batched, prepare, split_all
+from askbrief.limits import (
+    MAX_QUOTES_RANKED,
+    MAX_SUMMARY_DOCS,
+    MAX_SUMMARY_SENTENCES,
+    MAX_TOP_K,
+    check_distinct_ids,
+    check_question,
+    check_range,
+)
 from askbrief.records import (
     Answer,
     Citation,
@@ -45,22 +55,11 @@ from askbrief.records import (
     Summary,
 )
 from askbrief.settings import Settings
+from askbrief.summary.sources import choose_sources
 from askbrief.summary.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
-from askbrief.web.fetch import Fetcher, FetchError, canonical_url, checked_url
+from askbrief.web.fetch import Fetcher, checked_url
 
-MAX_QUESTION = 1000  # characters; longer is a document, not a question
-MAX_SUMMARY_SENTENCES = 20  # in a summary; more is no longer a paragraph
-MAX_TOP_K = 50  # chunks read for an answer, or passages a search returns
 INGEST_BATCH = 64  # documents embedded and written per transaction
-QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
-# ...of which the articles whose most query-like sentence is within this cosine of the best
-# article's take part. On the Wikinews fixtures, a story's own articles sat within 0.10 of each
-# other and the first off-topic one 0.29 below ("Puerto Rico governor": 0.73/0.67/0.63, then a
-# US Supreme Court fraud case at 0.44, which "--since" had let into the summary).
-TOPIC_MARGIN = 0.15
-MAX_SUMMARY_DOCS = 50  # documents named in one summary request; more is a digest, not a paragraph
-MAX_QUOTES_RANKED = 500  # a speaker's quotes ranked by topic per request, newest first: each is embedded
-WHOLE_INDEX = 200  # a summary of "everything" reads at most this many newest documents
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -123,21 +122,14 @@ class Engine:
         near-copy check; copies still need distinct ids and hashes. `on_batch` hears how many
         documents are written after each batch (a job's progress)."""
         documents = list(documents)
-        _check_distinct_ids(documents)
+        check_distinct_ids(documents)
         splits = dict(zip((d.id for d in documents), split_all(documents)))
         store = self.store(create=True)
         results: list[IngestResult] = []
         bar = tqdm(desc="ingest", unit="doc", disable=not progress, total=len(documents))
         try:
-            for batch in _batched(iter(documents), batch_size):
-                holders = {d.hash: store.holder_of(d.hash) for d in batch}
-                fresh, known = [], []
-                for doc in batch:  # the first of equal texts in a batch is stored, the rest are copies of it
-                    earlier = holders[doc.hash]
-                    known.append(earlier and IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier))
-                    if not earlier:
-                        holders[doc.hash] = doc.id
-                        fresh.append(doc)
+            for batch in batched(iter(documents), batch_size):
+                fresh, known = exact_copies(batch, store.holder_of)
                 aliases = [(r.id, r.duplicate_of) for r in known if r]
                 prepared = prepare(fresh, self.embedder, [splits[d.id] for d in fresh])
                 added = iter(store.add(prepared, syndication=deduplicate, aliases=aliases))
@@ -157,40 +149,18 @@ class Engine:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-            store = open_store(self.settings, self.name, MODEL_NAME, DIM, any_model=True)
-        try:
-            before = store.manifest["model"]
-            if before != MODEL_NAME:
-                bar = tqdm(desc="re-embed", unit="doc", disable=not progress, total=store.count())
-
-                def advance(done: int, total: int) -> None:
-                    bar.update(done - bar.n)
-
-                try:
-                    store.reembed(self.embedder.encode, MODEL_NAME, advance)
-                finally:
-                    bar.close()
-        finally:
-            store.close()
-        return before, MODEL_NAME
+        return reembed_index(self.settings, self.name, MODEL_NAME, DIM, self.embedder.encode, progress), MODEL_NAME
 
     def ingest_urls(self, urls: Iterable[str]) -> list[IngestResult]:
         """Fetch article pages and ingest them. Like files, all are fetched first, so a page that
         fails stops the ingest before any write; a URL already indexed comes back as a copy of
         the stored document."""
-        from askbrief.web.feeds import fetch_articles, ingest_fetched
+        from askbrief.web.feeds import ingest_pages
 
         urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
         store = self.store(create=True)
         with Fetcher.from_settings(self.settings, store) as fetcher:
-            documents, skipped, aliases = fetch_articles([(u, None) for u in urls], store, fetcher)
-        for entry in skipped:
-            if not entry.duplicate_of:
-                raise FetchError(entry.reason)
-        known = [IngestResult(id=url_id(s.url), sentences=0, chunks=0, duplicate_of=s.duplicate_of) for s in skipped]
-        added, copies = ingest_fetched(self, documents, aliases)
-        return known + added + [IngestResult(id=url_id(c.url), sentences=0, chunks=0, duplicate_of=c.duplicate_of)
-                                for c in copies]
+            return ingest_pages(urls, store, self.ingest, fetcher)
 
     # ---- feeds --------------------------------------------------------------------------
 
@@ -204,15 +174,17 @@ class Engine:
 
     def remove_feed(self, ref: str | int) -> Feed:
         """Stop watching a feed (by id or URL); the articles it brought stay."""
+        from askbrief.web.feeds import watched
+
         store = self.store()
-        feed = _watched(store, ref)
+        feed = watched(store, ref)
         store.remove_feed(feed.id)
         return feed
 
     def poll_feeds(self, ref: str | int | None = None) -> list[FeedPoll]:
         """One pass over the watched feeds (or one of them), one pass at a time: in this process,
         and with PostgreSQL in all of them (`PollInProgress` when another holds the turn)."""
-        from askbrief.web.feeds import poll
+        from askbrief.web.feeds import poll, watched
 
         if ref is None and not self.feeds():
             return []
@@ -222,8 +194,9 @@ class Engine:
                 raise PollInProgress(f"another askbrief process is polling the feeds of {self.name!r} now; its pass"
                                      " covers them")
             with Fetcher.from_settings(self.settings, store) as fetcher:
-                feeds = store.feeds() if ref is None else [_watched(store, ref)]
-                return [poll(self, feed, fetcher) for feed in feeds]
+                feeds = store.feeds() if ref is None else [watched(store, ref)]
+                return [poll(store, self.ingest, feed, fetcher, self.settings.feed_recheck_undated_h)
+                        for feed in feeds]
 
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()
@@ -240,8 +213,8 @@ class Engine:
                  sources: Iterable[str] = (), explain: bool = False) -> list[Answer]:
         """Answers in order, each read from the `top_k` best chunks; the questions are embedded
         in one batch. `explain`: each answer carries the `Explanation` of its own run."""
-        texts = [_check_question(q) for q in questions]
-        _check_range("top_k", top_k, 1, MAX_TOP_K)
+        texts = [check_question(q) for q in questions]
+        check_range("top_k", top_k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         if since and until and since > until:
             raise BadInput("since", f"since {since} is after until {until}; swap them")
@@ -283,21 +256,13 @@ class Engine:
                mode: Mode = "fused") -> list[SearchHit]:
         """Passages for a query, best first, one copy per syndicated cluster; `since`/`until`
         bound the publication date (inclusive); `mode` "dense" or "keyword" reads one list alone."""
-        query = _check_question(query, field="q")
-        _check_range("k", k, 1, MAX_TOP_K)
+        query = check_question(query, field="q")
+        check_range("k", k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
         question = as_query(query, Filter(since, until))
         vector = self.embedder.encode([query])[0]
-        with store.snapshot():
-            hits = Retriever(store).search(question, vector, k=k * 2, mode=mode)
-            chunks = store.chunks([h.chunk_id for h in hits])
-            docs = store.documents(c.doc_id for c in chunks.values())
-            kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], store.clusters_of(docs)))
-        hits = [h for h in hits if chunks[h.chunk_id].doc_id in kept][:k]
-        return [SearchHit(doc_id=c.doc_id, title=docs[c.doc_id].title, published=docs[c.doc_id].published,
-                          start=c.start, end=c.end, text=docs[c.doc_id].text[c.start:c.end], score=round(h.score, 6))
-                for h in hits for c in [chunks[h.chunk_id]]]
+        return Retriever(store).passages(question, vector, k, mode)
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
                   max_sentences: int = DEFAULT_SENTENCES, since: str | None = None, explain: bool = False) -> Summary:
@@ -306,18 +271,17 @@ class Engine:
         With `since`, what's new: only articles published on or after it speak, and only with what
         the earlier (or undated) ones among the same documents did not already say. `explain`:
         the summary carries why each sentence was picked and what the salient others lost to."""
-        _check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
+        check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
         since = parse_date(since, "since", "since")
         wanted = list(dict.fromkeys(doc_ids))
         if len(wanted) > MAX_SUMMARY_DOCS:
             raise BadInput("doc_ids", f"{len(wanted)} documents named; a summary reads at most {MAX_SUMMARY_DOCS}"
                            " (or name none and give a query)")
         store = self._nonempty_store()
-        query = _check_question(query, field="query") if query is not None else None
+        query = check_question(query, field="query") if query is not None else None
         query_vector = self.embedder.encode([query])[0] if query else None
-        notes: list[str] | None = [] if explain else None
         with store.snapshot():
-            docs, resolved = self._summary_documents(store, wanted, query, query_vector, notes)
+            docs, choice = choose_sources(store, wanted, query, query_vector, self.name)
             later = {d: doc for d, doc in docs.items() if not since or (doc.published or "") >= since}
             earlier = [store.sentences(d)[1] for d in docs if d not in later]
             parts = [(doc, *store.sentences(doc.id)) for doc in later.values()]
@@ -326,53 +290,10 @@ class Engine:
         pool = make_pool(parts, titles)
         trace = SummaryTrace() if explain else None
         summary = summarise(pool, later, max_sentences, query, query_vector, known, trace)
-        update = {"resolved": resolved, "since": since, "compared_with": [d for d in docs if d not in later]}
-        if trace is not None and notes is not None:
-            if since:
-                notes += [f"{'speaks' if d in later else 'compared with'}: '{doc.title}' ({doc.published or 'undated'}),"
-                          f" {'published on or after' if d in later else 'earlier than'} {since}" for d, doc in docs.items()]
-            update["explanation"] = explain_summary(pool, trace, summary, notes, since)
+        update = {"resolved": choice.resolved, "since": since, "compared_with": [d for d in docs if d not in later]}
+        if trace is not None:
+            update["explanation"] = explain_summary(pool, trace, summary, choice, docs, since)
         return summary.model_copy(update=update)
-
-    def _summary_documents(self, store, wanted: list[str], query: str | None, query_vector: np.ndarray | None,
-                           notes: list[str] | None = None) -> tuple[dict[str, Document], dict[str, str]]:
-        """The documents a summary reads, oldest first, one copy per syndicated cluster, and the
-        exact copies it resolved; inside the caller's snapshot. `notes` (explain mode) hears why
-        each was read or left out, in words."""
-        resolved: dict[str, str] = {}
-        if wanted:
-            found = store.resolve(wanted)
-            missing = [d for d in wanted if d not in found]
-            if missing:
-                raise DocumentNotFound.by_id(missing[0], self.name)
-            resolved = {d: s for d, s in found.items() if d != s}
-            docs = store.documents(found[d] for d in wanted)
-            if notes is not None:
-                notes += [f"named: {d}" + (f" (an exact copy of {found[d]}, which is read)" if d in resolved else "")
-                          for d in wanted]
-        elif query:
-            hits = Retriever(store).search(as_query(query), query_vector, k=QUERY_CHUNKS)
-            found = dict.fromkeys(c.doc_id for c in store.chunks([h.chunk_id for h in hits]).values())
-            relevance = {d: float((store.sentences(d)[1] @ query_vector).max(initial=-1.0)) for d in found}
-            best = max(relevance.values(), default=0.0)
-            docs = store.documents(d for d in found if relevance[d] >= best - TOPIC_MARGIN)
-            if notes is not None:
-                notes += [f"{'read' if d in docs else 'left out'}: {d}, its sentence closest to the query at {r:.2f}"
-                          + (f", within {TOPIC_MARGIN:g} of the best article's {best:.2f}" if d in docs else
-                             f", more than {TOPIC_MARGIN:g} below the best article's {best:.2f}")
-                          for d, r in sorted(relevance.items(), key=lambda item: -item[1])]
-        else:
-            docs = store.documents(store.list_ids()[-WHOLE_INDEX:])
-            if notes is not None:
-                notes.append(f"the whole index: its {len(docs)} newest articles (at most {WHOLE_INDEX})")
-        by_date = sorted(docs.values(), key=lambda d: (d.published or "9999", d.id))  # the earliest copy speaks
-        clusters = store.clusters_of(docs)
-        kept = first_per_cluster([d.id for d in by_date], clusters)
-        if notes is not None:
-            first_of = {clusters.get(d, d): d for d in kept}
-            notes += [f"folded: {d.id}, a syndicated copy of {first_of[clusters.get(d.id, d.id)]}, published first"
-                      for d in by_date if d.id not in kept]
-        return {d: docs[d] for d in kept}, resolved
 
     def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by
@@ -387,13 +308,7 @@ class Engine:
                                start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,
                                published=docs[d].published) for d, q in found]
         if about and about.strip() and records:
-            topic_vector = self.embedder.encode([about.strip()])[0]
-            with store.snapshot():  # the stored vectors of the sentences each quote lies in, as the reader ranks them
-                spans = [store.sentence_range(r.doc_id, r.start, r.end) for r in records]
-                vectors = [list(store.sentences(r.doc_id, *span)[1]) if span else [] for r, span in zip(records, spans)]
-            relevance = np.array([quote_relevance(about.strip(), topic_vector, r.quote, v)
-                                  for r, v in zip(records, vectors)])
-            records = [records[i] for i in np.argsort(-relevance, kind="stable")]
+            records = by_relevance(store, records, about.strip(), self.embedder.encode([about.strip()])[0])
         return records[:limit]
 
     def document(self, doc_id: str) -> Document:
@@ -418,23 +333,7 @@ class Engine:
 
     def citation(self, citation_id: str) -> Citation:
         """Resolve a citation id ("<hash prefix>:<start>-<end>") to its quote in the stored text."""
-        match = CITATION_ID.fullmatch(citation_id.strip())
-        if not match:
-            raise BadInput("citation", f"citation id {citation_id!r}: expected HASH:START-END, as in an answer's citations")
-        prefix, start, end = match.group(1).lower(), int(match.group(2)), int(match.group(3))
-        store = self.store()
-        with store.snapshot():
-            doc_id = store.id_for_hash_prefix(prefix)
-            if doc_id is None:
-                replaced = store.replaced_text(prefix)
-                if replaced:
-                    raise CitationReplaced(f"citation {citation_id} quotes revision {replaced[1]} of {replaced[0]!r}, since"
-                                           f" replaced by a newer text; ask again, or read {replaced[0]!r}", *replaced)
-                raise DocumentNotFound(f"no document in {self.name!r} has the text that citation {citation_id} quotes")
-            doc = store.document(doc_id)
-        if not start < end <= len(doc.text):
-            raise BadInput("citation", f"citation {citation_id} points past the end of {doc_id} ({len(doc.text)} characters)")
-        return cite(0, doc, start, end)
+        return self.store().citation(citation_id)
 
     def health(self) -> dict:
         """Model, version and index size; an index not built yet counts as empty."""
@@ -443,36 +342,3 @@ class Engine:
             size = self.store().sizes()
         return {"status": "ok", "version": __version__, "model": MODEL_NAME,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
-
-
-def _watched(store: Store, ref: str | int) -> Feed:
-    """A watched feed by its id, or by its URL in any spelling canonical_url maps to the same."""
-    return store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))
-
-
-def _check_distinct_ids(documents: list[Document]) -> None:
-    """Two documents of one ingest under the same id would replace each other mid-write."""
-    first: dict[str, int] = {}
-    for i, doc in enumerate(documents):
-        if doc.id in first:
-            raise BadInput("id", f"documents {first[doc.id]} and {i} of this ingest share the id {doc.id!r};"
-                           " give each its own id, or send the newer text alone to replace the older")
-        first[doc.id] = i
-
-
-def _check_question(text: object, field: str = "question") -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise BadInput(field, f"{field} is empty; ask something, e.g. \"What did Putin say about trade?\"")
-    if len(text) > MAX_QUESTION:
-        raise BadInput(field, f"{field} is {len(text)} characters; keep it under {MAX_QUESTION}")
-    return text.strip()
-
-
-def _check_range(field: str, value: int, low: int, high: int) -> None:
-    if not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(field, f"{field} must be a whole number from {low} to {high}, got {value!r}")
-
-
-def _batched(items: Iterator, size: int) -> Iterator[list]:
-    while batch := list(islice(items, size)):
-        yield batch

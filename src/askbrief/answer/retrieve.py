@@ -15,10 +15,10 @@ import numpy as np
 from askbrief.answer.question import Question
 from askbrief.index.store import Store
 from askbrief.ingest.copies import first_per_cluster
-from askbrief.records import Evidence, Hit, StoredSentence
+from askbrief.records import Evidence, Hit, SearchHit, StoredSentence
 
 if TYPE_CHECKING:
-    from askbrief.explain.answer import Trace
+    from askbrief.answer.trace import Trace
 
 Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)
@@ -80,6 +80,19 @@ class Retriever:
                 trace.dense, trace.keyword, trace.fused = dense, keyword, hits[:max(k, EXPLAINED_CHUNKS)]
                 trace.excluded = store.excluded_by(where) if where else {}
             return hits[:k]
+
+    def passages(self, question: Question, query_vector: np.ndarray, k: int, mode: Mode = "fused") -> list[SearchHit]:
+        """The `k` best passages as search results, one copy per syndicated cluster, from one snapshot."""
+        store = self.store
+        with store.snapshot():
+            hits = self.search(question, query_vector, k=k * 2, mode=mode)
+            chunks = store.chunks([h.chunk_id for h in hits])
+            docs = store.documents(c.doc_id for c in chunks.values())
+            kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], store.clusters_of(docs)))
+        hits = [h for h in hits if chunks[h.chunk_id].doc_id in kept][:k]
+        return [SearchHit(doc_id=c.doc_id, title=docs[c.doc_id].title, published=docs[c.doc_id].published,
+                          start=c.start, end=c.end, text=docs[c.doc_id].text[c.start:c.end], score=round(h.score, 6))
+                for h in hits for c in [chunks[h.chunk_id]]]
 
     def by_recency(self, hits: list[Hit]) -> list[Hit]:
         """Scale each score by its article's recency weight (see `recency_weights`)."""

@@ -1,6 +1,11 @@
 """Which store an index opens: PostgreSQL when ASKBRIEF_STORE_URL is set, else SQLite in the
 index's folder."""
 
+from collections.abc import Callable
+
+import numpy as np
+from tqdm import tqdm
+
 from askbrief.index.store import Store
 from askbrief.settings import Settings
 
@@ -27,3 +32,21 @@ def store_exists(settings: Settings, name: str) -> bool:
 
         return index_exists(settings.store_url, name)
     return (settings.home / name / "manifest.json").exists()
+
+
+def reembed_index(settings: Settings, name: str, model: str, dim: int, encode: Callable[[list[str]], np.ndarray],
+                  progress: bool = False) -> str:
+    """Re-embed an index built with another embedding model in place (atomically: readers see the
+    old vectors or the new; a stopped run resumes); the model it had."""
+    store = open_store(settings, name, model, dim, any_model=True)
+    try:
+        before = store.manifest["model"]
+        if before != model:
+            bar = tqdm(desc="re-embed", unit="doc", disable=not progress, total=store.count())
+            try:
+                store.reembed(encode, model, lambda done, total: bar.update(done - bar.n))
+            finally:
+                bar.close()
+    finally:
+        store.close()
+    return before

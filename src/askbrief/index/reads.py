@@ -4,10 +4,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from askbrief.errors import DocumentNotFound
+from askbrief.citations import CITATION_ID, cite
+from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound
 from askbrief.index.base import StoreBase
 from askbrief.index.schema import batches, marks, vectors_of
-from askbrief.records import ChunkRow, Document, Quote
+from askbrief.records import ChunkRow, Citation, Document, Quote
 
 
 class Reads(StoreBase):
@@ -125,3 +126,21 @@ class Reads(StoreBase):
         return {r[0]: ChunkRow(*r) for part in batches(list(chunk_ids)) for r in self._rows(
             f'SELECT id, doc_id, first, last, start, "end" FROM chunks WHERE id IN ({marks(part)})', part)}
 
+    def citation(self, citation_id: str) -> Citation:
+        """Resolve a citation id ("<hash prefix>:<start>-<end>") to its quote in the stored text."""
+        match = CITATION_ID.fullmatch(citation_id.strip())
+        if not match:
+            raise BadInput("citation", f"citation id {citation_id!r}: expected HASH:START-END, as in an answer's citations")
+        prefix, start, end = match.group(1).lower(), int(match.group(2)), int(match.group(3))
+        with self.snapshot() as store:
+            doc_id = store.id_for_hash_prefix(prefix)
+            if doc_id is None:
+                replaced = store.replaced_text(prefix)
+                if replaced:
+                    raise CitationReplaced(f"citation {citation_id} quotes revision {replaced[1]} of {replaced[0]!r}, since"
+                                           f" replaced by a newer text; ask again, or read {replaced[0]!r}", *replaced)
+                raise DocumentNotFound(f"no document in {self.name!r} has the text that citation {citation_id} quotes")
+            doc = store.document(doc_id)
+        if not start < end <= len(doc.text):
+            raise BadInput("citation", f"citation {citation_id} points past the end of {doc_id} ({len(doc.text)} characters)")
+        return cite(0, doc, start, end)

@@ -5,13 +5,14 @@ MinHash signatures of 5-word shingles with LSH (datasketch) find such copies in 
 article; exact duplicates never get here (the store rejects them by hash first).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from askbrief.ingest.text import words
+from askbrief.records import Document, IngestResult
 
 NUM_PERM = 128  # datasketch's default: Jaccard estimates within about ±0.09 (1/sqrt(128))
 SHINGLE = 5  # words per shingle: long enough that two different stories rarely share one
@@ -81,3 +82,26 @@ def first_per_cluster(doc_ids: Iterable[str], clusters: dict[str, str]) -> list[
     for doc_id in doc_ids:
         kept.setdefault(clusters.get(doc_id, doc_id), doc_id)
     return list(kept.values())
+
+
+def folds(doc_ids: Iterable[str], clusters: dict[str, str]) -> dict[str, str]:
+    """The copies `first_per_cluster` passes over -> the document kept in their place."""
+    doc_ids = list(doc_ids)
+    kept = {clusters.get(d, d): d for d in reversed(first_per_cluster(doc_ids, clusters))}
+    return {d: kept[clusters.get(d, d)] for d in dict.fromkeys(doc_ids) if kept[clusters.get(d, d)] != d}
+
+
+def exact_copies(batch: list[Document], holder_of: Callable[[str], str | None],
+                 ) -> tuple[list[Document], list[IngestResult | None]]:
+    """The documents of a batch to store, and for each one of the batch its result if it is an
+    exact copy (None if not): of a stored text (`holder_of` its hash), or of an earlier document
+    of the batch (the first of equal texts is stored, the rest are copies of it)."""
+    holders = {d.hash: holder_of(d.hash) for d in batch}
+    fresh, known = [], []
+    for doc in batch:
+        earlier = holders[doc.hash]
+        known.append(IngestResult(id=doc.id, sentences=0, chunks=0, duplicate_of=earlier) if earlier else None)
+        if not earlier:
+            holders[doc.hash] = doc.id
+            fresh.append(doc)
+    return fresh, known

@@ -5,6 +5,9 @@ sees full batches), its keyword terms, MinHash signature and quotes computed. A 
 is the normalised mean of its sentences' vectors, never a second pass through the model.
 """
 
+from collections.abc import Iterator
+from itertools import islice
+
 import numpy as np
 
 from askbrief.errors import BadInput
@@ -59,3 +62,9 @@ def chunk_vectors_from(sentence_vectors: np.ndarray, sentence_counts: list[int],
         return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
     vectors = np.array(rows, dtype=np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def batched(items: Iterator, size: int) -> Iterator[list]:
+    """Lists of up to `size` items, in order (itertools.batched from Python 3.12)."""
+    while batch := list(islice(items, size)):
+        yield batch

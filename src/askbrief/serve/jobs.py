@@ -16,6 +16,7 @@ import threading
 
 from askbrief.engine import Engine
 from askbrief.errors import AskbriefError, JobNotFound
+from askbrief.limits import check_distinct_ids
 from askbrief.records import Document, Job
 
 HEARTBEAT_S = 5.0
@@ -26,9 +27,7 @@ log = logging.getLogger("askbrief.serve.jobs")
 
 def queue(engine: Engine, documents: list[Document]) -> Job:
     """Queue documents for a worker; checked as an ingest would check them before queueing."""
-    from askbrief.engine import _check_distinct_ids
-
-    _check_distinct_ids(documents)
+    check_distinct_ids(documents)
     payload = json.dumps([d.model_dump(mode="json", include={"id", "title", "published", "source", "text", "hash"})
                           for d in documents])
     return engine.store(create=True).add_job(payload, len(documents))

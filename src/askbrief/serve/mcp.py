@@ -14,8 +14,9 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
 from askbrief import __version__
-from askbrief.engine import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K, Engine
+from askbrief.engine import Engine
 from askbrief.errors import AskbriefError
+from askbrief.limits import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K
 from askbrief.records import Answer, Citation, Document, QuoteRecord, SearchHit, Summary
 
 T = TypeVar("T")

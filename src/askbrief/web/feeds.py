@@ -9,18 +9,35 @@ by text hash and syndicated copies linked by the ingest itself, as for files.
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import feedparser
 
 from askbrief.errors import AskbriefError
-from askbrief.index.store import Store
 from askbrief.ingest.documents import html_fields, make_document, url_id
 from askbrief.records import Document, Feed, FeedPoll, IngestResult, SkippedEntry
 from askbrief.web.fetch import Fetched, Fetcher, FetchError, canonical_url
 
 MAX_ENTRIES = 100  # entries read from one poll of a feed, newest first as the feed lists them
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that does not say
+
+
+Ingest = Callable[[list[Document]], list[IngestResult]]  # the engine's ingest, passed in: feeds never call back up
+
+
+class Ledger(Protocol):
+    """What feeds read and write in the index: what is stored, aliases, and each feed's state."""
+
+    def resolve(self, doc_ids: Iterable[str]) -> dict[str, str]: ...
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]: ...
+    def add_aliases(self, aliases: Iterable[tuple[str, str]]) -> None: ...
+    def feed(self, ref: str | int) -> Feed: ...
+    def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]: ...
+    def feed_entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]: ...
+    def record_entries(self, feed_id: int, entries: list[tuple[str, str, str | None, str | None, float]]) -> None: ...
+    def record_poll(self, feed_id: int, status: str, error: str | None, title: str | None,
+                    validators: tuple[str | None, str | None] | None, added: int, skipped: int) -> None: ...
 
 
 def page_document(page: Fetched, entry: dict | None = None) -> Document:
@@ -39,7 +56,7 @@ def page_document(page: Fetched, entry: dict | None = None) -> Document:
                          published=fields.get("date") or _entry_date(entry), source=url)
 
 
-def fetch_articles(links: Iterable[tuple[str, dict | None]], store: Store, fetcher: Fetcher,
+def fetch_articles(links: Iterable[tuple[str, dict | None]], store: Ledger, fetcher: Fetcher,
                    origins: dict[str, dict] | None = None,
                    ) -> tuple[list[Document], list[SkippedEntry], list[tuple[str, str]]]:
     """The articles behind `links` ((url, feed entry or None)) not yet indexed, what was skipped
@@ -77,20 +94,33 @@ def fetch_articles(links: Iterable[tuple[str, dict | None]], store: Store, fetch
     return documents, skipped, aliases
 
 
-def ingest_fetched(engine, documents: list[Document], aliases: list[tuple[str, str]],
+def ingest_fetched(ingest: Ingest, store: Ledger, documents: list[Document], aliases: list[tuple[str, str]],
                    ) -> tuple[list[IngestResult], list[SkippedEntry]]:
     """Ingest fetched articles; exact copies of stored texts come back as skipped entries."""
-    results = engine.ingest(documents)
-    engine.store().add_aliases(aliases)
+    results = ingest(documents)
+    store.add_aliases(aliases)
     added = [r for r in results if not r.duplicate_of]
     copies = [SkippedEntry(url=d.source, reason=f"same text as {r.duplicate_of}", duplicate_of=r.duplicate_of)
               for d, r in zip(documents, results) if r.duplicate_of]
     return added, copies
 
 
-def poll(engine, feed: Feed, fetcher: Fetcher) -> FeedPoll:
+def ingest_pages(urls: list[str], store: Ledger, ingest: Ingest, fetcher: Fetcher) -> list[IngestResult]:
+    """Fetch article pages and ingest them. Like files, all are fetched first, so a page that
+    fails stops the ingest before any write; a URL already indexed comes back as a copy of the
+    stored document."""
+    documents, skipped, aliases = fetch_articles([(u, None) for u in urls], store, fetcher)
+    for entry in skipped:
+        if not entry.duplicate_of:
+            raise FetchError(entry.reason)
+    known = [IngestResult(id=url_id(s.url), sentences=0, chunks=0, duplicate_of=s.duplicate_of) for s in skipped]
+    added, copies = ingest_fetched(ingest, store, documents, aliases)
+    return known + added + [IngestResult(id=url_id(c.url), sentences=0, chunks=0, duplicate_of=c.duplicate_of)
+                            for c in copies]
+
+
+def poll(store: Ledger, ingest: Ingest, feed: Feed, fetcher: Fetcher, recheck_undated_h: float) -> FeedPoll:
     """One poll of one feed, recorded on the feed whatever happens."""
-    store = engine.store()
     try:
         page = fetcher.get(feed.url, *store.feed_validators(feed.id))
         if page.status == 304:
@@ -101,14 +131,14 @@ def poll(engine, feed: Feed, fetcher: Fetcher) -> FeedPoll:
             raise FetchError(f"{feed.url}: not a readable RSS or Atom feed ({parsed.get('bozo_exception')})")
         entries = parsed.entries[:MAX_ENTRIES]
         linked = [(e.get("link"), e) for e in entries if e.get("link")]
-        fresh, due, seen = sort_known(linked, store, store.feed_entries(feed.id), engine.settings.feed_recheck_undated_h)
+        fresh, due, seen = sort_known(linked, store, store.feed_entries(feed.id), recheck_undated_h)
         origins: dict[str, dict] = {}
         documents, skipped, aliases = fetch_articles(fresh, store, fetcher, origins)
         skipped += [SkippedEntry(url=feed.url, reason=f"entry {e.get('title', '')[:80]!r} has no link")
                     for e in entries if not e.get("link")]
-        added, copies = ingest_fetched(engine, documents, aliases)
+        added, copies = ingest_fetched(ingest, store, documents, aliases)
         skipped += copies
-        revised, states = reread(engine, due, fetcher, skipped)
+        revised, states = reread(store, ingest, due, fetcher, skipped)
         kept = {r.id for r in added}
         seen += states + [(d.id, signature(origins.get(d.id) or {}), None, None, time.time())
                           for d in documents if d.id in kept]
@@ -133,7 +163,7 @@ def _when(entry: dict) -> str | None:
     return entry["updated"] if "updated" in entry.keys() else entry.get("published")
 
 
-def sort_known(linked: list[tuple[str, dict]], store: Store, states: dict, recheck_h: float):
+def sort_known(linked: list[tuple[str, dict]], store: Ledger, states: dict, recheck_h: float):
     """Split a feed's links into new ones (to fetch as articles), indexed ones due a re-read (their
     entry's GUID or date moved, or an undated one not checked for `recheck_h` hours), and the
     states of the indexed ones that stay as they are."""
@@ -160,11 +190,11 @@ def sort_known(linked: list[tuple[str, dict]], store: Store, states: dict, reche
     return fresh, due, seen
 
 
-
-def reread(engine, due: list, fetcher: Fetcher, skipped: list[SkippedEntry]) -> tuple[list[IngestResult], list]:
+def reread(store: Ledger, ingest: Ingest, due: list, fetcher: Fetcher,
+           skipped: list[SkippedEntry]) -> tuple[list[IngestResult], list]:
     """Fetch the due articles again (conditionally); a changed text replaces its document under
     the same id in one write, the old text kept as a revision whose citations answer 410."""
-    store, changed, states, now = engine.store(), [], [], time.time()
+    changed, states, now = [], [], time.time()
     stored = store.documents(d for d, _, _, _ in due)
     for doc_id, link, entry, (_, etag, modified, _) in due:
         try:
@@ -176,10 +206,15 @@ def reread(engine, due: list, fetcher: Fetcher, skipped: list[SkippedEntry]) -> 
             states.append((doc_id, signature(entry), page.etag, page.last_modified, now))
         except AskbriefError as e:
             skipped.append(SkippedEntry(url=link, reason=f"re-reading {doc_id}: {e}"))
-    results = engine.ingest(changed) if changed else []
+    results = ingest(changed) if changed else []
     return [r for r in results if r.replaced], states
 
 
 def _entry_date(entry: dict) -> str | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     return dt.date(*parsed[:3]).isoformat() if parsed else None
+
+
+def watched(store: Ledger, ref: str | int) -> Feed:
+    """A watched feed by its id, or by its URL in any spelling canonical_url maps to the same."""
+    return store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))

@@ -1,0 +1,35 @@
+"""The trace of one question's run (explain mode only): the stages record what they saw and
+decided as they go, keeping references to what they computed anyway; askbrief.explain turns it
+into words. Nothing here decides anything."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from askbrief.answer.candidates import Candidate, QuoteReading, Scored
+from askbrief.records import Hit
+
+
+@dataclass
+class Trace:
+    """What the stages saw for one question, kept as they ran (explain mode only)."""
+
+    dense: list[tuple[int, float]] = field(default_factory=list)  # (chunk id, best-sentence cosine), best first
+    keyword: list[tuple[int, float]] = field(default_factory=list)  # (chunk id, BM25)
+    fused: list[Hit] = field(default_factory=list)  # the fused list, a little past the chunks read
+    excluded: dict[str, int] = field(default_factory=dict)
+    searched: list[str] = field(default_factory=list)  # the terms keyword search matched
+    headlines: list[Candidate] = field(default_factory=list)  # lines without a sentence ending, not read
+    tokens: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # each read sentence's terms
+    idf: dict[str, float] = field(default_factory=dict)  # each question term's weight, as the reader used it
+    folded: dict[str, str] = field(default_factory=dict)  # syndicated copy among the chunks read -> the one read
+    raw_logits: np.ndarray | None = None  # the ranker's, before the named adjustments
+    newest: str | None = None  # "latest": the newest near-best article's date, which older ones stepped behind
+    scored: Scored | None = None
+    span_model: float = 0.0
+    confidence: float = 0.0
+    threshold: float = 0.0
+    quotes: QuoteReading | None = None
+    path: str = "declined"
+    chosen: list[Candidate] = field(default_factory=list)
+    choices: dict[int, str] = field(default_factory=dict)  # candidate index -> the rule that took or left it
