@@ -38,7 +38,8 @@ postgres:  ## Debian's postgresql (initdb, pg_ctl) for the shared-store tests (o
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
 	    echo "postgresql not installed: the PostgreSQL tests will be skipped"; }
 
-test: env browser postgres  ## run the test suite
+test: env browser postgres  ## the layer contract (import-linter), then the test suite
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tables under results/

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 
+from askbrief.index.schema import batches, marks
 from askbrief.index.vectors import VectorIndex
 from askbrief.ingest.copies import Clusters
 from askbrief.records import Filter
@@ -58,8 +59,14 @@ class StoreBase:
     def keyword_search(self, query_terms: list[str], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         raise NotImplementedError
 
+    # (term, chunks holding it) for the terms in {marks}: each database's own statistics table
+    TERM_COUNTS_SQL: str
+
     def _term_counts(self, terms: list[str]) -> dict[str, int]:
-        raise NotImplementedError
+        """How many chunks hold each term (absent terms are left out), from the keyword index's own
+        statistics (SQLite's fts5vocab, PostgreSQL's kept term_stats), never a count(*)."""
+        unique = list(dict.fromkeys(terms))
+        return {t: n for part in batches(unique) for t, n in self._rows(self.TERM_COUNTS_SQL.format(marks=marks(part)), part)}
 
     def sizes(self) -> dict[str, int]:
         raise NotImplementedError

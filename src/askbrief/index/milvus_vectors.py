@@ -113,15 +113,11 @@ class MilvusIndex:
     def search(self, query: np.ndarray, k: int, where: "Filter | None",
                allowed: Callable[[], np.ndarray]) -> list[tuple[int, float]]:
         # milvus-lite has no filter templates: literals are JSON-quoted (dates are validated ISO).
-        clauses = []
-        if where and (where.since or where.until):
-            clauses.append('published != ""')
-        if where and where.since:
-            clauses.append(f"published >= {json.dumps(where.since)}")
-        if where and where.until:
-            clauses.append(f"published <= {json.dumps(where.until)}")
-        if where and where.sources:
-            clauses.append(f"source in {json.dumps(list(where.sources))}")
+        wanted = (where is not None) and [(where.since or where.until, 'published != ""'),
+                                          (where.since, f"published >= {json.dumps(where.since)}"),
+                                          (where.until, f"published <= {json.dumps(where.until)}"),
+                                          (where.sources, f"source in {json.dumps(list(where.sources))}")]
+        clauses = [clause for asked, clause in wanted or [] if asked]
         from pymilvus.exceptions import MilvusException
 
         try:

@@ -33,7 +33,7 @@ from askbrief.index.postgres_schema import (
     schema_name,
     storable,
 )
-from askbrief.index.schema import FORMAT_VERSION, batches, filter_sql, marks
+from askbrief.index.schema import FORMAT_VERSION, filter_sql
 from askbrief.index.search import BM25_B as B
 from askbrief.index.search import BM25_K1 as K1
 from askbrief.index.store import Store
@@ -45,6 +45,8 @@ WRITE_LOCK, POLL_LOCK, CREATE_LOCK = 1, 2, 3  # advisory lock ids, one space per
 
 class PostgresStore(Store):
     """One index in a PostgreSQL database; many processes may hold it open at once."""
+
+    TERM_COUNTS_SQL = "SELECT term, chunks FROM term_stats WHERE term IN ({marks}) AND chunks > 0"
 
     _REEMBED_TABLE = ('CREATE TABLE IF NOT EXISTS reembed (doc_id TEXT COLLATE "C" NOT NULL, idx INTEGER NOT NULL,'
                       " vector BYTEA NOT NULL, PRIMARY KEY (doc_id, idx))")
@@ -259,11 +261,6 @@ class PostgresStore(Store):
             params += extra
         rows = self._rows(sql + ") AS matched ORDER BY score DESC, chunk_id LIMIT ?", [*params, k])
         return [(int(r[0]), float(r[1])) for r in rows]
-
-    def _term_counts(self, terms: list[str]) -> dict[str, int]:
-        unique = list(dict.fromkeys(terms))
-        return {t: n for part in batches(unique)
-                for t, n in self._rows(f"SELECT term, chunks FROM term_stats WHERE term IN ({marks(part)}) AND chunks > 0", part)}
 
     # ---- the rest -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from askbrief.errors import BadSetting, IndexNotFound
 from askbrief.index.faiss_vectors import FaissIndex
 from askbrief.index.identity import check_identity
 from askbrief.index.milvus_vectors import MilvusIndex
-from askbrief.index.schema import FORMAT_VERSION, SCHEMA, batches, filter_sql, marks, migrate_from_1, migrate_from_2
+from askbrief.index.schema import FORMAT_VERSION, SCHEMA, filter_sql, migrate_from_1, migrate_from_2
 from askbrief.index.store import Store
 from askbrief.index.vectors import VectorIndex, write_atomic
 from askbrief.records import Filter
@@ -35,6 +35,8 @@ MERGE_GROWTH = 1.25
 class SqliteStore(Store):
     """One index folder. Every statement holds the store's lock (one connection), so readers
     in this process never see half a write; WAL lets other processes read while one writes."""
+
+    TERM_COUNTS_SQL = "SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})"
 
     def __init__(self, path: Path, model: str, dim: int, create: bool = False, vector_backend: str = "faiss",
                  milvus_uri: str | None = None, milvus_token: str | None = None, milvus_consistency: str = "Session",
@@ -167,12 +169,6 @@ class SqliteStore(Store):
             sql += f" AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {clause})"
             params += extra
         return [(r[0], -r[1]) for r in self._rows(sql + " ORDER BY bm25(chunk_terms) LIMIT ?", [*params, k])]
-
-    def _term_counts(self, terms: list[str]) -> dict[str, int]:
-        """How many chunks hold each term (absent terms are left out); fts5vocab, not a count(*)."""
-        unique = list(dict.fromkeys(terms))
-        return {t: n for part in batches(unique)
-                for t, n in self._rows(f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks(part)})", part)}
 
     # ---- the rest -------------------------------------------------------------------------
 

@@ -43,20 +43,16 @@ REDIRECTS = {301, 302, 303, 307, 308}
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "at_medium", "at_campaign", "ocid", "cmpid")
 
 
-class FetchError(AskbriefError):
+class FetchError(AskbriefError, status=502):
     """A page or feed could not be fetched (network, status, size, type)."""
-
-    status = 502
 
     def __init__(self, message: str, http_status: int | None = None):
         super().__init__(message)
         self.http_status = http_status  # the server's answer, when it gave one
 
 
-class RobotsDisallowed(FetchError):
+class RobotsDisallowed(FetchError, status=403):
     """The site's robots.txt does not let askbrief fetch this URL."""
-
-    status = 403
 
 
 class BlockedURL(BadInput):
