@@ -1,7 +1,7 @@
 """Retrieval: a parsed `Question` and its vector in, ranked chunks and the reader's `Evidence` out.
 
-Dense (FAISS inner product) and keyword (SQLite FTS5 BM25) candidates are fused by reciprocal
-rank, which needs no score normalisation and is robust to either list being empty. The dense
+Dense (the store's vector index: FAISS or Milvus, inner product) and keyword (the store's BM25:
+SQLite FTS5, or PostgreSQL's tsvector) candidates are fused by reciprocal rank, which needs no score normalisation and is robust to either list being empty. The dense
 list ranks a chunk by its best sentence: the chunks nearest by mean vector, re-scored from the
 sentence vectors the store already keeps (no second vector index, no memory growth). Evidence is
 read in one snapshot of the store, so the reader never calls back into an index that moved.

@@ -1,4 +1,4 @@
-"""The index's SQLite layout (PostgreSQL's is in store_postgres.py, the same tables), the migrations that bring older indexes up to it, and the small
+"""The index's SQLite layout (PostgreSQL's is in postgres_schema.py, the same tables), the migrations that bring older indexes up to it, and the small
 helpers the store builds its queries with.
 
 Format 3 (this one) stores sentence and chunk vectors as int8 with a per-vector scale (388

@@ -72,7 +72,7 @@ class SqliteStore(Store):
         self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         self._db.executescript(SCHEMA)
         # Sizes for /health on a connection of their own: WAL lets it read while a write holds
-        # the lock and the main connection (a 1,300-sentence write held /health 250 ms, issue 16).
+        # the lock and the main connection (a 1,300-sentence write held /health 250 ms).
         self._sizes = sqlite3.connect(self.path / "index.db", isolation_level=None, check_same_thread=False)
         self._sizes_lock = threading.Lock()
         self._vectors = open_vector_index(vector_backend, self.path, dim, milvus_uri, milvus_token, milvus_consistency)

@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before sentence-transformers is 
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # The name an index records for its vectors: an index embedded by another model is refused on
-# open, and `askbrief reindex` re-embeds it (UNTUNED is what askbrief shipped before issue 22).
+# open, and `askbrief reindex` re-embeds it (UNTUNED is the embedder askbrief shipped before the question-tuned one).
 MODEL_NAME = "askbrief/all-MiniLM-L6-v2-questions-1"
 UNTUNED = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384  # all-MiniLM-L6-v2's output size; lets an index open without loading the model

@@ -23,7 +23,7 @@ TITLES = ("President", "Minister", "Prime Minister", "Secretary", "Chancellor", 
           "actress", "singer", "founder", "head", "MP", "striker", "player", "athlete", "organiser", "Prince")
 _NOT_NAME = r"(?!(?:It|He|She|They|The|I|We|You)\b|I['’])"  # capitalised, but not a name
 # Capitalised words and "S." initials, at most NAME_WORDS of them: a bounded repeat keeps every
-# pattern built on it linear (an unbounded one took 19 s on 36 KB of capitalised words, issue 16).
+# pattern built on it linear (an unbounded one took 19 s on 36 KB of capitalised words; tests/test_patterns.py).
 NAME_WORDS = 8  # the longest seen in 460 BBC and Wikinews articles is 6 ("South Africa Finance Minister Trevor Manuel")
 _NAME = rf"(?:{_NOT_NAME}(?:[A-Z]\.|[A-Z][\w'’-]*)\s){{0,{NAME_WORDS - 1}}}{_NOT_NAME}[A-Z][\w'’-]+"
 _PRONOUN = r"(?:he|she|they|He|She|They)"

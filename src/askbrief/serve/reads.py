@@ -18,7 +18,7 @@ def read_routes(engine: Engine, read: list) -> APIRouter:
 
     # The records are built and checked by the engine: they leave as pydantic serialises them,
     # without FastAPI validating them again field by field (an explanation has hundreds of fields:
-    # 6 ms a question, issue 23). The schema still documents them.
+    # 6 ms a question, docs/explain.md). The schema still documents them.
     @router.post("/ask", response_model=Answer)
     def ask(request: AskRequest) -> Response:
         return record(engine.ask(request.question, request.top_k, request.since, request.until, request.sources,

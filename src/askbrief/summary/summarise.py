@@ -40,7 +40,7 @@ LENGTH_WEIGHT = 3.0
 BRIEF_HEADLINE_WEIGHT = 2.0
 # Sentences of one document read by a summary: the most central (cosine to the document's mean)
 # when it has more. Bounds lex_rank's sentences x sentences matrix (a 6,000-sentence document took
-# 18 s and 2.2 GB, issue 16); BBC articles have ~20, so the benchmark reads every one.
+# 18 s and 2.2 GB in the hostile-input battery); BBC articles have ~20, so the benchmark reads every one.
 POOL_PER_DOCUMENT = 200
 MODEL_FILE = Path(__file__).parents[1] / "models" / "summariser.int8.onnx"
 FEATURES = ("centrality", "doc_centrality", "text_rank", "count_rank", "lex_rank", "freq_mean", "freq_sum",
