@@ -20,7 +20,7 @@ class StoreBase:
     """The hooks. A database provides `_rows` (one statement, its rows), `_many`,
     `_transaction()` (a write: all of it or none, writers one at a time), `snapshot()`, the
     keyword index (`_index_terms`, `_unindex_terms`, `keyword_search`, `_term_counts`),
-    `sizes()` and `close()`. Thread-safe: writes and the vector index's state hold one lock."""
+    `sizes()`, `poll_lock()` and `close()`. Thread-safe: writes and the vector index's state hold one lock."""
 
     name: str
     dim: int
@@ -69,6 +69,10 @@ class StoreBase:
         return {t: n for part in batches(unique) for t, n in self._rows(self.TERM_COUNTS_SQL.format(marks=marks(part)), part)}
 
     def sizes(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def poll_lock(self) -> AbstractContextManager[bool]:
+        """Held while this process polls feeds; yields False when another process polls now."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -4,7 +4,6 @@ robots.txt (shared by every process), and the queue of writes done off the servi
 import datetime as dt
 import json
 import time
-from contextlib import AbstractContextManager
 
 from askbrief.errors import FeedNotFound
 from askbrief.index.base import StoreBase, now
@@ -60,10 +59,6 @@ class Ledgers(StoreBase):
                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, doc_id) DO UPDATE SET signature = excluded.signature,"
                    " etag = excluded.etag, last_modified = excluded.last_modified, checked = excluded.checked",
                    [(feed_id, *e) for e in entries])
-
-    def poll_lock(self) -> AbstractContextManager[bool]:
-        """Held while this process polls feeds; yields False when another process polls now."""
-        raise NotImplementedError
 
     # ---- fetching: turns at each host and robots.txt, shared by every process ------------------
 
