@@ -53,8 +53,8 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 
 def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus: Path | None = None,
-             errors: Path | None = None) -> dict:
-    documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit)
+             errors: Path | None = None, titles: set[str] | None = None) -> dict:
+    documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit, titles)
     foreign = load_squad(off_corpus, limit)[1] if off_corpus else []
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()
@@ -79,6 +79,39 @@ def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus:
     table["paragraphs"] = len(documents)
     table["ingest_s"] = round(ingest_s, 1)
     return table
+
+
+BOOTSTRAP = 1000  # resamples of the questions for the 95% intervals
+
+
+def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """P(a random positive outscores a random negative), ties counting half."""
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    both = np.concatenate([pos, neg])
+    for value in np.unique(both):  # average ranks over ties
+        tied = both == value
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def separation(confidence: np.ndarray, answerable: np.ndarray, abstained: np.ndarray, seed: int = 7) -> dict:
+    """How well the confidence tells answerable questions from unanswerable ones (AUROC) and how
+    well the declines do (balanced accuracy), each with a 95% bootstrap interval over questions."""
+    def both(idx):
+        a, d = answerable[idx], abstained[idx]
+        balanced = ((~d)[a].mean() + d[~a].mean()) / 2 if a.any() and (~a).any() else float("nan")
+        return auroc(confidence[idx], a), balanced
+    point = both(np.arange(len(confidence)))
+    rng = np.random.default_rng(seed)
+    draws = np.array([both(rng.integers(0, len(confidence), len(confidence))) for _ in range(BOOTSTRAP)])
+    low, high = np.nanpercentile(draws, 2.5, axis=0), np.nanpercentile(draws, 97.5, axis=0)
+    return {"auroc": point[0], "auroc_95": [float(low[0]), float(high[0])],
+            "balanced_accuracy_95": [float(low[1]), float(high[1])]}
 
 
 def answer_metrics(engine, questions: list[Question], answers) -> dict:
@@ -106,7 +139,11 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
     # The short answer, judged where the first cited sentence holds a gold one (no span scores 0).
     cited_right = [(q, a) for (q, a), hit in zip(answerable, at1) if hit]
     spans = [token_f1(a.span.text, q.answers) if a.span else 0.0 for q, a in cited_right]
+    kinds = np.array([q.answerable for q in questions])
+    separated = (separation(confidence, kinds, np.array([a.abstained for a in answers]))
+                 if kinds.any() and (~kinds).any() else {})
     return {
+        **separated,
         "evidence_accuracy@1": sum(at1) / max(len(at1), 1),
         "evidence_accuracy@3": sum(at3) / max(len(at3), 1),
         "answered_when_answerable": answered,
@@ -190,6 +227,11 @@ def print_table(name: str, table: dict) -> None:
     for mode in ("dense", "keyword", "fused"):
         r = table[f"retrieval_{mode}"]
         print(f"{mode:<10} {r['recall@1']:>9.3f} {r['recall@5']:>9.3f} {r['recall@20']:>9.3f} {r['mrr@10']:>8.3f}")
+    if "auroc" in table:
+        low, high = table["auroc_95"]
+        print(f"{'auroc (confidence)':<30} {table['auroc']:.3f} [{low:.3f}, {high:.3f}]")
+        low, high = table["balanced_accuracy_95"]
+        print(f"{'balanced accuracy 95%':<30}       [{low:.3f}, {high:.3f}]")
     for key in ("evidence_accuracy@1", "evidence_accuracy@3", "answered_when_answerable", "declined_when_unanswerable",
                 "abstention_balanced_accuracy", "ece", "citation_faithfulness", "short_answer_f1",
                 "short_answer_shown", "latency_ms_median", "latency_ms_p95",
@@ -207,10 +249,13 @@ def main() -> None:
     parser.add_argument("--bbc", type=Path, help="with the news development set: the BBC file its articles come from")
     parser.add_argument("--off-corpus", type=Path, help="another SQuAD file whose questions are also asked of this "
                         "index: none is answered there, each should be declined")
+    parser.add_argument("--titles", nargs="+", help="only these articles of a SQuAD file (e.g. the 13 SQuAD 1.1 articles"
+                        " no SQuAD 2.0 training file shares)")
+    parser.add_argument("--name", help="the results file's name (results/eval_qa-NAME.json); default: the data's")
     parser.add_argument("--errors", type=Path, help="write every wrong or wrongly declined answer, with its "
                         "explanation, here (JSON lines)")
     args = parser.parse_args()
-    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus, args.errors)
+    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus, args.errors, set(args.titles or []) or None)
     table["data"] = args.data.name
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)
@@ -221,7 +266,7 @@ def main() -> None:
             for key, n in counts.items():
                 print(f"  {n:>6}  {key}")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"eval_qa-{args.data.stem}.json"
+    out = RESULTS / f"eval_qa-{args.name or args.data.stem}.json"
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(f"\nwritten to {out.relative_to(RESULTS.parent)}")
 
