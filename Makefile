@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env browser postgres demo test eval bench fit train-reader train-summariser export-models hostile clean train-embedder
+.PHONY: help env browser postgres demo test eval bench fit train-reader train-verifier train-summariser export-models hostile clean train-embedder
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -51,8 +51,9 @@ eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tabl
 bench: env  ## speed and memory at ~2k/20k/200k chunks (~15 min)
 	$(BIN)/python scripts/bench.py $(DATA)/bbc-news-summary.jsonl
 
-fit: env  ## refit the reader's linear models (held-out SQuAD 1.1 train articles)
-	$(BIN)/python scripts/fit_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
+fit: env  ## refit the reader's linear models (held-out SQuAD 1.1 train articles, SQuAD 2.0's 348 train unanswerables)
+	$(BIN)/python scripts/fit_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz \
+		--squad2 $(TRAIN)/squad-v2.0-train-10-articles.json.gz
 
 export-models: env  ## write the int8 ONNX embedder shipped in the package from make train-embedder's output (~20 s; FORCE=1 redoes it)
 	$(BIN)/python scripts/export_models.py $(if $(FORCE),--force)
@@ -62,6 +63,9 @@ train-embedder: env  ## tune the embedder for questions on SQuAD 1.1 train (one 
 
 train-summariser: env  ## train the summary scorer on the odd-numbered BBC articles and export it int8 (~5 min on 2 cores)
 	$(BIN)/python scripts/train_summariser.py $(DATA)/bbc-news-summary.jsonl --export
+
+train-verifier: env  ## mine the shipped reader's near misses and train the answerability verifier, int8 into the package (~1.5 h on 2 cores; resumes)
+	$(BIN)/python scripts/train_verifier.py $(TRAIN) --export
 
 train-reader: env  ## train the sentence scorer on SQuAD 1.1 train and export it int8 (~1 h on 2 cores; checkpoints resume)
 	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz

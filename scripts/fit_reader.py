@@ -2,7 +2,8 @@
 askbrief trained on, report them cross-validated by article, and write the coefficients to
 src/askbrief/models/ranker.json.
 
-    python scripts/fit_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz
+    python scripts/fit_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz \
+        --squad2 ../shared/train/squad-v2.0-train-10-articles.json.gz
 
 The articles are the 20 that scripts/train_reader.py holds out for validation (its split, its
 seed; scripts/data/heldout-titles.json lists them as 'fit', and scripts/train_embedder.py leaves
@@ -12,12 +13,19 @@ mix looks like use:
 - in topic, unanswerable: a question whose paragraph was left out of the index while the rest
   of its article is in (SQuAD 2.0's way: asked of the article's other paragraphs), and questions
   with an entity swapped for another of the article's (the trainer's own swap);
-- off corpus: questions on articles the index does not hold at all.
+- off corpus: questions on articles the index does not hold at all;
+- with --squad2: the 348 human-written unanswerable questions of SQuAD 2.0's first 10 train
+  articles, asked of an index of those articles (the verifier's calibration split: it never
+  trained on them). Only their unanswerable questions: the embedder was tuned on SQuAD 1.1 train,
+  which holds these articles' answerable questions, so those would flatter the cosine.
 The ranker (a linear listwise model over FEATURES: softmax over one question's candidates,
 fitted by L-BFGS) learns which candidate sentence holds the answer from the answerable questions.
-The calibrator (logistic regression over the best sentence's logit, its lead, its coverage, its
-cosine, and the span model's answer logit for it: the reader runs that model on the one sentence
-it chose) learns P(the first cited sentence is right) on the whole mix.
+The verifier reads the ranker's best VERIFIED sentences; its weight beside the ranker when
+reordering them is chosen by cross-validated accuracy@1 (0: it only verifies). The calibrator
+(logistic regression over the best sentence's logit, its lead, its coverage, its cosine, the span
+model's and the verifier's answer logits for it) learns P(the first cited sentence is right) on
+the whole mix; the threshold is the best balanced accuracy that still answers at least
+MIN_ANSWERED of the answerable questions.
 """
 
 import argparse
@@ -38,12 +46,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from askbrief import make_document  # noqa: E402
 from askbrief.answer.features import FEATURES, gather  # noqa: E402
 from askbrief.answer.question import parse  # noqa: E402
-from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs  # noqa: E402
+from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs, reordered  # noqa: E402
 from askbrief.answer.reader import reading_pair  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
+from askbrief.answer.verifier import load_verifier  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from eval_qa import expected_calibration_error  # noqa: E402
-from squad import Question, build_engine, contains_answer, paragraph_id  # noqa: E402
+from squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
 from train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402
 
 C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~2,000 rows
@@ -52,6 +61,12 @@ OFF_CORPUS_EVERY = 5  # every 5th held-out article is left out of the index: its
 WITHHELD_EVERY = 4  # every 4th paragraph of an indexed article is left out: its questions are in topic, unanswerable
 PER_ARTICLE = 60  # questions of each kind drawn from an article, to keep the fit to minutes
 SWAP_SHARE = 0.3  # of answerable questions that also give an entity-swapped (unanswerable) copy
+VERIFIED = 3  # the ranker's best sentences the verifier reads
+PREREAD = 8  # candidates the verifier reads while fitting: the shipped ranker's best 8 (the refitted
+# ranker's best 3 lie among them); the others get NOT_READ, so they never lead the reordering
+NOT_READ = -10.0
+WEIGHTS = (0.0, 0.25, 0.5, 1.0)  # the verifier's weight beside the ranker when reordering them
+MIN_ANSWERED = 0.80  # of answerable questions the threshold must still answer
 
 
 @dataclass
@@ -64,6 +79,7 @@ class Sample:
     feats: np.ndarray
     labels: np.ndarray  # candidate sentence holds a gold answer
     model: np.ndarray  # the span model's answer logit of each candidate (the calibrator reads the top one's)
+    verdict: np.ndarray  # the verifier's logit of each candidate
 
 
 def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
@@ -96,9 +112,16 @@ def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
     return documents, asked
 
 
+def squad2_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
+    """SQuAD 2.0's human-written unanswerable questions, asked of an index of their articles."""
+    documents, questions = load_squad(data)
+    return documents, [(q, "in_topic_real") for q in questions if not q.answerable]
+
+
 def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
     vectors = engine.embedder.encode([q.text for q, _ in asked])
-    scorer = load_scorer()
+    scorer, verifier = load_scorer(), load_verifier()
+    shipped = np.array(json.loads(MODEL_FILE.read_text())["ranker"]["coef"])  # the ranker in the package now
     samples = []
     for (q, kind), v in zip(asked, vectors):
         question = parse(q.text)
@@ -109,7 +132,10 @@ def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
             continue
         labels = np.array([contains_answer(docs[c.doc_id].text[c.start:c.end], q.answers) for c in cands])
         model, _ = scorer.score(q.text, [reading_pair(evidence, c) for c in cands])
-        samples.append(Sample(q.article, kind, q.answerable, feats, labels, model))
+        verdict = np.full(len(cands), NOT_READ, dtype=np.float32)
+        ahead = [int(i) for i in np.argsort(-(feats @ shipped))[:PREREAD]]
+        verdict[ahead] = verifier.verdicts(q.text, [cands[i] for i in ahead], evidence)
+        samples.append(Sample(q.article, kind, q.answerable, feats, labels, model, verdict))
     return samples
 
 
@@ -139,40 +165,58 @@ def fit_ranker(samples: list[Sample]) -> Ranker:
     return Ranker(w.reshape(1, -1), np.zeros(1))
 
 
-def calibration_rows(ranker: Ranker, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+def ordered(ranker: Ranker, s: Sample, weight: float) -> np.ndarray:
+    """A sample's logits as the reader orders them: the ranker's, the verifier's verdicts on the
+    best VERIFIED added at `weight` (askbrief.answer.ranker.reordered)."""
+    logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
+    read = [int(i) for i in np.argsort(-logits)[:VERIFIED]]
+    return reordered(logits, s.verdict[read], read, weight)
+
+
+def calibration_rows(ranker: Ranker, samples: list[Sample], weight: float) -> tuple[np.ndarray, np.ndarray]:
     X, y = [], []
     for s in samples:
-        logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
+        logits = ordered(ranker, s, weight)
         top = int(np.argmax(logits))
-        X.append(calibrator_inputs(logits, s.feats, float(s.model[top]), top))
-        y.append(s.answerable and bool(s.labels[int(np.argmax(logits))]))
+        X.append(calibrator_inputs(logits, s.feats, float(s.model[top]), top, float(s.verdict[top])))
+        y.append(s.answerable and bool(s.labels[top]))
     return np.array(X), np.array(y, dtype=float)
+
+
+def best_weight(ranker: Ranker, samples: list[Sample]) -> float:
+    """The verifier's weight that puts the answer's sentence first most often (ties: the smaller)."""
+    rows = [s for s in samples if s.answerable and s.labels.any()]
+    hits = [np.mean([s.labels[int(np.argmax(ordered(ranker, s, w)))] for s in rows]) for w in WEIGHTS]
+    return WEIGHTS[int(np.argmax(hits))]
 
 
 @dataclass(frozen=True)
 class Fitted:
     ranker: Ranker
+    weight: float
     calibrator: LogisticRegression
     threshold: float
 
     def confidences(self, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
-        X, right = calibration_rows(self.ranker, samples)
+        X, right = calibration_rows(self.ranker, samples, self.weight)
         return self.calibrator.predict_proba(X)[:, 1], right
 
 
 def fit(samples: list[Sample]) -> Fitted:
-    """The ranker, the calibrator, and the abstention threshold."""
-    ranker = fit_ranker(samples)
-    X, y = calibration_rows(ranker, samples)
+    """The ranker (on the answerable questions of SQuAD 1.1 articles), the verifier's weight, the
+    calibrator, and the abstention threshold."""
+    ranker = fit_ranker([s for s in samples if s.kind != "in_topic_real"])
+    weight = best_weight(ranker, samples)
+    X, y = calibration_rows(ranker, samples, weight)
     calibrator = LogisticRegression(C=C, max_iter=2000).fit(X, y)
     answerable = np.array([s.answerable for s in samples])
-    return Fitted(ranker, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
+    return Fitted(ranker, weight, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
 
 
 def cross_validate(samples: list[Sample]) -> dict:
     """Hold out each article in turn (everything fitted on the others, the threshold too) and
     pool the held-out predictions' figures per kind, and over the whole mix."""
-    held: dict[str, list] = {"answerable": [], "in_topic": [], "off_corpus": [], "mix": []}
+    held: dict[str, list] = {"answerable": [], "in_topic": [], "in_topic_real": [], "off_corpus": [], "mix": []}
     for article in sorted({s.group for s in samples}):
         test = [s for s in samples if s.group == article]
         fitted = fit([s for s in samples if s.group != article])
@@ -183,9 +227,12 @@ def cross_validate(samples: list[Sample]) -> dict:
 
 
 def best_threshold(confidence: np.ndarray, answerable: np.ndarray) -> float:
-    """The confidence cut that best separates answerable from unanswerable (balanced accuracy)."""
+    """The confidence cut that best separates answerable from unanswerable (balanced accuracy)
+    among those that still answer MIN_ANSWERED of the answerable questions."""
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    scores = [((confidence >= t)[answerable].mean() + (confidence < t)[~answerable].mean()) / 2 for t in grid]
+    answered = np.array([(confidence >= t)[answerable].mean() for t in grid])
+    scores = np.array([((confidence >= t)[answerable].mean() + (confidence < t)[~answerable].mean()) / 2 for t in grid])
+    scores[answered < MIN_ANSWERED] = -1.0
     return float(grid[int(np.argmax(scores))])
 
 
@@ -210,23 +257,31 @@ def summarise(rows: list) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
+    parser.add_argument("--squad2", type=Path, help="SQuAD 2.0 train's first 10 articles (their unanswerable questions"
+                        " join the calibration), ../shared/train/squad-v2.0-train-10-articles.json.gz")
     args = parser.parse_args()
     documents, asked = held_out_mix(args.data)
     with tempfile.TemporaryDirectory() as home:
         samples = collect(build_engine(documents, Path(home), "held-out"), asked)
+        if args.squad2:
+            documents2, asked2 = squad2_mix(args.squad2)
+            samples += collect(build_engine(documents2, Path(home), "squad2"), asked2)
     print(f"{len(documents)} paragraphs indexed; questions: "
-          + ", ".join(f"{k} {sum(s.kind == k for s in samples)}" for k in ("answerable", "in_topic", "off_corpus")))
+          + ", ".join(f"{k} {sum(s.kind == k for s in samples)}" for k in ("answerable", "in_topic", "in_topic_real",
+                                                                             "off_corpus")))
     cv = cross_validate(samples)
     print(json.dumps({"cross_validated_by_article": cv}, indent=2))
     fitted = fit(samples)
     model = {
-        "note": "fitted by scripts/fit_reader.py on the 20 SQuAD 1.1 train articles no model of askbrief trained on",
+        "note": "fitted by scripts/fit_reader.py on the 20 SQuAD 1.1 train articles no model of askbrief trained on"
+                + (" and the unanswerable questions of SQuAD 2.0's first 10 train articles" if args.squad2 else ""),
         "features": list(FEATURES),
         "ranker": {"coef": fitted.ranker.coef_[0].round(5).tolist(), "intercept": 0.0},
         "calibrator": {"inputs": list(CALIBRATOR_INPUTS),
                        "coef": fitted.calibrator.coef_[0].round(5).tolist(),
                        "intercept": round(float(fitted.calibrator.intercept_[0]), 5)},
         "threshold": fitted.threshold,
+        "verifier": {"read": VERIFIED, "weight": fitted.weight},
         "cross_validated_by_article": cv,
     }
     MODEL_FILE.write_text(json.dumps(model, indent=2) + "\n")

@@ -59,3 +59,10 @@ def test_reading_an_answer_never_imports_torch():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_question_that_fills_the_model_alone_is_cut_never_the_sentence():
+    """A 1,000-character question once raised `ValueError: 1 is not in list` here."""
+    for question in ("Что сказал министр о торговле и ценах на нефть " * 25, "外交部长关于贸易说了什么" * 80, "why " * 250):
+        encoded = encode_pair(tokenizer(), question[:1000], "the sentence before", "Putin met Jaishankar in Moscow.")
+        assert len(encoded.ids) <= MAX_TOKENS and sum(encoded.in_sentence) >= 8

@@ -156,3 +156,22 @@ def test_lexical_centrality_is_textrank():
     ranks = lex_rank(texts)
     assert ranks.argmax() in (1, 3) and ranks.argmin() == 2  # the off-topic sentence is least central
     assert np.allclose(ranks, plain_textrank(texts), atol=1e-3)
+
+
+def test_a_why_question_keeps_a_short_answer_only_when_it_reads_as_a_reason():
+    from askbrief.answer.question import is_clause, parse, wants_reason
+
+    assert wants_reason(parse("Why did the dollar fall?")) and wants_reason(parse("What caused the delays?"))
+    assert not wants_reason(parse("Who won the 2022 World Cup?"))
+    assert is_clause("because the euro hit record levels") and is_clause("on the back of weak jobs data")
+    assert not is_clause("the euro")
+
+
+def test_the_verifier_reorders_only_the_candidates_it_read_and_the_best_keeps_its_value():
+    from askbrief.answer.ranker import reordered
+
+    logits = np.array([3.0, 2.5, 2.0, 1.0])
+    same = reordered(logits, np.array([1.0, 1.0, 1.0]), [0, 1, 2], 0.0)
+    assert same is logits
+    moved = reordered(logits, np.array([-2.0, 3.0, 0.0]), [0, 1, 2], 0.5)
+    assert moved.argmax() == 1 and moved.max() == 3.0 and moved[3] == 1.0

@@ -30,7 +30,7 @@ class Scored:
 @dataclass(frozen=True)
 class QuoteReading:
     """What `Reader.from_quotes` weighed (kept for explain mode): each quote's relevance to the
-    topic against the bar, the opening sentences read, their scores, and the best one's confidence."""
+    topic against the bar, the opening sentences read, their scores, and the best one's verdict and confidence."""
 
     quotes: list[tuple[str, Quote]]
     relevance: np.ndarray
@@ -39,3 +39,4 @@ class QuoteReading:
     scored: Scored
     span_model: float
     confidence: float
+    verifier: float | None = None  # the verifier's logit for the best opening sentence, when it reads

@@ -22,6 +22,12 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big)\b|\bwhat (percent|percentage|number)\b", re.I)
 _ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|century|month|day)\b", re.I)
 _ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhere\b", re.I)
+_ASKS_CAUSE = re.compile(r"^\s*(?:and\s+)?why\b|\bwhat (?:caused|led to|made|prompted|drove)\b|\bfor what reason\b|"
+                         r"\bhow come\b|\bwhat (?:is|was|were) the (?:reason|cause)s?\b", re.I)
+# What gives a reason: "because", "due to", "after", "as a result of"...
+_CAUSE = re.compile(r"\b(?:because|due to|owing to|as a result of|thanks to|caused by|blamed (?:on|for)|led to|"
+                    r"on the back of|driven by|fuell?ed by|hit by|sparked by|prompted by|in response to|"
+                    r"reasons?|amid|after|following|so that|in order to|as)\b", re.I)
 # "What did X say (about Y)?": X is at most MAX_NAME_WORDS words and Y the rest; bounded repeats
 # of single words keep the match linear in the question's length.
 MAX_NAME_WORDS = 8
@@ -64,6 +70,12 @@ def answer_type(text: str) -> re.Pattern | None:
     return None
 
 
+def is_clause(text: str) -> bool:
+    """Whether a short answer reads as a reason (a "because / due to / after" clause, or words
+    enough for one), as a why question needs; a lone noun phrase does not."""
+    return bool(_CAUSE.match(text.strip())) or len(text.split()) >= 4
+
+
 def speaker_question(text: str) -> tuple[str, str | None] | None:
     """(speaker, topic) of "What did X say (about Y)?", else None."""
     m = _ASKS_SPEAKER.match(text)
@@ -100,3 +112,9 @@ def parse(text: str, newest: dt.date | None = None, since: str | None = None, un
 def kind_of_answer(wants: re.Pattern | None) -> str | None:
     """The answer type in words, as an explanation says it."""
     return {_NUMBER: "a number", _DATE: "a date", _NAME: "a name"}.get(wants) if wants else None
+
+
+def wants_reason(question: "Question") -> bool:
+    """Whether the question asks why. Not yet an answer type the ranker weighs (its features were
+    fitted without one): it only keeps a non-clause short answer off a why question."""
+    return bool(_ASKS_CAUSE.search(question.text))

@@ -33,6 +33,8 @@ class ReaderModel:
     calibrator_coef: np.ndarray
     calibrator_intercept: float
     threshold: float  # abstain below this confidence unless the settings say otherwise
+    verified: int = 3  # the best candidates the verifier reads
+    verifier_weight: float = 0.0  # its logit's weight beside the ranker's when ordering those (0: it only verifies)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "ReaderModel":
@@ -40,11 +42,21 @@ class ReaderModel:
         if tuple(data["features"]) != FEATURES:
             raise IndexIncompatible(f"{path} was fitted on features {data['features']}, the reader computes {FEATURES};"
                                     " refit it with `make fit`")
-        if tuple(data["calibrator"]["inputs"]) != CALIBRATOR_INPUTS:
-            raise IndexIncompatible(f"{path}'s calibrator reads {data['calibrator']['inputs']}, the reader gives it "
-                                    f"{CALIBRATOR_INPUTS}; refit it with `make fit`")
+        inputs = data["calibrator"]["inputs"]
+        if not set(inputs) <= set(CALIBRATOR_INPUTS):
+            raise IndexIncompatible(f"{path}'s calibrator reads {inputs}, the reader gives it {CALIBRATOR_INPUTS};"
+                                    " refit it with `make fit`")
+        # An input the fitted calibrator does not read weighs 0 (a calibrator fitted without the verifier).
+        weights = dict(zip(inputs, data["calibrator"]["coef"]))
+        verifier = data.get("verifier", {})
         return cls(np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
-                   np.array(data["calibrator"]["coef"]), data["calibrator"]["intercept"], data["threshold"])
+                   np.array([weights.get(name, 0.0) for name in CALIBRATOR_INPUTS]), data["calibrator"]["intercept"],
+                   data["threshold"], verifier.get("read", 3), verifier.get("weight", 0.0))
+
+    @property
+    def uses_verifier(self) -> bool:
+        """Whether the verifier's verdict moves anything: a weight in the calibrator or the ordering."""
+        return bool(self.verifier_weight or self.calibrator_coef[CALIBRATOR_INPUTS.index("verifier")])
 
 
 @cache
@@ -52,19 +64,20 @@ def load_model() -> ReaderModel:
     return ReaderModel.load()
 
 
-CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model")
+CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model", "verifier")
 
 
-def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, model: float, top: int | None = None) -> np.ndarray:
+def calibrator_inputs(logits: np.ndarray, feats: np.ndarray, model: float, top: int | None = None,
+                      verifier: float = 0.0) -> np.ndarray:
     """What the calibrator sees for the answering sentence (`top`, by default the best): its
     logit, its lead over the best other one, the evidence that something the question asks
-    about is missing, and the span model's answer logit for it (`model`)."""
+    about is missing, the span model's answer logit for it (`model`) and the verifier's."""
     top = int(np.argmax(logits)) if top is None else top
     others = np.delete(logits, top)
     runner_up = others.max() if len(others) else logits[top] - NO_RUNNER_UP
     col = {name: i for i, name in enumerate(FEATURES)}
     return np.array([logits[top], logits[top] - runner_up, feats[top, col["missing_rare"]],
-                     feats[top, col["coverage"]], feats[top, col["cos"]], model])
+                     feats[top, col["coverage"]], feats[top, col["cos"]], model, verifier])
 
 
 def newness(published: list[str | None]) -> np.ndarray:
@@ -87,6 +100,18 @@ def newest_first(logits: np.ndarray, published: list[str | None]) -> np.ndarray:
         return logits
     older = np.array([(p or "") < newest for p in published])
     return logits - FOLLOW_ADJACENT * older
+
+
+def reordered(logits: np.ndarray, verdicts: np.ndarray, read: list[int], weight: float) -> np.ndarray:
+    """The ranker's logits with the verifier's verdicts on the `read` candidates (the best few)
+    added at `weight`, shifted so the best of them keeps the best logit's value: the gaps that
+    choose further sentences measure from the same place, and the best stays a verified one."""
+    if not weight or not read:
+        return logits
+    out = logits.copy()
+    moved = logits[read] + weight * verdicts
+    out[read] = moved - (moved.max() - logits[read].max())
+    return out
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:

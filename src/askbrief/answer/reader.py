@@ -16,7 +16,7 @@ import numpy as np
 from askbrief.answer.candidates import Candidate, QuoteReading, Scored
 from askbrief.answer.compose import choose, compose_abstention, compose_answer
 from askbrief.answer.features import features, gather
-from askbrief.answer.question import Question
+from askbrief.answer.question import Question, is_clause, wants_reason
 from askbrief.answer.quoted import QUOTE_RELEVANCE, opening_sentence, quote_relevance, quote_vectors
 from askbrief.answer.ranker import (
     TIE_BREAK,
@@ -26,10 +26,12 @@ from askbrief.answer.ranker import (
     newest_first,
     newest_near_best,
     newness,
+    reordered,
     sigmoid,
 )
 from askbrief.answer.span import SentenceScorer, load_scorer
 from askbrief.answer.trace import Trace
+from askbrief.answer.verifier import Verifier, load_verifier
 from askbrief.citations import cite
 from askbrief.ingest.quotes import with_marks
 from askbrief.records import Answer, Evidence, Span
@@ -39,9 +41,11 @@ CLOSEST = 2  # passages cited with a declined answer, for the reader to check
 
 class Reader:
     def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
-                 scorer: SentenceScorer | None = None):
+                 scorer: SentenceScorer | None = None, verifier: Verifier | None = None):
         self.model = model or load_model()
         self.scorer = scorer or load_scorer()  # the span model: every answer reads one sentence with it
+        # Reads the best few sentences (do they answer?) where the fitted models give its verdict a weight.
+        self.verifier = verifier or (load_verifier() if self.model.uses_verifier else None)
         self.threshold = self.model.threshold if threshold is None else threshold
 
     def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
@@ -66,12 +70,25 @@ class Reader:
     def logits(self, feats: np.ndarray) -> np.ndarray:
         return feats @ self.model.ranker_coef + self.model.ranker_intercept
 
-    def confidence(self, scored: Scored, model: float, top: int | None = None) -> float:
+    def verify(self, question: Question, scored: Scored, evidence: Evidence,
+               trace: "Trace | None" = None) -> tuple[Scored, dict[int, float]]:
+        """The verifier's verdicts on the best few candidates (by candidate index), and the
+        candidates reordered by them as far as the fitted weight says."""
+        if not scored.cands or self.verifier is None:
+            return scored, {}
+        read = [int(i) for i in np.argsort(-scored.logits)[:self.model.verified]]
+        verdicts = self.verifier.verdicts(question.text, [scored.cands[i] for i in read], evidence)
+        if trace is not None:
+            trace.unverified = scored.logits
+        logits = reordered(scored.logits, verdicts, read, self.model.verifier_weight)
+        return Scored(scored.cands, scored.feats, logits), dict(zip(read, verdicts.tolist()))
+
+    def confidence(self, scored: Scored, model: float, top: int | None = None, verifier: float = 0.0) -> float:
         """The calibrated probability that candidate `top` (by default the best) answers, given
-        the span model's answer logit for it."""
+        the span model's and the verifier's answer logits for it."""
         if not scored.cands:
             return 0.0
-        inputs = calibrator_inputs(scored.logits, scored.feats, model, top)
+        inputs = calibrator_inputs(scored.logits, scored.feats, model, top, verifier)
         return float(sigmoid(inputs @ self.model.calibrator_coef + self.model.calibrator_intercept))
 
     def read_one(self, question: Question, cand: Candidate, evidence: Evidence) -> tuple[float, Span | None]:
@@ -93,12 +110,14 @@ class Reader:
         """The cited answer, or a decline citing the closest passages. For "what did X say about
         Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
         as well as the threshold asks. A `trace` (explain mode) keeps what each step decided."""
-        scored = self.score(question, query_vector, evidence, trace)
-        best = scored.cands[int(np.argmax(scored.logits))] if scored.cands else None
+        scored, verdicts = self.verify(question, self.score(question, query_vector, evidence, trace), evidence, trace)
+        top = int(np.argmax(scored.logits)) if scored.cands else None
+        best = scored.cands[top] if scored.cands else None
         model, span = self.read_one(question, best, evidence) if best else (0.0, None)
-        confidence = self.confidence(scored, model)
+        confidence = self.confidence(scored, model, top, verdicts.get(top, 0.0))
         if trace is not None:
             trace.scored, trace.span_model, trace.confidence, trace.threshold = scored, model, confidence, self.threshold
+            trace.verdicts = verdicts
         if not scored.cands or confidence < self.threshold:
             closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
             if trace is not None:
@@ -113,8 +132,11 @@ class Reader:
             trace.path, trace.chosen = "sentences", chosen
         answer = compose_answer(question.text, chosen, evidence.documents, confidence,
                                 evidence.copies.get(chosen[0].doc_id, 0))
-        # "What did X say?" asks for a statement, not a phrase inside one: no short answer.
-        return answer.model_copy(update={"span": None if question.speaker else span})
+        # "What did X say?" asks for a statement, not a phrase inside one, and "why?" for a reason:
+        # no short answer unless it reads as one.
+        if question.speaker or (span and wants_reason(question) and not is_clause(span.text)):
+            span = None
+        return answer.model_copy(update={"span": span})
 
     def from_quotes(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
                     topic_vector: np.ndarray, trace: "Trace | None" = None) -> Answer | None:
@@ -135,9 +157,10 @@ class Reader:
         scored = Scored(cands, feats, self.logits(feats))
         best = int(np.argmax(scored.logits))
         model = self.read_one(question, cands[best], evidence)[0]
-        confidence = self.confidence(scored, model, best)
+        verdict = float(self.verifier.verdicts(question.text, [cands[best]], evidence)[0]) if self.verifier else None
+        confidence = self.confidence(scored, model, best, verdict or 0.0)
         if trace is not None:
-            trace.quotes = QuoteReading(evidence.quotes, relevance, bar, opening, scored, model, confidence)
+            trace.quotes = QuoteReading(evidence.quotes, relevance, bar, opening, scored, model, confidence, verdict)
         if confidence < self.threshold:
             return None
         doc_id, quote = next(key for key, c in opening.items() if c == cands[best])

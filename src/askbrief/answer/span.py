@@ -74,11 +74,11 @@ def tokenizer():
 
 
 class SentenceScorer:
-    def __init__(self, path: Path = MODEL_FILE):
+    def __init__(self, path: Path = MODEL_FILE, rebuild: str = "make train-reader"):
         import onnxruntime
 
         if not path.exists():
-            raise IndexIncompatible(f"the reader model {path} is missing; reinstall askbrief or run `make train-reader`")
+            raise IndexIncompatible(f"the model {path} is missing; reinstall askbrief or run `{rebuild}`")
         from askbrief.ingest.embed import onnx_threads
 
         options = onnxruntime.SessionOptions()

@@ -1,5 +1,6 @@
 """Reading the index: ask, summarize, quotes, search, show."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from askbrief.cli.common import (
     reported,
 )
 from askbrief.errors import BadInput
+from askbrief.limits import check_question
 
 
 @app.command()
@@ -33,9 +35,7 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = 
         engine = engine_for(index)
         if batch is not None:
             questions = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
-            for answer in engine.ask_many(questions, top_k, since, until, explain=explain):
-                typer.echo(answer.model_dump_json())
-            return
+            return ask_batch(engine, questions, top_k, since, until, explain)
         answer = engine.ask(question or "", top_k, since, until, explain=explain)
     if json_out:
         return print_json(answer)
@@ -44,6 +44,29 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = 
         from askbrief.explain.report import answer_report
 
         typer.echo(answer_report(answer.explanation))
+
+
+def ask_batch(engine, questions: list[str], top_k: int, since: str | None, until: str | None, explain: bool) -> None:
+    """One Answer JSON a line, in order; a question askbrief refuses gets a JSON error line
+    instead ({"question", "error", "field"}) and the others are still answered; exit 1 after
+    the last line if any was refused."""
+    refused: dict[int, BadInput] = {}
+    for i, q in enumerate(questions):
+        try:
+            check_question(q)
+        except BadInput as e:
+            refused[i] = e
+    answers = iter(engine.ask_many([q for i, q in enumerate(questions) if i not in refused], top_k, since, until,
+                                   explain=explain) if len(refused) < len(questions) else [])
+    for i, q in enumerate(questions):
+        if i in refused:
+            typer.echo(json.dumps({"question": q[:200], "error": str(refused[i]), "field": refused[i].field}))
+        else:
+            typer.echo(next(answers).model_dump_json())
+    if refused:
+        typer.echo(f"error: {len(refused)} of {len(questions)} questions refused (numbers"
+                   f" {', '.join(str(i + 1) for i in refused)}); the others are answered", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -27,26 +27,40 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
     missing = [ctx.said.get(t, t) for t in ctx.by_weight if t not in read]
     logits = np.sort(scored.logits)[::-1]
     lead = logits[0] - logits[1] if len(logits) > 1 else None
+    top = int(np.argmax(scored.logits))
+    verdict = trace.quotes.verifier if trace.path == "quotes" and trace.quotes else trace.verdicts.get(top)
     if trace.path == "quotes":
         reason = (f"the quote's opening sentence scores {confidence:.2f}, at least {trace.threshold:.2f}: answered"
                   f" from {question.speaker}'s own words")
     elif answered:
         reason = f"the best sentence scores {confidence:.2f}, at least {trace.threshold:.2f}: answered"
-        reason += (f"; the span model reads it as answering (logit {trace.span_model:.1f})" if trace.span_model > 0 else
-                   f"; the span model doubts it (logit {trace.span_model:.1f}) but the ranker's evidence carries it")
     else:
         reason = f"the best sentence scores {confidence:.2f}, below {trace.threshold:.2f}: "
         if missing:
             reason += f"the closest passages do not mention {quoted(missing[:MENTIONED], 'or')}"
-        elif trace.span_model <= 0:
-            reason += (f"the passages share the question's words, but the span model does not read the best one as"
-                       f" answering it (logit {trace.span_model:.1f})")
+        elif verdict is not None and verdict <= 0:
+            reason += "the passages share the question's words, but the verifier does not read the best one as answering"
         else:
             reason += "the passages share the question's words, but none reads clearly as the answer"
         if lead is not None and lead < 1.0:
             reason += f"; the best leads the next by only {lead:.2f}"
+    reason += "; " + verifier_words(trace, scored, verdict)
     return ConfidenceExplained(confidence=round(confidence, 4), threshold=trace.threshold, answered=answered,
-                               span_model=round(trace.span_model, 3), reason=reason)
+                               span_model=round(trace.span_model, 3),
+                               verifier=None if verdict is None else round(verdict, 3), reason=reason)
+
+
+def verifier_words(trace: Trace, scored, verdict: float | None) -> str:
+    """What the verifier read and said, and what the span model said of the best sentence."""
+    if trace.path == "quotes" or not trace.verdicts:
+        said = "" if verdict is None else f"the verifier {'reads' if verdict > 0 else 'doubts'} it (logit {verdict:+.1f})"
+    else:
+        by_rank = sorted(trace.verdicts, key=lambda i: -scored.logits[i])
+        said = (f"the verifier read the {len(by_rank)} best sentence{'s' * (len(by_rank) != 1)}: "
+                + ", ".join(f"#{rank} {'answers' if trace.verdicts[i] > 0 else 'does not answer'}"
+                            f" ({trace.verdicts[i]:+.1f})" for rank, i in enumerate(by_rank, 1)))
+    span = f"the span model {'reads' if trace.span_model > 0 else 'doubts'} the best (logit {trace.span_model:+.1f})"
+    return f"{said}; {span}" if said else span
 
 
 def explain_answer(question: Question, evidence: Evidence, trace: Trace, answer: Answer,

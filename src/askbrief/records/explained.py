@@ -83,6 +83,7 @@ class ConfidenceExplained(Record):
     threshold: float
     answered: bool
     span_model: float  # the span model's answer logit for the best sentence (the calibrator reads it)
+    verifier: float | None = None  # the verifier's logit for it: above 0, it reads the sentence as answering
     reason: str
 
 
