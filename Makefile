@@ -46,6 +46,7 @@ eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tabl
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad2-dev-subset.json --off-corpus $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python scripts/eval_qa.py $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python scripts/eval_qa.py scripts/data/news-dev-2.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
 	$(BIN)/python scripts/eval_summary.py $(DATA)/bbc-news-summary.jsonl
 
 bench: env  ## speed and memory at ~2k/20k/200k chunks (~15 min)
