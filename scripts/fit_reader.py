@@ -44,10 +44,10 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).parent))
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
+from askbrief.answer.candidates import reading_pair  # noqa: E402
 from askbrief.answer.features import FEATURES, gather  # noqa: E402
 from askbrief.answer.question import parse  # noqa: E402
 from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs, reordered  # noqa: E402
-from askbrief.answer.reader import reading_pair  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.answer.verifier import load_verifier  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402

@@ -398,21 +398,27 @@ def export(model, args) -> None:
     print(f"exported {target} ({target.stat().st_size / 1e6:.1f} MB)")
 
 
+def add_run_options(parser: argparse.ArgumentParser, span_weight: float, eval_every: int, save_every: int,
+                    checkpoints: str) -> None:
+    """The options `run` reads, shared with scripts/train_verifier.py (each with its own defaults)."""
+    parser.add_argument("--layers", type=int, default=3, help="keep MiniLM's first N layers (3 is ~1.8x faster than 6)")
+    parser.add_argument("--validation-pairs", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--span-weight", type=float, default=span_weight, help="the short-answer loss's weight")
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--eval-every", type=int, default=eval_every)
+    parser.add_argument("--save-every", type=int, default=save_every)
+    parser.add_argument("--checkpoints", type=Path, default=Path.home() / ".cache" / "askbrief" / checkpoints)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
     parser.add_argument("--ambiguous", type=Path, help="the companion .tsv of guessed answer starts (dropped); "
                         "default: beside the data")
-    parser.add_argument("--layers", type=int, default=3, help="keep MiniLM's first N layers (3 is ~1.8x faster than 6)")
     parser.add_argument("--pairs", type=int, default=60_000, help="training pairs (one epoch; 60,000 is ~1 h here)")
-    parser.add_argument("--validation-pairs", type=int, default=2_000)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--span-weight", type=float, default=0.1, help="of the short-answer loss beside the answers loss")
-    parser.add_argument("--log-every", type=int, default=50)
-    parser.add_argument("--eval-every", type=int, default=400)
-    parser.add_argument("--save-every", type=int, default=200)
-    parser.add_argument("--checkpoints", type=Path, default=Path.home() / ".cache" / "askbrief" / "train-reader")
+    add_run_options(parser, span_weight=0.1, eval_every=400, save_every=200, checkpoints="train-reader")
     parser.add_argument("--init", type=Path, help="a phase 2: start from the weights of this checkpoint folder")
     parser.add_argument("--skip", type=int, default=0, help="skip the first N shuffled pairs (those phase 1 read)")
     parser.add_argument("--positive-share", type=float, help="draw pairs so that this share answers (a span phase)")

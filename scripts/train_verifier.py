@@ -68,9 +68,8 @@ def mine(data: Path, titles: set[str] | None, out: Path, questions_wanted: int |
         for at in range(0, len(todo), 200):
             batch = todo[at:at + 200]
             for q, a in zip(batch, engine.ask_many([q.text for q in batch], explain=True)):
-                top = [(r.doc_id, r.start, r.end) for r in a.explanation.reading if r.kind == "sentence"]
-                top = sorted(top, key=lambda x: next(r.rank for r in a.explanation.reading
-                                                     if (r.doc_id, r.start, r.end) == x and r.kind == "sentence"))
+                read = sorted((r for r in a.explanation.reading if r.kind == "sentence"), key=lambda r: r.rank)
+                top = [(r.doc_id, r.start, r.end) for r in read]
                 sink.write(json.dumps({"id": q.id, "top": top[:MINED_TOP], "confidence": a.confidence,
                                        "abstained": a.abstained}) + "\n")
             sink.flush()
@@ -156,15 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", type=Path, help="../shared/train (the three SQuAD files, see its README)")
     parser.add_argument("--questions", type=int, default=18_000, help="SQuAD 1.1 train questions mined and read")
-    parser.add_argument("--layers", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--span-weight", type=float, default=0.3, help="the short-answer head's loss beside the verdict's")
-    parser.add_argument("--validation-pairs", type=int, default=2_000)
-    parser.add_argument("--log-every", type=int, default=50)
-    parser.add_argument("--eval-every", type=int, default=500)
-    parser.add_argument("--save-every", type=int, default=100)
-    parser.add_argument("--checkpoints", type=Path, default=Path.home() / ".cache" / "askbrief" / "train-verifier")
+    train_reader.add_run_options(parser, span_weight=0.3, eval_every=500, save_every=100, checkpoints="train-verifier")
     parser.add_argument("--mine-only", action="store_true", help="mine the reader's candidates, train nothing")
     parser.add_argument("--export", action="store_true", help="write src/askbrief/models/verifier.int8.onnx at the end")
     parser.add_argument("--export-only", action="store_true", help="export the last checkpoint, train no further")

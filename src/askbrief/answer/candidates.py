@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from askbrief.records import Quote
+from askbrief.records import Evidence, Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +40,10 @@ class QuoteReading:
     span_model: float
     confidence: float
     verifier: float | None = None  # the verifier's logit for the best opening sentence, when it reads
+
+
+def reading_pair(evidence: Evidence, cand: Candidate) -> tuple[str, str]:
+    """(the sentence before, the sentence): what the span model reads."""
+    doc = evidence.documents[cand.doc_id]
+    before = evidence.sentences.get((cand.doc_id, cand.idx - 1))
+    return doc.text[before.start:before.end] if before else "", doc.text[cand.start:cand.end]

@@ -13,7 +13,7 @@ small span model (span.py) for the short answer inside it. The reader never touc
 
 import numpy as np
 
-from askbrief.answer.candidates import Candidate, QuoteReading, Scored
+from askbrief.answer.candidates import Candidate, QuoteReading, Scored, reading_pair
 from askbrief.answer.compose import choose, compose_abstention, compose_answer
 from askbrief.answer.features import features, gather
 from askbrief.answer.question import Question, is_clause, wants_reason
@@ -171,10 +171,3 @@ class Reader:
         when = f"As of {doc.published}, " if doc.published else ""
         return Answer(question=question.text, answer=f"{when}{quote.speaker} said: {citation.quote} [1]",
                       abstained=False, confidence=round(confidence, 4), citations=[citation], timings_ms={})
-
-
-def reading_pair(evidence: Evidence, cand: Candidate) -> tuple[str, str]:
-    """(the sentence before, the sentence): what the span model reads."""
-    doc = evidence.documents[cand.doc_id]
-    before = evidence.sentences.get((cand.doc_id, cand.idx - 1))
-    return doc.text[before.start:before.end] if before else "", doc.text[cand.start:cand.end]

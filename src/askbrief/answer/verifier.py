@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.answer.candidates import Candidate
+from askbrief.answer.candidates import Candidate, reading_pair
 from askbrief.answer.span import SentenceScorer
 from askbrief.records import Evidence
 
@@ -28,13 +28,8 @@ class Verifier:
         """The verifier's logit for each candidate: above 0, it reads the sentence as answering."""
         if not cands:
             return np.zeros(0, dtype=np.float32)
-        pairs, titles = [], []
-        for c in cands:
-            doc = evidence.documents[c.doc_id]
-            before = evidence.sentences.get((c.doc_id, c.idx - 1))
-            pairs.append((doc.text[before.start:before.end] if before else "", doc.text[c.start:c.end]))
-            titles.append(doc.title or "")
-        return self.model.score(question, pairs, titles)[0]
+        pairs = [reading_pair(evidence, c) for c in cands]
+        return self.model.score(question, pairs, [evidence.documents[c.doc_id].title or "" for c in cands])[0]
 
 
 @cache
