@@ -24,11 +24,11 @@ from askbrief.answer.trace import Trace
 from askbrief.errors import BadInput, EmptyIndex, PollInProgress
 from askbrief.explain.answer import explain_answer
 from askbrief.explain.summary import explain_summary
-from askbrief.index.factory import open_store, reembed_index, store_exists
+from askbrief.index.factory import open_index, reembed_index, store_exists
 from askbrief.index.store import Store
 from askbrief.ingest.copies import exact_copies
 from askbrief.ingest.documents import load_paths, parse_date
-from askbrief.ingest.embed import DIM, MODEL_NAME, Embedder, load_embedder
+from askbrief.ingest.embed import DIM, MODELS, Embedder, load_embedder
 from askbrief.ingest.prepare import batched, prepare, split_all
 from askbrief.limits import (
     MAX_QUOTES_RANKED,
@@ -64,32 +64,41 @@ _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class Engine:
-    def __init__(self, index: str = "default", settings: Settings | None = None):
+    def __init__(self, index: str = "default", settings: Settings | None = None, embedder: str | None = None):
+        """`embedder` ("english", "multilingual"): a new index's (default: the settings')."""
         if not _INDEX_NAME.fullmatch(index) or ".." in index:
             raise BadInput("index", f"index name {index!r}: use letters, digits, '_', '-' or '.', up to 64")
         self.settings = settings or Settings()
         self.name = index
+        if embedder is not None and embedder not in MODELS:
+            raise BadInput("embedder", f"embedder {embedder!r}: choose one of {', '.join(MODELS)}")
+        self.chosen = embedder
         self.path = self.settings.home / index
         self._store: Store | None = None
         self._opening = threading.Lock()
         self._polling = threading.Lock()
 
-    # ---- lazily opened parts --------------------------------------------------------------
-
     def store(self, create: bool = False) -> Store:
         """The index, opened once (two first requests at once must not open two)."""
         with self._opening:
             if self._store is None:
-                self._store = open_store(self.settings, self.name, MODEL_NAME, DIM, create=create)
+                self._store = open_index(self.settings, self.name, self.wanted, MODELS.values(), DIM, create,
+                                         insist=self.chosen)
         return self._store
 
     def exists(self) -> bool:
         """Whether the index has been created (asking creates nothing)."""
         return self._store is not None or store_exists(self.settings, self.name)
 
-    @cached_property
+    @property
     def embedder(self) -> Embedder:
-        return load_embedder()
+        """The model the index's vectors were made with (for a new index, the chosen one)."""
+        return load_embedder(self.store().manifest["model"] if self.exists() else self.wanted)
+
+    @property
+    def wanted(self) -> str:
+        """The model a new index gets, or a reindex moves one to."""
+        return MODELS[self.chosen or self.settings.embedder]
 
     @cached_property
     def reader(self) -> Reader:
@@ -97,17 +106,15 @@ class Engine:
 
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""
-        self.embedder.encode(["warm up"])
         if self.exists():
             _ = self.store(), self.reader
+        self.embedder.encode(["warm up"])
 
     def _nonempty_store(self) -> Store:
         store = self.store()
         if store.count() == 0:
             raise EmptyIndex(f"index {self.name!r} holds no documents; add some with `askbrief ingest PATH --index {self.name}`")
         return store
-
-    # ---- writes -------------------------------------------------------------------------
 
     def ingest_paths(self, paths: Iterable[Path], progress: bool = False) -> list[IngestResult]:
         """Load every file (all of them first, so a bad file stops the ingest before any write)."""
@@ -116,11 +123,9 @@ class Engine:
     def ingest(self, documents: Iterable[Document], progress: bool = False,
                deduplicate: bool = True, on_batch: Callable[[int], None] | None = None,
                batch_size: int = INGEST_BATCH) -> list[IngestResult]:
-        """Add documents in batches, each batch one transaction; exact duplicates are reported
-        and their ids resolve to the stored copy. Ids must differ within one call (checked before
-        anything is written). `deduplicate=False` (benchmarks that index copies) skips the
-        near-copy check; copies still need distinct ids and hashes. `on_batch` hears how many
-        documents are written after each batch (a job's progress)."""
+        """Add documents in batches, a transaction each; exact copies resolve to the stored one.
+        Ids must differ within a call. `deduplicate=False` (benchmarks) skips the near-copy check;
+        `on_batch` hears how many documents are written after each batch (a job's progress)."""
         documents = list(documents)
         check_distinct_ids(documents)
         splits = dict(zip((d.id for d in documents), split_all(documents)))
@@ -143,18 +148,18 @@ class Engine:
         return results
 
     def reindex(self, progress: bool = False) -> tuple[str, str]:
-        """Re-embed an index built with another embedding model in place (atomically: readers see
-        the old vectors or the new; a stopped run resumes). (model before, model now)."""
+        """Re-embed the index in place with the chosen (or default) embedder, atomically: readers
+        see the old vectors or the new; a stopped run resumes. (model before, model now)."""
         with self._opening:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-        return reembed_index(self.settings, self.name, MODEL_NAME, DIM, self.embedder.encode, progress), MODEL_NAME
+        return reembed_index(self.settings, self.name, self.wanted, DIM, load_embedder(self.wanted).encode,
+                             progress), self.wanted
 
     def ingest_urls(self, urls: Iterable[str]) -> list[IngestResult]:
-        """Fetch article pages and ingest them. Like files, all are fetched first, so a page that
-        fails stops the ingest before any write; a URL already indexed comes back as a copy of
-        the stored document."""
+        """Fetch article pages (all first: a page that fails stops the ingest before any write)
+        and ingest them; a URL already indexed comes back as a copy of the stored document."""
         from askbrief.web.feeds import ingest_pages
 
         urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
@@ -225,7 +230,7 @@ class Engine:
         started = time.perf_counter()
         # "What did X say about Y": Y (or X) is embedded in the same batch, to rank X's quotes by it.
         topics = [q.topic or q.speaker for q in parsed if q.speaker]
-        vectors = embedder.encode(texts + topics)
+        vectors = embedder.encode_queries(texts + topics)
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         topic_vectors = iter(vectors[len(texts):])
         return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
@@ -261,7 +266,7 @@ class Engine:
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
         question = as_query(query, Filter(since, until))
-        vector = self.embedder.encode([query])[0]
+        vector = self.embedder.encode_queries([query])[0]
         return Retriever(store).passages(question, vector, k, mode)
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
@@ -279,7 +284,7 @@ class Engine:
                            " (or name none and give a query)")
         store = self._nonempty_store()
         query = check_question(query, field="query") if query is not None else None
-        query_vector = self.embedder.encode([query])[0] if query else None
+        query_vector = self.embedder.encode_queries([query])[0] if query else None
         with store.snapshot():
             docs, choice = choose_sources(store, wanted, query, query_vector, self.name)
             later = {d: doc for d, doc in docs.items() if not since or (doc.published or "") >= since}
@@ -308,7 +313,7 @@ class Engine:
                                start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,
                                published=docs[d].published) for d, q in found]
         if about and about.strip() and records:
-            records = by_relevance(store, records, about.strip(), self.embedder.encode([about.strip()])[0])
+            records = by_relevance(store, records, about.strip(), self.embedder.encode_queries([about.strip()])[0])
         return records[:limit]
 
     def document(self, doc_id: str) -> Document:
@@ -337,8 +342,8 @@ class Engine:
 
     def health(self) -> dict:
         """Model, version and index size; an index not built yet counts as empty."""
-        size = {"documents": 0, "chunks": 0}
+        size, model = {"documents": 0, "chunks": 0}, self.wanted
         if self.exists():
-            size = self.store().sizes()
-        return {"status": "ok", "version": __version__, "model": MODEL_NAME,
+            size, model = self.store().sizes(), self.store().manifest["model"]
+        return {"status": "ok", "version": __version__, "model": model,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}

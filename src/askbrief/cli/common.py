@@ -16,6 +16,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 IndexOpt = Annotated[str, typer.Option("--index", "-i", help="Index name, a folder under ASKBRIEF_HOME (./indexes).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the DESIGN.md records as JSON.")]
+EmbedderOpt = Annotated[str | None, typer.Option(
+    help="english (default; MiniLM tuned for questions) or multilingual (multilingual-e5-small: any language, "
+         "questions in one over articles in another; needs askbrief[multilingual]). A new index records it; "
+         "an existing one keeps its own (reindex --embedder moves it). Default: ASKBRIEF_EMBEDDER.")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Say why: each stage's decisions under the result"
                                                            " (--json: the explanation record too).")]
 SinceOpt = Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")]
@@ -40,10 +44,10 @@ def reported() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def engine_for(index: str):
+def engine_for(index: str, embedder: str | None = None):
     from askbrief.engine import Engine  # imported late so `--help` stays fast
 
-    return Engine(index)
+    return Engine(index, embedder=embedder)
 
 
 def print_json(value: BaseModel | list[BaseModel]) -> None:

@@ -6,17 +6,18 @@ from typing import Annotated
 
 import typer
 
-from askbrief.cli.common import IndexOpt, JsonOpt, app, engine_for, print_ingested, print_json, reported
+from askbrief.cli.common import EmbedderOpt, IndexOpt, JsonOpt, app, engine_for, print_ingested, print_json, reported
 
 
 @app.command()
 def ingest(paths: Annotated[list[str], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl), or article URLs.")],
            index: IndexOpt = "default", json_out: JsonOpt = False,
-           quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
+           quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+           embedder: EmbedderOpt = None) -> None:
     """Add articles to an index, creating it if needed. Example: askbrief ingest seeds/ https://example.org/news/1"""
     urls = [p for p in paths if p.lower().startswith(("http://", "https://"))]
     with reported():
-        engine = engine_for(index)
+        engine = engine_for(index, embedder)
         results = engine.ingest_urls(urls) if urls else []
         files = [Path(p) for p in paths if p not in urls]
         results += engine.ingest_paths(files, progress=sys.stderr.isatty() and not quiet) if files else []
@@ -27,10 +28,11 @@ def ingest(paths: Annotated[list[str], typer.Argument(help="Files or folders (.t
 
 @app.command()
 def reindex(index: IndexOpt = "default",
-            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
-    """Re-embed an index built by an older askbrief (another embedding model) in place; stopped, it resumes. Example: askbrief reindex --index news"""
+            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+            embedder: EmbedderOpt = None) -> None:
+    """Re-embed an index in place: one built by an older askbrief, or moved to another embedder; stopped, it resumes. Example: askbrief reindex --index news --embedder multilingual"""
     with reported():
-        before, now = engine_for(index).reindex(progress=sys.stderr.isatty() and not quiet)
+        before, now = engine_for(index, embedder).reindex(progress=sys.stderr.isatty() and not quiet)
     typer.echo(f"index {index!r} already holds vectors of {now}; nothing to do" if before == now
                else f"re-embedded index {index!r}: {before} -> {now}")
 

