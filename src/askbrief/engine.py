@@ -29,6 +29,7 @@ from askbrief.index.store import Store
 from askbrief.ingest.copies import exact_copies
 from askbrief.ingest.documents import load_paths, parse_date
 from askbrief.ingest.embed import DIM, MODELS, Embedder, load_embedder
+from askbrief.ingest.language import question_language
 from askbrief.ingest.prepare import batched, prepare, split_all
 from askbrief.limits import (
     MAX_QUOTES_RANKED,
@@ -225,7 +226,8 @@ class Engine:
             raise BadInput("since", f"since {since} is after until {until}; swap them")
         newest = self._nonempty_store().newest_published()
         newest_date = dt.date.fromisoformat(newest) if newest else None
-        parsed = [parse(q, newest_date, since, until, tuple(sources)) for q in texts]
+        languages = self.store().languages()
+        parsed = [parse(q, newest_date, since, until, tuple(sources), question_language(q, languages)) for q in texts]
         embedder = self.embedder  # loaded before the clock starts: timings are per question, not per process
         started = time.perf_counter()
         # "What did X say about Y": Y (or X) is embedded in the same batch, to rank X's quotes by it.
@@ -265,7 +267,7 @@ class Engine:
         check_range("k", k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
-        question = as_query(query, Filter(since, until))
+        question = as_query(query, Filter(since, until), question_language(query, store.languages()))
         vector = self.embedder.encode_queries([query])[0]
         return Retriever(store).passages(question, vector, k, mode)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from askbrief.answer.dates import scope
+from askbrief.ingest.language import ENGLISH
 from askbrief.ingest.text import terms
 from askbrief.records import Filter
 
@@ -49,6 +50,7 @@ class Question:
     time_words: tuple[str, ...] = ()  # words read as time, left out of the terms ("latest", "last month")
     dates_from: str = "none"  # where `where`'s dates came from: "question", "options" or "none"
     resolved_against: str | None = None  # the newest indexed date the question's time words were read against
+    lang: str = ENGLISH  # ISO 639-1; the English rules (answer types, dates, speakers) read English only
 
     def offers_new(self, sentence: str) -> bool:
         """Whether the sentence holds something of the wanted kind that the question does not
@@ -82,17 +84,22 @@ def speaker_question(text: str) -> tuple[str, str | None] | None:
     return (m.group(1).strip(), m.group(2).strip() if m.group(2) else None) if m else None
 
 
-def as_query(text: str, where: Filter = Filter()) -> Question:
+def as_query(text: str, where: Filter = Filter(), lang: str = ENGLISH) -> Question:
     """A search query taken as it is: its terms, and no dates, speaker or answer type read from it."""
-    return Question(text=text, terms=tuple(terms(text)), where=where, prefer_recent=False, speaker=None, topic=None,
-                    wants=None)
+    return Question(text=text, terms=tuple(terms(text, lang)), where=where, prefer_recent=False, speaker=None,
+                    topic=None, wants=None, lang=lang)
 
 
 def parse(text: str, newest: dt.date | None = None, since: str | None = None, until: str | None = None,
-          sources: Iterable[str] = ()) -> Question:
+          sources: Iterable[str] = (), lang: str = ENGLISH) -> Question:
     """The question read once; `since`/`until` (validated ISO dates) override dates in its words.
     Words read as time ("latest", "in February") are left out of its terms: the date filter or
-    the recency ranking does their work, and a passage need not contain them."""
+    the recency ranking does their work, and a passage need not contain them. A question in
+    another language gets its own language's terms and none of the English readings."""
+    if lang != ENGLISH:
+        return Question(text=text, terms=tuple(terms(text, lang)), where=Filter(since, until, tuple(sources)),
+                        prefer_recent=False, speaker=None, topic=None, wants=None,
+                        dates_from="options" if since or until else "none", lang=lang)
     asked = scope(text, newest)
     said_as_time = asked.recent_words
     dates_from = "options" if since or until else "none"

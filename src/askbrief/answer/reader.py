@@ -33,6 +33,7 @@ from askbrief.answer.span import SentenceScorer, load_scorer
 from askbrief.answer.trace import Trace
 from askbrief.answer.verifier import Verifier, load_verifier
 from askbrief.citations import cite
+from askbrief.ingest.language import ENGLISH
 from askbrief.ingest.quotes import with_marks
 from askbrief.records import Answer, Evidence, Span
 
@@ -136,6 +137,9 @@ class Reader:
         # no short answer unless it reads as one.
         if question.speaker or (span and wants_reason(question) and not is_clause(span.text)):
             span = None
+        # The span model learnt English (SQuAD 1.1): it marks no phrase in other languages.
+        if not english_reading(question, evidence.documents[chosen[0].doc_id]):
+            span = None
         return answer.model_copy(update={"span": span})
 
     def from_quotes(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
@@ -171,3 +175,9 @@ class Reader:
         when = f"As of {doc.published}, " if doc.published else ""
         return Answer(question=question.text, answer=f"{when}{quote.speaker} said: {citation.quote} [1]",
                       abstained=False, confidence=round(confidence, 4), citations=[citation], timings_ms={})
+
+
+def english_reading(question: Question, document) -> bool:
+    """Whether the English-trained span model reads this pair: an English question of an English
+    (or, stored before languages, unknown) article."""
+    return question.lang == ENGLISH and document.lang in (ENGLISH, None)

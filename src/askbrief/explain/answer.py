@@ -7,6 +7,7 @@ import numpy as np
 
 from askbrief.answer.question import Question, kind_of_answer
 from askbrief.answer.ranker import ReaderModel
+from askbrief.answer.reader import english_reading
 from askbrief.answer.trace import Trace
 from askbrief.explain.reading import Context, quote_entries, sentence_entries, tokens_of
 from askbrief.explain.retrieval import question_explained, retrieval_explained
@@ -45,6 +46,10 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
         if lead is not None and lead < 1.0:
             reason += f"; the best leads the next by only {lead:.2f}"
     reason += "; " + verifier_words(trace, scored, verdict)
+    best = evidence.documents[scored.cands[top].doc_id]
+    if not english_reading(question, best):
+        reason += (f"; the question reads as {question.lang} and the article as {best.lang}: the span model learnt"
+                   " English, so it marks no short answer here")
     return ConfidenceExplained(confidence=round(confidence, 4), threshold=trace.threshold, answered=answered,
                                span_model=round(trace.span_model, 3),
                                verifier=None if verdict is None else round(verdict, 3), reason=reason)

@@ -15,7 +15,7 @@ CONNECT_TIMEOUT_S = 10
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT COLLATE "C" PRIMARY KEY, title TEXT NOT NULL, published TEXT COLLATE "C", source TEXT NOT NULL,
-    text TEXT NOT NULL, hash TEXT COLLATE "C" NOT NULL UNIQUE, added TEXT NOT NULL);
+    text TEXT NOT NULL, hash TEXT COLLATE "C" NOT NULL UNIQUE, added TEXT NOT NULL, lang TEXT);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT COLLATE "C" NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
@@ -60,7 +60,7 @@ INSERT INTO meta VALUES ('generation', '0'), ('next_chunk', '1'), ('chunks', '0'
 """
 # Steps from an older format to the next, each run in one transaction on open (format 3 is the
 # first PostgreSQL knows; a later format adds its step here, as schema.py does for SQLite).
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {3: "ALTER TABLE documents ADD COLUMN IF NOT EXISTS lang TEXT"}
 
 
 def schema_name(index: str) -> str:

@@ -1,5 +1,6 @@
 """Reads: documents, their copies, aliases and revisions, sentences and chunks, quotes."""
 
+import json
 from collections.abc import Iterable
 
 import numpy as np
@@ -8,6 +9,7 @@ from askbrief.citations import CITATION_ID, cite
 from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound
 from askbrief.index.base import StoreBase
 from askbrief.index.schema import batches, marks, vectors_of
+from askbrief.ingest.language import detect
 from askbrief.records import ChunkRow, Citation, Document, Quote
 
 
@@ -60,9 +62,16 @@ class Reads(StoreBase):
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         """The stored documents by id; ids not in the index are left out."""
         ids = list(dict.fromkeys(doc_ids))
-        return {r[0]: Document(id=r[0], title=r[1], published=r[2], source=r[3], text=r[4], hash=r[5])
+        return {r[0]: Document(id=r[0], title=r[1], published=r[2], source=r[3], text=r[4], hash=r[5],
+                               lang=r[6] or detect(r[4]))  # detected: stored before documents had a language
                 for part in batches(ids) for r in self._rows(
-                    f"SELECT id, title, published, source, text, hash FROM documents WHERE id IN ({marks(part)})", part)}
+                    f"SELECT id, title, published, source, text, hash, lang FROM documents WHERE id IN ({marks(part)})",
+                    part)}
+
+    def languages(self) -> frozenset[str]:
+        """The languages of the documents stored since documents had one (writes.py keeps them)."""
+        stored = self._value("SELECT value FROM meta WHERE key = 'languages'")
+        return frozenset(json.loads(stored)) if stored else frozenset()
 
     def document(self, doc_id: str) -> Document:
         found = self.documents([doc_id])

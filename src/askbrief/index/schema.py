@@ -16,7 +16,7 @@ import numpy as np
 from askbrief.records import Filter
 
 SQLITE_VARS = 900  # stay under SQLite's default 999 host parameters per statement (pre-3.32)
-FORMAT_VERSION = 3  # 3: int8 vectors; 2: sentences became a rowid table (older indexes are migrated on open)
+FORMAT_VERSION = 4  # 4: documents know their language; 3: int8 vectors; 2: sentences became a rowid table (older indexes are migrated on open)
 MIGRATE_BATCH = 10_000  # rows re-encoded a statement while migrating, so memory stays flat
 
 # A rowid table: WITHOUT ROWID stored these 1.5 KB vector rows at ~4.9 KB each (SQLite advises it
@@ -28,7 +28,7 @@ SENTENCES = """CREATE TABLE IF NOT EXISTS sentences (
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, published TEXT, source TEXT NOT NULL,
-    text TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, added TEXT NOT NULL);
+    text TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, added TEXT NOT NULL, lang TEXT);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
 {sentences};
 CREATE TABLE IF NOT EXISTS chunks (
@@ -131,6 +131,15 @@ def vectors_of(blobs: list[bytes], dim: int) -> np.ndarray:
     vectors = raw[:, 4:].view(np.int8).astype(np.float32) * raw[:, :4].copy().view("<f4")
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def migrate_from_3(db_path: Path) -> None:
+    """Give documents their language column; rows stored before it read as detected (reads.py)."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        db.execute("ALTER TABLE documents ADD COLUMN lang TEXT")
+    finally:
+        db.close()
 
 
 def migrate_from_2(db_path: Path, dim: int) -> None:

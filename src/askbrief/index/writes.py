@@ -1,6 +1,7 @@
 """Writes: a batch of prepared documents in one transaction (a corrected text replacing its
 stored version, kept as a revision), aliases, deletes; the vector index mirrored after each."""
 
+import json
 from collections.abc import Iterable
 
 import numpy as np
@@ -70,8 +71,10 @@ class Writes(StoreBase):
                        (doc.id, old_hash, revision, now()))
             gone = self._delete_one(doc.id, keep_revisions=True)
         self._rows("DELETE FROM aliases WHERE alias = ?", (doc.id,))
-        self._rows("INSERT INTO documents (id, title, published, source, text, hash, added) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (doc.id, doc.title, doc.published, doc.source, doc.text, doc.hash, now()))
+        self._rows("INSERT INTO documents (id, title, published, source, text, hash, added, lang)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (doc.id, doc.title, doc.published, doc.source, doc.text,
+                                                       doc.hash, now(), doc.lang))
+        self._note_language(doc.lang)
         self._many('INSERT INTO sentences (doc_id, idx, start, "end", vector) VALUES (?, ?, ?, ?, ?)',
                    [(doc.id, i, s, e, v) for i, ((s, e), v) in enumerate(zip(item.sentences, vector_blobs(item.sentence_vectors)))])
         base = int(self._value("SELECT value FROM meta WHERE key = 'next_chunk'"))
@@ -121,6 +124,15 @@ class Writes(StoreBase):
                 generation = self._bump_generation()
             self._vectors.apply([], removed, generation)
             self._clusters = None
+
+    def _note_language(self, lang: str | None) -> None:
+        """The index's languages, kept in `meta` as documents arrive (a question's language is
+        detected among them), so no read scans the documents for them."""
+        stored = self._value("SELECT value FROM meta WHERE key = 'languages'")
+        languages = set(json.loads(stored)) if stored else set()
+        if lang and lang not in languages:
+            self._rows("INSERT INTO meta (key, value) VALUES ('languages', ?) ON CONFLICT (key) DO UPDATE"
+                       " SET value = excluded.value", (json.dumps(sorted(languages | {lang})),))
 
     def _delete_one(self, doc_id: str, keep_revisions: bool = False) -> list[int]:
         ids = [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from askbrief.errors import BadInput
+from askbrief.ingest.language import detect, known
 from askbrief.records import Document
 
 log = logging.getLogger("askbrief")
@@ -81,6 +82,7 @@ def make_document(
     title: object = None,
     published: object = None,
     source: object = None,
+    lang: object = None,
 ) -> Document:
     """Validate one record and give it its hash, and an id and title where none was given."""
     if not isinstance(text, str) or not text.strip():
@@ -107,6 +109,7 @@ def make_document(
         source=source,
         text=text,
         hash=digest,
+        lang=known(lang) or detect(text),
     )
 
 
@@ -217,6 +220,7 @@ def _from_record(record: object, where: str, source: str) -> Document:
         title=record.get("title"),
         published=record.get("published"),
         source=record.get("source") or source,
+        lang=record.get("lang") or record.get("language"),
     )
 
 

@@ -44,7 +44,7 @@ def prepare(documents: list[Document], embedder: Embedder,
             document=doc, sentences=spans, chunks=runs,
             sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
             chunk_vectors=chunk_vectors[c_at:c_at + len(runs)],
-            chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]])) for f, l in runs],
+            chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]], doc.lang)) for f, l in runs],
             signature=signature(doc.text), quotes=extract_quotes(doc.text)))
         s_at += len(spans)
         c_at += len(runs)

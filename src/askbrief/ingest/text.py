@@ -12,12 +12,18 @@ import punkt
 import Stemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the Glasgow list; scikit-learn is declared
 
+from askbrief.ingest.language import ENGLISH, SNOWBALL, UNSPACED
+
 SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")")  # a line without one is a headline or a byline
 CHUNK_CHARS = 600  # bounded well inside MiniLM's 256 word pieces (~4 chars each); tuned on SQuAD
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 # Question scaffolding that says nothing about the topic, on top of the Glasgow stop list.
 _QUESTION_WORDS = frozenset({"did", "does", "say", "said", "says", "tell", "told", "according"})
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | _QUESTION_WORDS
+# Chinese, Japanese and Thai letters (written without spaces); sentence ends Punkt does not know:
+# the ideographic full stop and marks, the Devanagari danda, the Arabic question mark.
+_UNSPACED_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+_FULL_STOP = re.compile(r"[。！？।؟]+[」』”’）)]*")
 
 
 @cache
@@ -36,6 +42,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         end -= len(piece) - len(piece.rstrip())
         if start >= end:
             continue
+        for stop in _FULL_STOP.finditer(text, start, end):
+            if text[stop.end():end].strip():  # a sentence ends inside the piece Punkt saw as one
+                spans.append((start, stop.end()))
+                start = stop.end() + len(text[stop.end():end]) - len(text[stop.end():end].lstrip())
         # Punkt breaks after a quoted question ('…airlines?" said X'): a sentence cannot start
         # in lower case, so such a piece belongs to the one before it.
         if spans and text[start].islower() and "\n\n" not in text[spans[-1][1] : start]:
@@ -65,8 +75,8 @@ def make_chunks(spans: list[tuple[int, int]], max_chars: int = CHUNK_CHARS) -> l
 
 
 @cache
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+def _stemmer(algorithm: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(algorithm)
 
 
 def words(text: str) -> list[str]:
@@ -74,8 +84,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def terms(text: str) -> list[str]:
-    """Stemmed content words: what the keyword index stores and queries match."""
-    kept = [w for w in words(text) if w not in STOP_WORDS]
+def terms(text: str, lang: str | None = ENGLISH) -> list[str]:
+    """Stemmed content words in the text's language: what the keyword index stores and queries
+    match. Languages without a Snowball stemmer keep their words; unspaced scripts give
+    character pairs (language.py)."""
+    if lang in UNSPACED:
+        return [p for w in words(text) for p in (_pairs(w) if _UNSPACED_CHAR.search(w) else [w])]
+    kept = [w for w in words(text) if w not in STOP_WORDS] if lang == ENGLISH else words(text)
+    if lang not in SNOWBALL:
+        return kept
     # Snowball is for plain words: it would turn "u.s" into "u.", so others stay as they are.
-    return [_stemmer().stemWord(w) if w.isalpha() else w for w in kept]
+    stemmer = _stemmer(SNOWBALL[lang])
+    return [stemmer.stemWord(w) if w.isalpha() else w for w in kept]
+
+
+def _pairs(word: str) -> list[str]:
+    return [word[i:i + 2] for i in range(len(word) - 1)] or [word]

@@ -18,6 +18,7 @@ class Document(Record):
     aliases: list[str] = []  # ids ingested with exactly this text, skipped as copies: they resolve here
     revisions: int = 0  # how many times a newer text replaced this document's (a corrected article)
     updated: str | None = None  # when the last replacement landed (UTC, ISO)
+    lang: str | None = None  # ISO 639-1 code: as the input named it, else detected at ingest (py3langid)
 
 
 class Citation(Record):
