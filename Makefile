@@ -16,7 +16,7 @@ help:  ## list the targets
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,eval,train]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,eval,train,multilingual]'
 	touch $@
 
 env: $(BIN)/.installed  ## build the virtual environment (.venv), torch pinned to the CPU wheel

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from squad import Question, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
+from squad import Question, ask_in, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -53,12 +53,15 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 
 def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus: Path | None = None,
-             errors: Path | None = None, titles: set[str] | None = None) -> dict:
+             errors: Path | None = None, titles: set[str] | None = None, asked_in: Path | None = None,
+             embedder: str | None = None) -> dict:
     documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit, titles)
+    if asked_in:
+        questions = ask_in(questions, asked_in)
     foreign = load_squad(off_corpus, limit)[1] if off_corpus else []
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()
-        engine = build_engine(documents, Path(home))
+        engine = build_engine(documents, Path(home), embedder=embedder)
         ingest_s = time.perf_counter() - started
         table = {"embedder": engine.embedder.name}
         for mode in ("dense", "keyword", "fused"):
@@ -251,11 +254,17 @@ def main() -> None:
                         "index: none is answered there, each should be declined")
     parser.add_argument("--titles", nargs="+", help="only these articles of a SQuAD file (e.g. the 13 SQuAD 1.1 articles"
                         " no SQuAD 2.0 training file shares)")
+    parser.add_argument("--ask-in", type=Path, help="XQuAD: ask the questions of this parallel file (another "
+                        "language) of the data file's paragraphs, e.g. xquad.en.json over xquad.de.json")
+    parser.add_argument("--embedder", choices=["english", "multilingual"], help="the index's embedder (default: "
+                        "ASKBRIEF_EMBEDDER, english)")
     parser.add_argument("--name", help="the results file's name (results/eval_qa-NAME.json); default: the data's")
     parser.add_argument("--errors", type=Path, help="write every wrong or wrongly declined answer, with its "
                         "explanation, here (JSON lines)")
     args = parser.parse_args()
-    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus, args.errors, set(args.titles or []) or None)
+    table = evaluate(args.data, args.limit, args.bbc, args.off_corpus, args.errors, set(args.titles or []) or None,
+                     args.ask_in, args.embedder)
+    table["asked_in"] = args.ask_in.name if args.ask_in else None
     table["data"] = args.data.name
     table["date"] = dt.date.today().isoformat()
     print_table(args.data.name, table)

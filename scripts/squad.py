@@ -51,6 +51,14 @@ def load_squad(path: Path, limit: int | None = None, titles: set[str] | None = N
     return documents, questions[:limit] if limit else questions
 
 
+def ask_in(questions: list[Question], path: Path) -> list[Question]:
+    """The same questions asked in another language: XQuAD's files are parallel, one question id
+    in each, so each question's text comes from `path` and its gold paragraph and answers stay."""
+    with open(path, encoding="utf-8") as f:
+        texts = {qa["id"]: qa["question"] for a in json.load(f)["data"] for p in a["paragraphs"] for qa in p["qas"]}
+    return [Question(q.id, texts[q.id], q.doc_id, q.article, q.answers) for q in questions]
+
+
 def load_news_dev(path: Path, bbc: Path, limit: int | None = None) -> tuple[list[Document], list[Question]]:
     """askbrief's news development set (scripts/data/news-dev.jsonl, questions written by reading
     BBC articles) and the articles it was written on, read from the BBC file given. An
@@ -75,9 +83,15 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f]")  # Chinese, Japanese, Thai
+
+
 def contains_answer(sentence: str, answers: tuple[str, ...]) -> bool:
+    """The gold answer whole in the sentence: between word boundaries, or anywhere in scripts
+    written without spaces."""
     padded = f" {normalise(sentence)} "
-    return any(f" {normalise(a)} " in padded for a in answers if normalise(a))
+    return any((normalise(a) in padded) if _UNSPACED.search(a) else (f" {normalise(a)} " in padded)
+               for a in answers if normalise(a))
 
 
 def token_f1(guess: str, answers: tuple[str, ...]) -> float:
@@ -90,7 +104,7 @@ def token_f1(guess: str, answers: tuple[str, ...]) -> float:
     return max((f1(words, normalise(a).split()) for a in answers), default=0.0)
 
 
-def build_engine(documents: list[Document], home: Path, name: str = "squad") -> Engine:
-    engine = Engine(name, Settings(home=home))
+def build_engine(documents: list[Document], home: Path, name: str = "squad", embedder: str | None = None) -> Engine:
+    engine = Engine(name, Settings(home=home), embedder=embedder)
     engine.ingest(documents)
     return engine

@@ -155,4 +155,4 @@ def show(doc_id: Annotated[str | None, typer.Argument(help="A document id.")] = 
         doc = engine_for(index).document(doc_id)
     if json_out:
         return print_json(doc)
-    typer.echo(f"{doc.title}\n{doc.published or 'undated'} · {doc.source}\n\n{doc.text}")
+    typer.echo(f"{doc.title}\n{doc.published or 'undated'} · {doc.source} · {doc.lang or 'language unknown'}\n\n{doc.text}")
