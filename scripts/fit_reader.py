@@ -119,7 +119,7 @@ def squad2_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
 
 
 def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
-    vectors = engine.embedder.encode([q.text for q, _ in asked])
+    vectors = engine.embedder.encode_queries([q.text for q, _ in asked])
     scorer, verifier = load_scorer(), load_verifier()
     shipped = np.array(json.loads(MODEL_FILE.read_text())["ranker"]["coef"])  # the ranker in the package now
     samples = []
@@ -259,13 +259,18 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="SQuAD 1.1 train, ../shared/train/squad-v1.1-train.explorer.json.gz")
     parser.add_argument("--squad2", type=Path, help="SQuAD 2.0 train's first 10 articles (their unanswerable questions"
                         " join the calibration), ../shared/train/squad-v2.0-train-10-articles.json.gz")
+    parser.add_argument("--embedder", choices=["english", "multilingual"], default="english",
+                        help="fit on this embedder's cosines; multilingual writes models/ranker-<its model>.json")
     args = parser.parse_args()
     documents, asked = held_out_mix(args.data)
     with tempfile.TemporaryDirectory() as home:
-        samples = collect(build_engine(documents, Path(home), "held-out"), asked)
+        engine = build_engine(documents, Path(home), "held-out", args.embedder)
+        samples = collect(engine, asked)
         if args.squad2:
             documents2, asked2 = squad2_mix(args.squad2)
-            samples += collect(build_engine(documents2, Path(home), "squad2"), asked2)
+            samples += collect(build_engine(documents2, Path(home), "squad2", args.embedder), asked2)
+    out = MODEL_FILE if args.embedder == "english" else MODEL_FILE.with_name(
+        f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}.json")
     print(f"{len(documents)} paragraphs indexed; questions: "
           + ", ".join(f"{k} {sum(s.kind == k for s in samples)}" for k in ("answerable", "in_topic", "in_topic_real",
                                                                              "off_corpus")))
@@ -284,8 +289,9 @@ def main() -> None:
         "verifier": {"read": VERIFIED, "weight": fitted.weight},
         "cross_validated_by_article": cv,
     }
-    MODEL_FILE.write_text(json.dumps(model, indent=2) + "\n")
-    print(f"written to {MODEL_FILE}")
+    model["embedder"] = engine.embedder.name
+    out.write_text(json.dumps(model, indent=2) + "\n")
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -57,3 +57,35 @@ def test_words_read_as_time_are_not_terms_a_passage_must_hold():
     assert parse("What was the latest closing price of Brent crude?", newest).terms == ("close", "price", "brent", "crude")
     # explicit dates win over the words, which then stay words
     assert "februari" in parse("What was the oil price in February?", newest, since="2005-01-01").terms
+
+
+@pytest.mark.parametrize("lang, question, expected", [
+    ("fr", "Qu'a dit le ministre la semaine dernière ?", TimeScope("2005-03-07", "2005-03-13")),
+    ("fr", "Que s'est-il passé en mars ?", TimeScope("2005-03-01", "2005-03-31")),
+    ("fr", "Que s'est-il passé le 3 mars 2004 ?", TimeScope("2004-03-03", "2004-03-03")),
+    ("fr", "Qu'est-ce qui a changé depuis 2004 ?", TimeScope("2004-01-01", None)),
+    ("fr", "Qu'a annoncé PSA il y a deux semaines ?", TimeScope("2005-02-28", "2005-03-06")),
+    ("fr", "Quelles sont les dernières nouvelles ?", TimeScope(prefer_recent=True)),
+    ("de", "Was sagte der Minister letzte Woche?", TimeScope("2005-03-07", "2005-03-13")),
+    ("de", "Was geschah im März 2004?", TimeScope("2004-03-01", "2004-03-31")),
+    ("de", "Was sagte Merkel am 3. März 2004?", TimeScope("2004-03-03", "2004-03-03")),
+    ("de", "Was hat sich seit 2004 geändert?", TimeScope("2004-01-01", None)),
+    ("de", "Was geschah vor zwei Wochen?", TimeScope("2005-02-28", "2005-03-06")),
+    ("de", "Was ist das Neueste zum Ölpreis?", TimeScope(prefer_recent=True)),
+    ("es", "¿Qué pasó hace dos semanas?", TimeScope("2005-02-28", "2005-03-06")),
+    ("es", "¿Qué ocurrió en marzo de 2004?", TimeScope("2004-03-01", "2004-03-31")),
+    ("es", "¿Qué dijo el gobierno hasta 2004?", TimeScope(None, "2004-12-31")),
+    ("it", "Che cosa è successo la settimana scorsa?", TimeScope()),  # no rules for Italian: none, never English
+])
+def test_dates_in_french_german_and_spanish_questions(lang, question, expected):
+    from askbrief.answer.dates_other import scope_in
+
+    assert scope_in(lang, question, NEWEST) == expected
+
+
+def test_a_french_date_not_in_the_calendar_is_a_clear_error():
+    from askbrief.answer.dates_other import scope_in
+    from askbrief.errors import BadInput
+
+    with pytest.raises(BadInput, match="not a real date"):
+        scope_in("fr", "Que s'est-il passé le 31 février 2004 ?", NEWEST)

@@ -105,3 +105,46 @@ def test_attribution_on_hand_labelled_bbc_quotes_stays_above_its_floor():
                 articles[row["id"]] = row["text"]
         result = score(articles, gold)
         assert result["precision"] >= precision and result["recall"] >= recall, (path.name, result)
+
+
+FRENCH = [json.loads(line) for line in (SEEDS.parent / "tests" / "data" / "wikinews-multilingual.jsonl")
+          .read_text(encoding="utf-8").splitlines()]
+GERMAN = ("„Wir werden die Steuern in diesem Jahr nicht erhöhen“, sagte Bundeskanzler Olaf Scholz am Montag in "
+          "Berlin. Die Außenministerin Annalena Baerbock erklärte: „Das ist ein guter Tag für Europa und für uns.“ "
+          "»Die Lage bleibt trotz allem ernst«, warnte der Ökonom Marcel Fratzscher.")
+
+
+def test_french_quotes_go_to_the_speaker_named_at_the_speech_verb():
+    from askbrief.ingest.quotes_other import extract_other
+
+    found = {}
+    for row in FRENCH:
+        for q in extract_other(row["text"], "fr"):
+            assert row["text"][q.speaker_start:q.speaker_end] == q.speaker
+            found[row["text"][q.start:q.end][:40]] = (q.speaker, q.cue)
+    assert found["Je peux confirmer qu'une particule a été"] == ("John Womersley", "a déclaré")  # X a déclaré : « … »
+    assert found["Le président Obama a promis le changemen"] == ("Mitt Romney", "a déclaré")  # « … » a déclaré X
+    assert found["Nous avons appris que les entreprises av"] == ("Obama", "s'est réjoui")  # a role noun between
+    assert found["Les militaires ne doivent plus jouer de "] == ("Abdel Nasser", "affirme")  # an apposition
+    assert not any(speaker == "Collateral Murder" for speaker, _ in found.values())  # a title, not a quote
+
+
+def test_german_quotes_with_both_kinds_of_marks():
+    from askbrief.ingest.quotes_other import extract_other
+
+    quotes = extract_other(GERMAN, "de")
+    said = {GERMAN[q.start:q.end]: (q.speaker, q.cue) for q in quotes}
+    assert said == {"Wir werden die Steuern in diesem Jahr nicht erhöhen": ("Olaf Scholz", "sagte"),
+                    "Das ist ein guter Tag für Europa und für uns.": ("Annalena Baerbock", "erklärte"),
+                    "Die Lage bleibt trotz allem ernst": ("Marcel Fratzscher", "warnte")}
+    assert extract_other(GERMAN, "it") == []  # a language without rules has no quotes, never English ones
+
+
+def test_an_english_question_finds_a_french_speakers_own_words(tmp_path):
+    from askbrief import Engine, Settings
+
+    engine = Engine("fr", Settings(home=tmp_path), embedder="multilingual")
+    engine.ingest_paths([SEEDS.parent / "tests" / "data" / "wikinews-multilingual.jsonl"])
+    assert any(q.speaker == "Philippe Varin" for q in engine.quotes("Varin"))
+    answer = engine.ask("What did Philippe Varin say about the job cuts?")
+    assert answer.citations[0].doc_id == "wn-fr-france-psa-va-supprimer-8-000"

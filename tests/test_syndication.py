@@ -75,3 +75,43 @@ def test_signatures_of_different_stories_differ():
 
     sa, sb = (MinHash(num_perm=128, hashvalues=signature(r["text"]), scheme="affine32") for r in (a, b))
     assert sa.jaccard(sb) < 0.1 and sa.jaccard(sa) == 1.0
+
+
+GERMAN_STORY = (
+    "Die Bundesregierung hat am Montag ein neues Programm für den Ausbau der Windenergie beschlossen.\n\n"
+    "Bis zum Jahr 2030 sollen an Land und auf See Anlagen mit zusammen mehr als hundert Gigawatt Leistung stehen. "
+    "Die Genehmigungsverfahren werden dafür deutlich verkürzt, teilte das Wirtschaftsministerium in Berlin mit.\n\n"
+    "Die Branche begrüßte die Pläne, warnte aber vor fehlenden Fachkräften und langen Lieferzeiten für Turbinen. "
+    "Umweltverbände forderten zugleich einen besseren Schutz von Vögeln und Fledermäusen in der Nähe der Anlagen.\n\n"
+    "Im vergangenen Jahr stammte bereits gut ein Viertel des deutschen Stroms aus Windkraft, mehr als aus Kohle.")
+GERMAN_OTHER = (
+    "Der Fußballverein aus Bremen hat seinen Trainer nach sieben Niederlagen in Folge entlassen.\n\n"
+    "Der Vorstand sprach von einer schweren, aber notwendigen Entscheidung für die Zukunft des Vereins. "
+    "Bis auf Weiteres übernimmt der bisherige Co-Trainer die Mannschaft, die auf dem vorletzten Tabellenplatz steht.\n\n"
+    "Die Fans hatten schon seit Wochen einen Neuanfang gefordert und beim letzten Heimspiel lautstark protestiert.")
+
+
+def test_french_and_german_copies_cluster_and_other_stories_do_not(tmp_path):
+    import json
+    from pathlib import Path
+
+    rng = random.Random(5)
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "wikinews-multilingual.jsonl")
+            .read_text(encoding="utf-8").splitlines()]
+    originals = [make_document(r["text"], where=r["id"], id=r["id"], title=r["title"], published=r["published"])
+                 for r in rows]
+    copies = [make_document(edited_copy(r["text"], r["title"], rng).replace("Copyright 2005 Newswire",
+                                                                          "© Agence de presse"),
+                            where="copy", id=f"copy-of-{r['id']}")
+              for r in rows if r["text"].count("\n\n") >= 3]  # a copy keeps most of the article
+    german = [make_document(GERMAN_STORY, where="de", id="de-wind"), make_document(GERMAN_OTHER, where="de", id="de-sport"),
+              make_document("WINDKRAFT: NEUES PROGRAMM\n\n" + GERMAN_STORY.replace("am Montag ", "")
+                            + "\n\n(dpa) Alle Rechte vorbehalten.", where="de", id="copy-of-de-wind")]
+    engine = Engine("synd", Settings(home=tmp_path))
+    engine.ingest(originals + copies + german)
+    for doc in originals + copies + german:
+        reported = set(engine.document(doc.id).also_reported_by)
+        partner = doc.id.removeprefix("copy-of-") if doc.id.startswith("copy-of-") else f"copy-of-{doc.id}"
+        has_copy = any(d.id == partner for d in originals + copies + german)
+        assert reported == ({partner} if has_copy else set()), doc.id
+    assert engine.document("de-wind").lang == "de" and engine.document(rows[0]["id"]).lang == "fr"

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from askbrief import __version__
 from askbrief.answer.question import Question, as_query, parse
 from askbrief.answer.quoted import by_relevance
+from askbrief.answer.ranker import load_model, model_file_for
 from askbrief.answer.reader import Reader
 from askbrief.answer.retrieve import Mode, Retriever
 from askbrief.answer.trace import Trace
@@ -96,19 +97,16 @@ class Engine:
         """The model the index's vectors were made with (for a new index, the chosen one)."""
         return load_embedder(self.store().manifest["model"] if self.exists() else self.wanted)
 
-    @property
-    def wanted(self) -> str:
-        """The model a new index gets, or a reindex moves one to."""
-        return MODELS[self.chosen or self.settings.embedder]
+    wanted = property(lambda self: MODELS[self.chosen or self.settings.embedder],
+                      doc="The model a new index gets, or a reindex moves one to.")
 
     @cached_property
     def reader(self) -> Reader:
-        return Reader(self.settings.abstain_threshold)
+        return Reader(self.settings.abstain_threshold, load_model(model_file_for(self.embedder.name)))
 
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""
-        if self.exists():
-            _ = self.store(), self.reader
+        _ = (self.store(), self.reader) if self.exists() else None
         self.embedder.encode(["warm up"])
 
     def _nonempty_store(self) -> Store:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from askbrief.answer.dates import scope
+from askbrief.answer.dates_other import scope_in
 from askbrief.ingest.language import ENGLISH
 from askbrief.ingest.text import terms
 from askbrief.records import Filter
@@ -95,25 +96,23 @@ def parse(text: str, newest: dt.date | None = None, since: str | None = None, un
     """The question read once; `since`/`until` (validated ISO dates) override dates in its words.
     Words read as time ("latest", "in February") are left out of its terms: the date filter or
     the recency ranking does their work, and a passage need not contain them. A question in
-    another language gets its own language's terms and none of the English readings."""
-    if lang != ENGLISH:
-        return Question(text=text, terms=tuple(terms(text, lang)), where=Filter(since, until, tuple(sources)),
-                        prefer_recent=False, speaker=None, topic=None, wants=None,
-                        dates_from="options" if since or until else "none", lang=lang)
-    asked = scope(text, newest)
+    another language gets its own language's terms and dates (French, German, Spanish) and none
+    of the English readings (answer types, speakers)."""
+    asked = scope(text, newest) if lang == ENGLISH else scope_in(lang, text, newest)
     said_as_time = asked.recent_words
     dates_from = "options" if since or until else "none"
     if not (since or until):
         since, until = asked.since, asked.until
         said_as_time += asked.span_words
         dates_from = "question" if since or until else "none"
-    time_terms = set(terms(" ".join(said_as_time)))
-    kept = tuple(t for t in terms(text) if t not in time_terms) or tuple(terms(text))
-    speaker, topic = speaker_question(text) or (None, None)
+    time_terms = set(terms(" ".join(said_as_time), lang))
+    kept = tuple(t for t in terms(text, lang) if t not in time_terms) or tuple(terms(text, lang))
+    english = lang == ENGLISH
+    speaker, topic = (speaker_question(text) if english else None) or (None, None)
     return Question(text=text, terms=kept, where=Filter(since, until, tuple(sources)),
-                    prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic, wants=answer_type(text),
-                    time_words=said_as_time, dates_from=dates_from,
-                    resolved_against=newest.isoformat() if newest and said_as_time else None)
+                    prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic,
+                    wants=answer_type(text) if english else None, time_words=said_as_time, dates_from=dates_from,
+                    resolved_against=newest.isoformat() if newest and said_as_time else None, lang=lang)
 
 
 def kind_of_answer(wants: re.Pattern | None) -> str | None:

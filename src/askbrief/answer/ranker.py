@@ -60,8 +60,15 @@ class ReaderModel:
 
 
 @cache
-def load_model() -> ReaderModel:
-    return ReaderModel.load()
+def load_model(path: Path = MODEL_FILE) -> ReaderModel:
+    return ReaderModel.load(path)
+
+
+def model_file_for(embedder: str) -> Path:
+    """The ranker fitted on the embedder's own cosines (models/ranker-EMBEDDER.json when
+    scripts/fit_reader.py --embedder wrote one), else the English embedder's."""
+    named = MODEL_FILE.with_name(f"ranker-{embedder.rsplit('/', 1)[-1]}.json")
+    return named if named.exists() else MODEL_FILE
 
 
 CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model", "verifier")

@@ -14,7 +14,9 @@ from askbrief.errors import BadInput
 from askbrief.ingest.copies import signature
 from askbrief.ingest.documents import MAX_DOCUMENT_SENTENCES
 from askbrief.ingest.embed import Embedder
+from askbrief.ingest.language import ENGLISH
 from askbrief.ingest.quotes import extract as extract_quotes
+from askbrief.ingest.quotes_other import extract_other
 from askbrief.ingest.text import make_chunks, split_sentences, terms
 from askbrief.records import Document, Prepared
 
@@ -45,7 +47,7 @@ def prepare(documents: list[Document], embedder: Embedder,
             sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
             chunk_vectors=chunk_vectors[c_at:c_at + len(runs)],
             chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]], doc.lang)) for f, l in runs],
-            signature=signature(doc.text), quotes=extract_quotes(doc.text)))
+            signature=signature(doc.text), quotes=quotes_of(doc)))
         s_at += len(spans)
         c_at += len(runs)
     return prepared
@@ -68,3 +70,9 @@ def batched(items: Iterator, size: int) -> Iterator[list]:
     """Lists of up to `size` items, in order (itertools.batched from Python 3.12)."""
     while batch := list(islice(items, size)):
         yield batch
+
+
+def quotes_of(doc: Document) -> list:
+    """English rules for English (or, given before languages, unknown) articles; French, German
+    and Spanish marks and verbs for theirs; none for the rest."""
+    return extract_quotes(doc.text) if doc.lang in (ENGLISH, None) else extract_other(doc.text, doc.lang)
