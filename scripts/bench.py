@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from askbrief.answer.question import as_query  # noqa: E402
 from askbrief.answer.retrieve import CANDIDATES  # noqa: E402
 from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
-from askbrief.ingest.embed import BATCH, MODEL_NAME  # noqa: E402
+from askbrief.ingest.embed import BATCH  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
 from bbc import as_document, load_bbc  # noqa: E402
@@ -65,6 +65,13 @@ class MemoEmbedder:
 
     def __init__(self, embedder):
         self.embedder, self.memo, self.reuse = embedder, {}, False
+
+    @property
+    def name(self) -> str:
+        return self.embedder.name
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode_queries(texts)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if not (self.reuse and t in self.memo)))
@@ -207,8 +214,8 @@ def measure(rows: list[dict], questions: list[str], store_kind: str, backend_kin
             milvus_server(backend_kind, Path(home)) as server, postgres_server(store_kind) as postgres:
         backend = {"vector_backend": "faiss" if backend_kind == "faiss" else "milvus",
                    "milvus_uri": server and f"http://127.0.0.1:{server.listen_port}", "store_url": postgres}
-        settings = Settings(home=Path(home), **backend)
-        report["embedder"] = MODEL_NAME
+        settings = Settings(home=Path(home), **backend)  # ASKBRIEF_EMBEDDER picks the embedder
+        report["embedder"] = Engine("bench", settings).embedder.name
         if backend_kind != "faiss":
             report["milvus_consistency"] = settings.milvus_consistency  # ASKBRIEF_MILVUS_CONSISTENCY
         docs, first = copies(rows), []

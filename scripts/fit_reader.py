@@ -49,7 +49,7 @@ from askbrief.answer.features import FEATURES, gather  # noqa: E402
 from askbrief.answer.question import parse  # noqa: E402
 from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs, reordered  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
-from askbrief.answer.verifier import load_verifier  # noqa: E402
+from askbrief.answer.verifier import VERIFIER_FILE, load_verifier  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from eval_qa import expected_calibration_error  # noqa: E402
 from squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
@@ -120,7 +120,8 @@ def squad2_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
 
 def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
     vectors = engine.embedder.encode_queries([q.text for q, _ in asked])
-    scorer, verifier = load_scorer(), load_verifier()
+    # The verifier is not shipped (docs/reader.md): without it every verdict is NOT_READ and weighs nothing.
+    scorer, verifier = load_scorer(), load_verifier() if VERIFIER_FILE.exists() else None
     shipped = np.array(json.loads(MODEL_FILE.read_text())["ranker"]["coef"])  # the ranker in the package now
     samples = []
     for (q, kind), v in zip(asked, vectors):
@@ -134,7 +135,8 @@ def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
         model, _ = scorer.score(q.text, [reading_pair(evidence, c) for c in cands])
         verdict = np.full(len(cands), NOT_READ, dtype=np.float32)
         ahead = [int(i) for i in np.argsort(-(feats @ shipped))[:PREREAD]]
-        verdict[ahead] = verifier.verdicts(q.text, [cands[i] for i in ahead], evidence)
+        if verifier:
+            verdict[ahead] = verifier.verdicts(q.text, [cands[i] for i in ahead], evidence)
         samples.append(Sample(q.article, kind, q.answerable, feats, labels, model, verdict))
     return samples
 

@@ -92,7 +92,7 @@ class Engine:
         """Whether the index has been created (asking creates nothing)."""
         return self._store is not None or store_exists(self.settings, self.name)
 
-    @property
+    @cached_property
     def embedder(self) -> Embedder:
         """The model the index's vectors were made with (for a new index, the chosen one)."""
         return load_embedder(self.store().manifest["model"] if self.exists() else self.wanted)
@@ -153,6 +153,7 @@ class Engine:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+            _ = [self.__dict__.pop(cached, None) for cached in ("embedder", "reader")]  # of the model before
         return reembed_index(self.settings, self.name, self.wanted, DIM, load_embedder(self.wanted).encode,
                              progress), self.wanted
 
