@@ -137,7 +137,8 @@ def migrate_from_3(db_path: Path) -> None:
     """Give documents their language column; rows stored before it read as detected (reads.py)."""
     db = sqlite3.connect(db_path, isolation_level=None)
     try:
-        db.execute("ALTER TABLE documents ADD COLUMN lang TEXT")
+        if "lang" not in {row[1] for row in db.execute("PRAGMA table_info(documents)")}:
+            db.execute("ALTER TABLE documents ADD COLUMN lang TEXT")
     finally:
         db.close()
 
