@@ -138,3 +138,23 @@ def test_an_index_from_before_languages_opens_and_reads_its_documents_language(t
     assert reopened.document("wn-fr-france-psa-va-supprimer-8-000").lang == "fr"  # detected on read
     assert json.loads(manifest.read_text())["format"] == 4
     assert reopened.ask("How many jobs will PSA cut?").citations
+
+
+CHINESE = ("中国国家统计局周一公布的数据显示，今年第三季度国内生产总值同比增长百分之四点九。"
+           "分析人士认为，消费和出口的回升是经济增长的主要动力。"
+           "不过，房地产市场仍然疲软，新建住宅价格连续第五个月下降。"
+           "统计局发言人表示，政府将继续实施积极的财政政策，以稳定就业和物价。"
+           "多家国际机构随后上调了对中国全年经济增长的预测。")
+
+
+def test_summaries_of_french_and_chinese_articles_are_verbatim_and_cited(french):
+    from askbrief.ingest.documents import make_document
+
+    french.ingest([make_document(CHINESE, where="zh", id="zh-gdp", title="第三季度经济数据")])
+    assert french.document("zh-gdp").lang == "zh"
+    for doc_id in ("wn-fr-france-psa-va-supprimer-8-000", "zh-gdp"):
+        summary = french.summarize([doc_id], max_sentences=3)
+        assert len(summary.citations) >= 2, doc_id  # Chinese sentences end with 。 and count their characters
+        text = french.document(doc_id).text
+        for c in summary.citations:
+            assert text[c.start:c.end] == c.quote and c.quote in summary.summary

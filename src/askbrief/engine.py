@@ -293,7 +293,7 @@ class Engine:
             parts = [(doc, *store.sentences(doc.id)) for doc in later.values()]
         titles = self.embedder.encode([doc.title for doc in later.values()])
         known = (np.vstack(earlier) if earlier else np.zeros((0, DIM), np.float32)) if since else None
-        pool = make_pool(parts, titles)
+        pool = make_pool(parts, titles, self.embedder.similarity_floor)
         trace = SummaryTrace() if explain else None
         summary = summarise(pool, later, max_sentences, query, query_vector, known, trace)
         update = {"resolved": choice.resolved, "since": since, "compared_with": [d for d in docs if d not in later]}

@@ -14,7 +14,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the Glasgow li
 
 from askbrief.ingest.language import ENGLISH, SNOWBALL, UNSPACED
 
-SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")")  # a line without one is a headline or a byline
+# A line without one is a headline or a byline (the ideographic, Devanagari and Arabic stops too).
+SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")", "»", "“", "。", "！", "？", "」", "』", "）", "।", "؟")
 CHUNK_CHARS = 600  # bounded well inside MiniLM's 256 word pieces (~4 chars each); tuned on SQuAD
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 # Question scaffolding that says nothing about the topic, on top of the Glasgow stop list.
@@ -77,6 +78,14 @@ def make_chunks(spans: list[tuple[int, int]], max_chars: int = CHUNK_CHARS) -> l
 @cache
 def _stemmer(algorithm: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(algorithm)
+
+
+def word_count(text: str, lang: str | None = ENGLISH) -> int:
+    """Words in the text; in scripts written without spaces, its letters over 2 (a Chinese word
+    is about two characters), so a length rule means the same in every language."""
+    if lang in UNSPACED:
+        return len(_UNSPACED_CHAR.findall(text)) // 2 + len(text.split()) - 1
+    return len(text.split())
 
 
 def words(text: str) -> list[str]:

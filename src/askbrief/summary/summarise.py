@@ -8,7 +8,7 @@ said, and MMR picks salient sentences that do not repeat each other. Output keep
 sentences in source order, articles by date.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +16,8 @@ import numpy as np
 
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
-from askbrief.ingest.text import SENTENCE_ENDINGS, STOP_WORDS, terms, words
+from askbrief.ingest.language import ENGLISH
+from askbrief.ingest.text import SENTENCE_ENDINGS, STOP_WORDS, terms, word_count, words
 from askbrief.records import Document, Summary
 
 DEFAULT_SENTENCES = 4
@@ -64,6 +65,12 @@ class Pool:
     title_vectors: np.ndarray  # the headline's vector of each sentence's document
     titles: dict[str, str]  # each document's headline
     texts: list[str]
+    langs: dict[str, str | None] = field(default_factory=dict)  # each document's language
+    floor: float = 0.0  # the embedder's cosine of unrelated sentences, mapped to 0 (Embedder.similarity_floor)
+
+    def similarity(self, cosines: np.ndarray) -> np.ndarray:
+        """Cosines on the English embedder's scale, which REDUNDANT and ALREADY_SAID were set on."""
+        return (cosines - self.floor) / (1.0 - self.floor)
 
 
 class SummaryScorer:
@@ -161,24 +168,25 @@ def _share_of(needles: list[set[str]], hay: set[str]) -> np.ndarray:
 
 
 def _doc_features(texts: list[str], position: np.ndarray, vectors: np.ndarray, title_vector: np.ndarray,
-                  title: str) -> np.ndarray:
-    """Each sentence against the rest of its own document; see FEATURES."""
+                  title: str, lang: str | None = ENGLISH) -> np.ndarray:
+    """Each sentence against the rest of its own document, in its language's terms; see FEATURES."""
     n = len(texts)
-    bags = [terms(t) for t in texts]
+    bags = [terms(t, lang) for t in texts]
     stemmed = _lexical_ranks(bags)
-    plain = _graph_ranks(_incidence([[w for w in words(t) if w not in STOP_WORDS] for t in texts]))
+    stop = STOP_WORDS if lang == ENGLISH else frozenset()
+    plain = _graph_ranks(_incidence([[w for w in words(t) if w not in stop] for t in texts]))
     text_rank = stemmed[:, 0]
     embedding_rank = _page_rank(vectors @ vectors.T)
     doc_centrality = vectors @ _unit(vectors.mean(axis=0))
     order = np.empty(n)
     order[np.argsort(-text_rank, kind="stable")] = np.arange(n)
     neighbour = np.pad(text_rank, 1)
-    n_words = np.array([len(t.split()) for t in texts], dtype=float)
+    n_words = np.array([word_count(t, lang) for t in texts], dtype=float)
     return np.column_stack([
         doc_centrality, stemmed, plain, embedding_rank,
         order / max(n - 1, 1), neighbour[:-2], neighbour[2:],
         1.0 / np.sqrt(1.0 + position), position == 0, position / max(n - 1, 1), np.full(n, np.log(n)),
-        vectors @ title_vector, _share_of([set(b) for b in bags], set(terms(title))),
+        vectors @ title_vector, _share_of([set(b) for b in bags], set(terms(title, lang))),
         np.log1p(n_words), n_words / max(n_words.max(), 1.0),
         [any(q in t for q in '"“”') for t in texts], [any(ch.isdigit() for ch in t) for t in texts],
     ]).astype(float)
@@ -192,7 +200,7 @@ def features(pool: Pool) -> np.ndarray:
     for doc_id in dict.fromkeys(pool.doc_ids):
         rows = np.flatnonzero(ids == doc_id)
         out[rows, 1:] = _doc_features([pool.texts[i] for i in rows], pool.position[rows], pool.vectors[rows],
-                                      pool.title_vectors[rows[0]], pool.titles[doc_id])
+                                      pool.title_vectors[rows[0]], pool.titles[doc_id], pool.langs.get(doc_id, ENGLISH))
     return out
 
 
@@ -213,11 +221,12 @@ def salience(pool: Pool, n: int, query_vector: np.ndarray | None = None) -> np.n
     if n == 1:  # a brief stands for its article as the headline does
         score = score + BRIEF_HEADLINE_WEIGHT * inputs[:, FEATURES.index("title_sim")]
     if query_vector is not None:
-        score = score + QUERY_WEIGHT * (pool.vectors @ query_vector)
+        score = score + QUERY_WEIGHT * pool.similarity(pool.vectors @ query_vector)
     return score
 
 
-def select(vectors: np.ndarray, scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[int]:
+def select(vectors: np.ndarray, scores: np.ndarray, n: int, allowed: np.ndarray | None = None,
+           floor: float = 0.0) -> list[int]:
     """MMR: up to n rows (of the `allowed` ones), each the best trade of salience (scores scaled
     to 0..1 within the pool, so the trade does not depend on the model's scale) against
     similarity to those already chosen (a negative cosine counts as 0, unrelated); nothing at or
@@ -231,7 +240,7 @@ def select(vectors: np.ndarray, scores: np.ndarray, n: int, allowed: np.ndarray 
         mmr = np.where(available, MMR_LAMBDA * salient - (1 - MMR_LAMBDA) * max_sim, -np.inf)
         pick = int(np.argmax(mmr))
         chosen.append(pick)
-        sims = vectors @ vectors[pick]
+        sims = (vectors @ vectors[pick] - floor) / (1.0 - floor)  # as Pool.similarity
         max_sim = np.maximum(max_sim, sims)
         available &= sims < REDUNDANT
     return chosen
@@ -242,7 +251,7 @@ def prefer_earliest(picks: list[int], pool: Pool, doc_order: dict[str, int]) -> 
     article published first."""
     out: list[int] = []
     for i in picks:
-        twins = np.flatnonzero(pool.vectors @ pool.vectors[i] >= REDUNDANT)
+        twins = np.flatnonzero(pool.similarity(pool.vectors @ pool.vectors[i]) >= REDUNDANT)
         earliest = int(min(twins, key=lambda j: (doc_order[pool.doc_ids[j]], pool.idx[j])))
         if earliest not in out:
             out.append(earliest)
@@ -253,7 +262,7 @@ def already_said(pool: Pool, earlier: np.ndarray) -> np.ndarray:
     """Each pool sentence's highest cosine to a sentence of the earlier articles (0 with none)."""
     if not len(earlier) or not len(pool.texts):
         return np.zeros(len(pool.texts))
-    return np.maximum((pool.vectors @ earlier.T).max(axis=1), 0.0)
+    return np.maximum(pool.similarity((pool.vectors @ earlier.T).max(axis=1)), 0.0)
 
 
 @dataclass
@@ -279,7 +288,7 @@ def summarise(pool: Pool, docs: dict[str, Document], n: int, query: str | None =
     if earlier is not None and pool.doc_ids:
         repeat = already_said(pool, earlier)
         scores, allowed = scores - NOVELTY_WEIGHT * repeat, repeat < ALREADY_SAID
-    picks = select(pool.vectors, scores, n, allowed) if pool.doc_ids else []
+    picks = select(pool.vectors, scores, n, allowed, pool.floor) if pool.doc_ids else []
     if trace is not None:
         trace.scores, trace.repeat, trace.selected = scores, repeat, list(picks)
     picks = prefer_earliest(picks, pool, doc_order)
@@ -289,13 +298,15 @@ def summarise(pool: Pool, docs: dict[str, Document], n: int, query: str | None =
                    doc_ids=sorted(docs, key=doc_order.get), query=query)
 
 
-def make_pool(parts: list[tuple[Document, list[tuple[int, int, int]], np.ndarray]], titles: np.ndarray) -> Pool:
+def make_pool(parts: list[tuple[Document, list[tuple[int, int, int]], np.ndarray]], titles: np.ndarray,
+              floor: float = 0.0) -> Pool:
     """Gather summarisable sentences (long enough, ending like a sentence, so not a headline);
     `titles` holds each part's headline vector, in the order of `parts`."""
     doc_ids, idx, position, spans, vectors, title_vectors, texts = [], [], [], [], [], [], []
     for (doc, rows, vecs), title in zip(parts, titles):
         usable = [(i, start, end, vec) for (i, start, end), vec in zip(rows, vecs)
-                  if len(doc.text[start:end].split()) >= MIN_WORDS and doc.text[start:end].endswith(SENTENCE_ENDINGS)]
+                  if word_count(doc.text[start:end], doc.lang) >= MIN_WORDS
+                  and doc.text[start:end].endswith(SENTENCE_ENDINGS)]
         read = set(range(len(usable)))
         if len(usable) > POOL_PER_DOCUMENT:
             own = np.array([u[3] for u in usable])
@@ -314,4 +325,4 @@ def make_pool(parts: list[tuple[Document, list[tuple[int, int, int]], np.ndarray
     return Pool(doc_ids, np.array(idx), np.array(position, dtype=float), spans,
                 np.array(vectors, dtype=np.float32).reshape(len(vectors), dim),
                 np.array(title_vectors, dtype=np.float32).reshape(len(vectors), dim),
-                {doc.id: doc.title for doc, _, _ in parts}, texts)
+                {doc.id: doc.title for doc, _, _ in parts}, texts, {doc.id: doc.lang for doc, _, _ in parts}, floor)
