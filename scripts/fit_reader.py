@@ -62,6 +62,9 @@ WITHHELD_EVERY = 4  # every 4th paragraph of an indexed article is left out: its
 PER_ARTICLE = 60  # questions of each kind drawn from an article, to keep the fit to minutes
 SWAP_SHARE = 0.3  # of answerable questions that also give an entity-swapped (unanswerable) copy
 VERIFIED = 3  # the ranker's best sentences the verifier reads
+# What a question shares with a sentence word for word: nothing across languages.
+KEYWORD_FEATURES = ("coverage", "coverage_gap", "matched", "bm25", "bigrams", "window_coverage", "missing_rare",
+                    "keyword_rank")
 PREREAD = 8  # candidates the verifier reads while fitting: the shipped ranker's best 8 (the refitted
 # ranker's best 3 lie among them); the others get NOT_READ, so they never lead the reordering
 NOT_READ = -10.0
@@ -263,6 +266,9 @@ def main() -> None:
                         " join the calibration), ../shared/train/squad-v2.0-train-10-articles.json.gz")
     parser.add_argument("--embedder", choices=["english", "multilingual"], default="english",
                         help="fit on this embedder's cosines; multilingual writes models/ranker-<its model>.json")
+    parser.add_argument("--crosslingual", action="store_true", help="also fit, on the same questions, the ranker"
+                        " for questions asked across languages: no keyword feature and no span model (neither"
+                        " reads across languages); written beside the other as ranker-<model>-crosslingual.json")
     args = parser.parse_args()
     documents, asked = held_out_mix(args.data)
     with tempfile.TemporaryDirectory() as home:
@@ -271,9 +277,18 @@ def main() -> None:
         if args.squad2:
             documents2, asked2 = squad2_mix(args.squad2)
             samples += collect(build_engine(documents2, Path(home), "squad2", args.embedder), asked2)
-    out = MODEL_FILE if args.embedder == "english" else MODEL_FILE.with_name(
-        f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}.json")
-    print(f"{len(documents)} paragraphs indexed; questions: "
+    name = "ranker" if args.embedder == "english" else f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}"
+    write_model(samples, MODEL_FILE.with_name(f"{name}.json"), args, engine.embedder.name)
+    if args.crosslingual:
+        for s in samples:
+            s.feats[:, [FEATURES.index(f) for f in KEYWORD_FEATURES]] = 0.0
+            s.model[:] = 0.0
+        write_model(samples, MODEL_FILE.with_name(f"{name}-crosslingual.json"), args, engine.embedder.name,
+                    "; across languages: without the keyword features and the span model")
+
+
+def write_model(samples: list[Sample], out: Path, args, embedder: str, note: str = "") -> None:
+    print(f"{out.name}: questions "
           + ", ".join(f"{k} {sum(s.kind == k for s in samples)}" for k in ("answerable", "in_topic", "in_topic_real",
                                                                              "off_corpus")))
     cv = cross_validate(samples)
@@ -281,7 +296,8 @@ def main() -> None:
     fitted = fit(samples)
     model = {
         "note": "fitted by scripts/fit_reader.py on the 20 SQuAD 1.1 train articles no model of askbrief trained on"
-                + (" and the unanswerable questions of SQuAD 2.0's first 10 train articles" if args.squad2 else ""),
+                + (" and the unanswerable questions of SQuAD 2.0's first 10 train articles" if args.squad2 else "")
+                + note,
         "features": list(FEATURES),
         "ranker": {"coef": fitted.ranker.coef_[0].round(5).tolist(), "intercept": 0.0},
         "calibrator": {"inputs": list(CALIBRATOR_INPUTS),
@@ -291,7 +307,7 @@ def main() -> None:
         "verifier": {"read": VERIFIED, "weight": fitted.weight},
         "cross_validated_by_article": cv,
     }
-    model["embedder"] = engine.embedder.name
+    model["embedder"] = embedder
     out.write_text(json.dumps(model, indent=2) + "\n")
     print(f"written to {out}")
 

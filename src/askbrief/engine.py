@@ -18,8 +18,7 @@ from tqdm import tqdm
 from askbrief import __version__
 from askbrief.answer.question import Question, as_query, parse
 from askbrief.answer.quoted import by_relevance
-from askbrief.answer.ranker import load_model, model_file_for
-from askbrief.answer.reader import Reader
+from askbrief.answer.reader import Reader, reader_for
 from askbrief.answer.retrieve import Mode, Retriever
 from askbrief.answer.trace import Trace
 from askbrief.errors import BadInput, EmptyIndex, PollInProgress
@@ -102,7 +101,7 @@ class Engine:
 
     @cached_property
     def reader(self) -> Reader:
-        return Reader(self.settings.abstain_threshold, load_model(model_file_for(self.embedder.name)))
+        return reader_for(self.embedder.name, self.settings.abstain_threshold)
 
     def warm(self) -> None:
         """Load the models now rather than on the first request (a server calls this at start)."""

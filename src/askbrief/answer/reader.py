@@ -23,6 +23,7 @@ from askbrief.answer.ranker import (
     ReaderModel,
     calibrator_inputs,
     load_model,
+    model_file_for,
     newest_first,
     newest_near_best,
     newness,
@@ -42,12 +43,16 @@ CLOSEST = 2  # passages cited with a declined answer, for the reader to check
 
 class Reader:
     def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
-                 scorer: SentenceScorer | None = None, verifier: Verifier | None = None):
+                 scorer: SentenceScorer | None = None, verifier: Verifier | None = None,
+                 crosslingual: ReaderModel | None = None):
+        """`crosslingual`: the ranker fitted without the keyword features, for a question none of
+        whose passages is in its language (keywords cannot match across languages)."""
         self.model = model or load_model()
         self.scorer = scorer or load_scorer()  # the span model: every answer reads one sentence with it
         # Reads the best few sentences (do they answer?) where the fitted models give its verdict a weight.
         self.verifier = verifier or (load_verifier() if self.model.uses_verifier else None)
         self.threshold = self.model.threshold if threshold is None else threshold
+        self.crosslingual = crosslingual and Reader(threshold, crosslingual, self.scorer, self.verifier)
 
     def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
               trace: "Trace | None" = None) -> Scored:
@@ -111,6 +116,8 @@ class Reader:
         """The cited answer, or a decline citing the closest passages. For "what did X say about
         Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
         as well as the threshold asks. A `trace` (explain mode) keeps what each step decided."""
+        if self.crosslingual and across_languages(question, evidence):
+            return self.crosslingual.answer(question, query_vector, evidence, topic_vector, trace)
         scored, verdicts = self.verify(question, self.score(question, query_vector, evidence, trace), evidence, trace)
         top = int(np.argmax(scored.logits)) if scored.cands else None
         best = scored.cands[top] if scored.cands else None
@@ -181,3 +188,16 @@ def english_reading(question: Question, document) -> bool:
     """Whether the English-trained span model reads this pair: an English question of an English
     (or, stored before languages, unknown) article."""
     return question.lang == ENGLISH and document.lang in (ENGLISH, None)
+
+
+def across_languages(question: Question, evidence: Evidence) -> bool:
+    """Whether no passage read is in the question's language (articles stored before languages
+    count as English)."""
+    langs = {doc.lang or ENGLISH for doc in evidence.documents.values()}
+    return bool(langs) and question.lang not in langs
+
+
+def reader_for(embedder: str, threshold: float | None = None) -> Reader:
+    """The reader with the rankers fitted on this embedder's cosines (ranker.model_file_for)."""
+    cross = model_file_for(embedder, crosslingual=True)
+    return Reader(threshold, load_model(model_file_for(embedder)), crosslingual=load_model(cross) if cross else None)
