@@ -121,8 +121,10 @@ def squad2_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
     return documents, [(q, "in_topic_real") for q in questions if not q.answerable]
 
 
-def collect(engine, asked: list[tuple[Question, str]]) -> list[Sample]:
-    vectors = engine.embedder.encode_queries([q.text for q, _ in asked])
+def collect(engine, asked: list[tuple[Question, str]], across: bool = False) -> list[Sample]:
+    """`across`: the questions embedded as English questions asked of other languages' articles
+    (MultilingualEmbedder.across), as the ranker for those will see them."""
+    vectors = engine.embedder.encode_queries([q.text for q, _ in asked], [across] * len(asked))
     # The verifier is not shipped (docs/reader.md): without it every verdict is NOT_READ and weighs nothing.
     scorer, verifier = load_scorer(), load_verifier() if VERIFIER_FILE.exists() else None
     shipped = np.array(json.loads(MODEL_FILE.read_text())["ranker"]["coef"])  # the ranker in the package now
@@ -271,20 +273,21 @@ def main() -> None:
                         " reads across languages); written beside the other as ranker-<model>-crosslingual.json")
     args = parser.parse_args()
     documents, asked = held_out_mix(args.data)
+    runs = [False, True] if args.crosslingual else [False]
     with tempfile.TemporaryDirectory() as home:
         engine = build_engine(documents, Path(home), "held-out", args.embedder)
-        samples = collect(engine, asked)
-        if args.squad2:
-            documents2, asked2 = squad2_mix(args.squad2)
-            samples += collect(build_engine(documents2, Path(home), "squad2", args.embedder), asked2)
+        engine2 = build_engine(squad2_mix(args.squad2)[0], Path(home), "squad2", args.embedder) if args.squad2 else None
+        samples = {across: collect(engine, asked, across)
+                   + (collect(engine2, squad2_mix(args.squad2)[1], across) if engine2 else []) for across in runs}
     name = "ranker" if args.embedder == "english" else f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}"
-    write_model(samples, MODEL_FILE.with_name(f"{name}.json"), args, engine.embedder.name)
+    write_model(samples[False], MODEL_FILE.with_name(f"{name}.json"), args, engine.embedder.name)
     if args.crosslingual:
-        for s in samples:
+        for s in samples[True]:
             s.feats[:, [FEATURES.index(f) for f in KEYWORD_FEATURES]] = 0.0
             s.model[:] = 0.0
-        write_model(samples, MODEL_FILE.with_name(f"{name}-crosslingual.json"), args, engine.embedder.name,
-                    "; across languages: without the keyword features and the span model")
+        write_model(samples[True], MODEL_FILE.with_name(f"{name}-crosslingual.json"), args, engine.embedder.name,
+                    "; across languages: questions embedded as asked across languages, without the keyword"
+                    " features and the span model")
 
 
 def write_model(samples: list[Sample], out: Path, args, embedder: str, note: str = "") -> None:

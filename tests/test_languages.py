@@ -158,3 +158,17 @@ def test_summaries_of_french_and_chinese_articles_are_verbatim_and_cited(french)
         text = french.document(doc_id).text
         for c in summary.citations:
             assert text[c.start:c.end] == c.quote and c.quote in summary.summary
+
+
+def test_an_english_question_over_other_languages_loses_its_english_direction():
+    from askbrief.ingest.language import asked_across
+
+    assert asked_across("en", frozenset({"fr"})) and asked_across("en", frozenset({"zh", "de"}))
+    assert not asked_across("en", frozenset({"fr", "en"})) and not asked_across("fr", frozenset({"zh"}))
+    assert not asked_across("en", frozenset())  # an index from before languages is English
+    embedder = load_embedder(MULTILINGUAL_NAME)
+    plain, across = embedder.encode_queries(["Who won the election?"] * 2, [False, True])
+    assert abs(float(np.linalg.norm(across)) - 1.0) < 1e-5 and float(plain @ across) < 0.9
+    # the Chinese sentence that answers, not the one that merely shares a Latin-script name
+    sentences = embedder.encode(["奥巴马赢得了选举，成为美国总统。", "Barack Obama 的新书在 Amazon 上市。"])
+    assert (sentences @ across).argmax() == 0

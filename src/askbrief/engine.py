@@ -29,7 +29,7 @@ from askbrief.index.store import Store
 from askbrief.ingest.copies import exact_copies
 from askbrief.ingest.documents import load_paths, parse_date
 from askbrief.ingest.embed import DIM, MODELS, Embedder, load_embedder
-from askbrief.ingest.language import question_language
+from askbrief.ingest.language import asked_across, question_language
 from askbrief.ingest.prepare import batched, prepare, split_all
 from askbrief.limits import (
     MAX_QUOTES_RANKED,
@@ -230,7 +230,7 @@ class Engine:
         started = time.perf_counter()
         # "What did X say about Y": Y (or X) is embedded in the same batch, to rank X's quotes by it.
         topics = [q.topic or q.speaker for q in parsed if q.speaker]
-        vectors = embedder.encode_queries(texts + topics)
+        vectors = embedder.encode_queries(texts + topics, [asked_across(q.lang, languages) for q in parsed])
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         topic_vectors = iter(vectors[len(texts):])
         return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
@@ -266,7 +266,7 @@ class Engine:
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
         question = as_query(query, Filter(since, until), question_language(query, store.languages()))
-        vector = self.embedder.encode_queries([query])[0]
+        vector = self.embedder.encode_queries([query], [asked_across(question.lang, store.languages())])[0]
         return Retriever(store).passages(question, vector, k, mode)
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,

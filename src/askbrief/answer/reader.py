@@ -117,6 +117,8 @@ class Reader:
         Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
         as well as the threshold asks. A `trace` (explain mode) keeps what each step decided."""
         if self.crosslingual and across_languages(question, evidence):
+            if trace is not None:
+                trace.across_languages = True
             return self.crosslingual.answer(question, query_vector, evidence, topic_vector, trace)
         scored, verdicts = self.verify(question, self.score(question, query_vector, evidence, trace), evidence, trace)
         top = int(np.argmax(scored.logits)) if scored.cands else None

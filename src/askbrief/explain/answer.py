@@ -50,6 +50,9 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
     if not english_reading(question, best):
         reason += (f"; the question reads as {question.lang} and the article as {best.lang}: the span model learnt"
                    " English, so it marks no short answer here")
+    if trace.across_languages:
+        reason += ("; no passage read is in the question's language, so no keyword can match: the ranker fitted"
+                   " for questions across languages read them, by meaning and place alone")
     return ConfidenceExplained(confidence=round(confidence, 4), threshold=trace.threshold, answered=answered,
                                span_model=round(trace.span_model, 3),
                                verifier=None if verdict is None else round(verdict, 3), reason=reason)

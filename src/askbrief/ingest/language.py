@@ -52,6 +52,11 @@ def question_language(text: str, languages: frozenset[str]) -> str:
     return ENGLISH if languages <= {ENGLISH} else detect(text, languages | {ENGLISH})
 
 
+def asked_across(lang: str, languages: frozenset[str]) -> bool:
+    """An English question over an index that holds articles, none of them English."""
+    return lang == ENGLISH and bool(languages) and ENGLISH not in languages
+
+
 def known(lang: str | None) -> str | None:
     """A language code as given by a user ('FR', 'fr-CA'), as askbrief stores it; None if it is none."""
     if not lang or not isinstance(lang, str):
