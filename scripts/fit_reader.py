@@ -138,7 +138,7 @@ def collect(engine, asked: list[tuple[Question, str]], across: bool = False) -> 
             continue
         labels = np.array([contains_answer(docs[c.doc_id].text[c.start:c.end], q.answers) for c in cands])
         model, _ = scorer.score(q.text, [reading_pair(evidence, c) for c in cands])
-        verdict = np.full(len(cands), NOT_READ, dtype=np.float32)
+        verdict = np.full(len(cands), NOT_READ if verifier else 0.0, dtype=np.float32)  # none: a zero input, weight 0
         ahead = [int(i) for i in np.argsort(-(feats @ shipped))[:PREREAD]]
         if verifier:
             verdict[ahead] = verifier.verdicts(q.text, [cands[i] for i in ahead], evidence)

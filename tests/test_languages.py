@@ -92,6 +92,8 @@ def test_a_french_question_and_an_english_one_over_french_articles(french):
         assert "8 000" in answer.citations[0].quote
         assert answer.span is None  # the English span model marks nothing in French
         assert "learnt English" in answer.explanation.confidence.reason
+        across = "ranker fitted for questions across languages" in answer.explanation.confidence.reason
+        assert across == question.startswith("How")  # keywords cannot match an English question to French
         assert_faithful(french, answer)
 
 
