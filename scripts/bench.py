@@ -28,7 +28,7 @@ other, and prints the ratios. Each size also times keyword retrieval alone (the 
 `keyword_search` for each question's terms, 50 candidates, as the retriever asks).
 
 JSON under results/bench.json (results/bench-BACKEND.json, results/bench-postgres-BACKEND.json
-for the others).
+for the others; results/bench-multilingual.json with ASKBRIEF_EMBEDDER=multilingual).
 """
 
 import argparse
@@ -197,6 +197,8 @@ def main() -> None:
     for report in reports:
         name = "bench.json" if report["backend"] == "faiss" and report["store"] == "sqlite" else (
             f"bench-{report['backend']}.json" if report["store"] == "sqlite" else f"bench-postgres-{report['backend']}.json")
+        if "multilingual" in report["embedder"]:  # ASKBRIEF_EMBEDDER=multilingual
+            name = name.replace("bench", "bench-multilingual", 1)
         if len(reports) > 1:
             name = name.replace(".json", "-beside.json") if report is reports[0] else "bench-sqlite-faiss-beside-postgres.json"
         (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
