@@ -281,7 +281,11 @@ def main() -> None:
                    + (collect(engine2, squad2_mix(args.squad2)[1], across) if engine2 else []) for across in runs}
     name = "ranker" if args.embedder == "english" else f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}"
     write_model(samples[False], MODEL_FILE.with_name(f"{name}.json"), args, engine.embedder.name)
-    if args.crosslingual:
+    if args.crosslingual:  # a question in another language: its own keywords, but no span model (English)
+        for s in samples[False]:
+            s.model[:] = 0.0
+        write_model(samples[False], MODEL_FILE.with_name(f"{name}-other-languages.json"), args, engine.embedder.name,
+                    "; for questions not in English: without the span model")
         for s in samples[True]:
             s.feats[:, [FEATURES.index(f) for f in KEYWORD_FEATURES]] = 0.0
             s.model[:] = 0.0

@@ -12,7 +12,8 @@ import askbrief
 
 TEXT_CHARS = 20_000  # text patterns run over whole articles
 QUESTION_CHARS = 1_000  # question patterns never see more (MAX_QUESTION)
-QUESTION_MODULES = {"askbrief.answer.question", "askbrief.answer.dates", "askbrief.citations", "askbrief.engine"}
+QUESTION_MODULES = {"askbrief.answer.question", "askbrief.answer.dates", "askbrief.answer.dates_other", "askbrief.citations",
+                    "askbrief.engine"}
 # Runs of what the patterns look for, never completed: names without a cue, cues without a
 # clause end, quote marks, initials, long words, spaces, digits and dates.
 SEEDS = ["Aa ", "A. ", "Mr Aa ", "the minister ", "He said ", "said Aa ", "according to Aa ", '"', "“a ", "a",
@@ -24,9 +25,19 @@ def patterns() -> list[tuple[str, re.Pattern]]:
     for info in pkgutil.walk_packages(askbrief.__path__, "askbrief."):
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            if isinstance(value, re.Pattern):
-                found.append((f"{module.__name__}.{name}", value))
+            found += [(f"{module.__name__}.{name}{key}", pattern) for key, pattern in _within(value)]
     return found
+
+
+def _within(value, key: str = "") -> list[tuple[str, re.Pattern]]:
+    """The patterns a module-level value holds: itself, or those of a table of them by language."""
+    if isinstance(value, re.Pattern):
+        return [(key, value)]
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _within(v, f"{key}[{k}]")]
+    if isinstance(value, tuple) and value and all(isinstance(v, re.Pattern) for v in value):
+        return [found for i, v in enumerate(value) for found in _within(v, f"{key}[{i}]")]
+    return []
 
 
 def worst_time(pattern: re.Pattern, size: int) -> float:

@@ -29,7 +29,7 @@ from askbrief.index.store import Store
 from askbrief.ingest.copies import exact_copies
 from askbrief.ingest.documents import load_paths, parse_date
 from askbrief.ingest.embed import DIM, MODELS, Embedder, load_embedder
-from askbrief.ingest.language import asked_across, question_language
+from askbrief.ingest.language import reading
 from askbrief.ingest.prepare import batched, prepare, split_all
 from askbrief.limits import (
     MAX_QUOTES_RANKED,
@@ -225,12 +225,12 @@ class Engine:
         newest = self._nonempty_store().newest_published()
         newest_date = dt.date.fromisoformat(newest) if newest else None
         languages = self.store().languages()
-        parsed = [parse(q, newest_date, since, until, tuple(sources), question_language(q, languages)) for q in texts]
+        parsed = [parse(q, newest_date, since, until, tuple(sources), *reading(q, languages)) for q in texts]
         embedder = self.embedder  # loaded before the clock starts: timings are per question, not per process
         started = time.perf_counter()
         # "What did X say about Y": Y (or X) is embedded in the same batch, to rank X's quotes by it.
         topics = [q.topic or q.speaker for q in parsed if q.speaker]
-        vectors = embedder.encode_queries(texts + topics, [asked_across(q.lang, languages) for q in parsed])
+        vectors = embedder.encode_queries(texts + topics, [q.across for q in parsed])
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         topic_vectors = iter(vectors[len(texts):])
         return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
@@ -265,8 +265,8 @@ class Engine:
         check_range("k", k, 1, MAX_TOP_K)
         since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
         store = self._nonempty_store()
-        question = as_query(query, Filter(since, until), question_language(query, store.languages()))
-        vector = self.embedder.encode_queries([query], [asked_across(question.lang, store.languages())])[0]
+        question = as_query(query, Filter(since, until), *reading(query, store.languages()))
+        vector = self.embedder.encode_queries([query], [question.across])[0]
         return Retriever(store).passages(question, vector, k, mode)
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,

@@ -52,6 +52,7 @@ class Question:
     dates_from: str = "none"  # where `where`'s dates came from: "question", "options" or "none"
     resolved_against: str | None = None  # the newest indexed date the question's time words were read against
     lang: str = ENGLISH  # ISO 639-1; the English rules (answer types, dates, speakers) read English only
+    across: bool = False  # an English question over articles none of which is English (language.asked_across)
 
     def offers_new(self, sentence: str) -> bool:
         """Whether the sentence holds something of the wanted kind that the question does not
@@ -85,14 +86,14 @@ def speaker_question(text: str) -> tuple[str, str | None] | None:
     return (m.group(1).strip(), m.group(2).strip() if m.group(2) else None) if m else None
 
 
-def as_query(text: str, where: Filter = Filter(), lang: str = ENGLISH) -> Question:
+def as_query(text: str, where: Filter = Filter(), lang: str = ENGLISH, across: bool = False) -> Question:
     """A search query taken as it is: its terms, and no dates, speaker or answer type read from it."""
     return Question(text=text, terms=tuple(terms(text, lang)), where=where, prefer_recent=False, speaker=None,
-                    topic=None, wants=None, lang=lang)
+                    topic=None, wants=None, lang=lang, across=across)
 
 
 def parse(text: str, newest: dt.date | None = None, since: str | None = None, until: str | None = None,
-          sources: Iterable[str] = (), lang: str = ENGLISH) -> Question:
+          sources: Iterable[str] = (), lang: str = ENGLISH, across: bool = False) -> Question:
     """The question read once; `since`/`until` (validated ISO dates) override dates in its words.
     Words read as time ("latest", "in February") are left out of its terms: the date filter or
     the recency ranking does their work, and a passage need not contain them. A question in
@@ -112,7 +113,8 @@ def parse(text: str, newest: dt.date | None = None, since: str | None = None, un
     return Question(text=text, terms=kept, where=Filter(since, until, tuple(sources)),
                     prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic,
                     wants=answer_type(text) if english else None, time_words=said_as_time, dates_from=dates_from,
-                    resolved_against=newest.isoformat() if newest and said_as_time else None, lang=lang)
+                    resolved_against=newest.isoformat() if newest and said_as_time else None, lang=lang,
+                    across=across)
 
 
 def kind_of_answer(wants: re.Pattern | None) -> str | None:

@@ -64,12 +64,12 @@ def load_model(path: Path = MODEL_FILE) -> ReaderModel:
     return ReaderModel.load(path)
 
 
-def model_file_for(embedder: str, crosslingual: bool = False) -> Path | None:
+def model_file_for(embedder: str, kind: str = "") -> Path | None:
     """The ranker fitted on the embedder's own cosines (models/ranker-EMBEDDER.json when
-    scripts/fit_reader.py --embedder wrote one), else the English embedder's; `crosslingual`:
-    the one fitted without keyword features (--crosslingual), None where there is none."""
-    named = MODEL_FILE.with_name(f"ranker-{embedder.rsplit('/', 1)[-1]}{'-crosslingual' * crosslingual}.json")
-    return named if named.exists() else (None if crosslingual else MODEL_FILE)
+    scripts/fit_reader.py --embedder wrote one), else the English embedder's; a `kind`
+    ("crosslingual", "other-languages", written by --crosslingual): that one, None where there is none."""
+    named = MODEL_FILE.with_name(f"ranker-{embedder.rsplit('/', 1)[-1]}{'-' * bool(kind)}{kind}.json")
+    return named if named.exists() else (None if kind else MODEL_FILE)
 
 
 CALIBRATOR_INPUTS = ("top_logit", "lead", "missing_rare", "coverage", "cos", "model", "verifier")

@@ -44,15 +44,18 @@ CLOSEST = 2  # passages cited with a declined answer, for the reader to check
 class Reader:
     def __init__(self, threshold: float | None = None, model: ReaderModel | None = None,
                  scorer: SentenceScorer | None = None, verifier: Verifier | None = None,
-                 crosslingual: ReaderModel | None = None):
-        """`crosslingual`: the ranker fitted without the keyword features, for a question none of
-        whose passages is in its language (keywords cannot match across languages)."""
+                 crosslingual: ReaderModel | None = None, other_languages: ReaderModel | None = None):
+        """Rankers for two more kinds of question, where fitted: `crosslingual`, without keyword
+        features and span model, for an English question over articles none of which is English
+        (embedded less the mean English question, as it was fitted); `other_languages`, without
+        the span model (it learnt English), for a question in another language."""
         self.model = model or load_model()
         self.scorer = scorer or load_scorer()  # the span model: every answer reads one sentence with it
         # Reads the best few sentences (do they answer?) where the fitted models give its verdict a weight.
         self.verifier = verifier or (load_verifier() if self.model.uses_verifier else None)
         self.threshold = self.model.threshold if threshold is None else threshold
         self.crosslingual = crosslingual and Reader(threshold, crosslingual, self.scorer, self.verifier)
+        self.other_languages = other_languages and Reader(threshold, other_languages, self.scorer, self.verifier)
 
     def score(self, question: Question, query_vector: np.ndarray, evidence: Evidence,
               trace: "Trace | None" = None) -> Scored:
@@ -116,10 +119,11 @@ class Reader:
         """The cited answer, or a decline citing the closest passages. For "what did X say about
         Y" (`topic_vector`: Y's, or X's when no Y), one of X's quotes when one is about Y and reads
         as well as the threshold asks. A `trace` (explain mode) keeps what each step decided."""
-        if self.crosslingual and across_languages(question, evidence):
+        special = self.crosslingual if question.across else self.other_languages if question.lang != ENGLISH else None
+        if special:
             if trace is not None:
-                trace.across_languages = True
-            return self.crosslingual.answer(question, query_vector, evidence, topic_vector, trace)
+                trace.ranker = "across languages" if question.across else "other languages"
+            return special.answer(question, query_vector, evidence, topic_vector, trace)
         scored, verdicts = self.verify(question, self.score(question, query_vector, evidence, trace), evidence, trace)
         top = int(np.argmax(scored.logits)) if scored.cands else None
         best = scored.cands[top] if scored.cands else None
@@ -192,14 +196,8 @@ def english_reading(question: Question, document) -> bool:
     return question.lang == ENGLISH and document.lang in (ENGLISH, None)
 
 
-def across_languages(question: Question, evidence: Evidence) -> bool:
-    """Whether no passage read is in the question's language (articles stored before languages
-    count as English)."""
-    langs = {doc.lang or ENGLISH for doc in evidence.documents.values()}
-    return bool(langs) and question.lang not in langs
-
-
 def reader_for(embedder: str, threshold: float | None = None) -> Reader:
     """The reader with the rankers fitted on this embedder's cosines (ranker.model_file_for)."""
-    cross = model_file_for(embedder, crosslingual=True)
-    return Reader(threshold, load_model(model_file_for(embedder)), crosslingual=load_model(cross) if cross else None)
+    cross, other = (model_file_for(embedder, kind) for kind in ("crosslingual", "other-languages"))
+    return Reader(threshold, load_model(model_file_for(embedder)), crosslingual=load_model(cross) if cross else None,
+                  other_languages=load_model(other) if other else None)

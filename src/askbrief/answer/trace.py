@@ -15,7 +15,7 @@ class Trace:
     """What the stages saw for one question, kept as they ran (explain mode only)."""
 
     dense: list[tuple[int, float]] = field(default_factory=list)  # (chunk id, best-sentence cosine), best first
-    across_languages: bool = False  # read by the ranker for questions in none of the passages' languages
+    ranker: str = ""  # "across languages" or "other languages": which special ranker read (reader.py)
     keyword: list[tuple[int, float]] = field(default_factory=list)  # (chunk id, BM25)
     fused: list[Hit] = field(default_factory=list)  # the fused list, a little past the chunks read
     excluded: dict[str, int] = field(default_factory=dict)

@@ -50,9 +50,11 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
     if not english_reading(question, best):
         reason += (f"; the question reads as {question.lang} and the article as {best.lang}: the span model learnt"
                    " English, so it marks no short answer here")
-    if trace.across_languages:
-        reason += ("; no passage read is in the question's language, so no keyword can match: the ranker fitted"
-                   " for questions across languages read them, by meaning and place alone")
+    if trace.ranker == "across languages":
+        reason += ("; an English question over articles in other languages: no keyword can match, so the ranker"
+                   " fitted for that read them, by meaning and place alone")
+    elif trace.ranker == "other languages":
+        reason += f"; a question in {question.lang}: the ranker fitted without the English span model read them"
     return ConfidenceExplained(confidence=round(confidence, 4), threshold=trace.threshold, answered=answered,
                                span_model=round(trace.span_model, 3),
                                verifier=None if verdict is None else round(verdict, 3), reason=reason)

@@ -57,6 +57,13 @@ def asked_across(lang: str, languages: frozenset[str]) -> bool:
     return lang == ENGLISH and bool(languages) and ENGLISH not in languages
 
 
+def reading(text: str, languages: frozenset[str]) -> tuple[str, bool]:
+    """How a question is read over an index of these languages: its language, and whether it is
+    an English question asked across languages."""
+    lang = question_language(text, languages)
+    return lang, asked_across(lang, languages)
+
+
 def known(lang: str | None) -> str | None:
     """A language code as given by a user ('FR', 'fr-CA'), as askbrief stores it; None if it is none."""
     if not lang or not isinstance(lang, str):

@@ -25,6 +25,10 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | _QUESTION_WORDS
 # the ideographic full stop and marks, the Devanagari danda, the Arabic question mark.
 _UNSPACED_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 _FULL_STOP = re.compile(r"[。！？।؟]+[」』”’）)]*")
+# French, Italian and Catalan elide articles and pronouns onto the next word: "d'emplois", "l'économie".
+_ELIDING = frozenset({"fr", "it", "ca"})
+_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|dell|dall|nell|sull|all)['’]")
+_INVERTED = re.compile(r"(?:-t)?-(?:il|elle|ils|elles|on|je|tu|nous|vous)$")  # French "va-t-il", "dit-elle"
 
 
 @cache
@@ -97,14 +101,25 @@ def terms(text: str, lang: str | None = ENGLISH) -> list[str]:
     """Stemmed content words in the text's language: what the keyword index stores and queries
     match. Languages without a Snowball stemmer keep their words; unspaced scripts give
     character pairs (language.py)."""
+    stop = STOP_WORDS if lang == ENGLISH else _stop_words(lang)
     if lang in UNSPACED:
-        return [p for w in words(text) for p in (_pairs(w) if _UNSPACED_CHAR.search(w) else [w])]
-    kept = [w for w in words(text) if w not in STOP_WORDS] if lang == ENGLISH else words(text)
+        return [p for w in words(text) for p in (_pairs(w) if _UNSPACED_CHAR.search(w) else [w]) if p not in stop]
+    said = words(text) if lang not in _ELIDING else [_INVERTED.sub("", _ELISION.sub("", w)) for w in words(text)]
+    kept = [w for w in said if w and w not in stop]
     if lang not in SNOWBALL:
         return kept
     # Snowball is for plain words: it would turn "u.s" into "u.", so others stay as they are.
     stemmer = _stemmer(SNOWBALL[lang])
     return [stemmer.stemWord(w) if w.isalpha() else w for w in kept]
+
+
+@cache
+def _stop_words(lang: str | None) -> frozenset[str]:
+    """The language's stop list from stopwordsiso (MIT, 58 languages): question words and function
+    words would otherwise count as rare terms a passage lacks. None for a language it lacks."""
+    import stopwordsiso
+
+    return frozenset(stopwordsiso.stopwords(lang)) if lang and stopwordsiso.has_lang(lang) else frozenset()
 
 
 def _pairs(word: str) -> list[str]:
