@@ -75,7 +75,7 @@ def features(question: Question, query_vector: np.ndarray, cands: list[Candidate
     docs = evidence.documents
     cos_of = {key: float(s.vector @ query_vector) for key, s in evidence.sentences.items()}
     texts = {key: docs[key[0]].text[s.start:s.end] for key, s in evidence.sentences.items()}
-    tokens = {key: terms(text) for key, text in texts.items()}
+    tokens = {key: terms(text, docs[key[0]].lang) for key, text in texts.items()}  # as its chunk's were
     if trace is not None:
         trace.tokens |= tokens
     avg_len = np.mean([len(tokens[(c.doc_id, c.idx)]) for c in cands]) or 1.0

@@ -17,7 +17,7 @@ def quote_relevance(topic: str, topic_vector: np.ndarray, text: str, vectors: li
     """How much a quote is about the topic: the best cosine of the sentences it lies in, plus the
     share of the topic's content words it uses (a one-word topic, "trade", embeds poorly, so the
     words carry as much weight as the vectors)."""
-    wanted = set(terms(topic))
+    wanted = set(terms(topic))  # an English question's topic (only English questions take the quotes path)
     overlap = len(wanted & set(terms(text))) / len(wanted) if wanted else 0.0
     return max((float(v @ topic_vector) for v in vectors), default=0.0) + overlap
 

@@ -77,7 +77,7 @@ def explain_answer(question: Question, evidence: Evidence, trace: Trace, answer:
                    model: ReaderModel) -> Explanation:
     """The explanation of one answer, from the trace of the run that made it."""
     n_cands = len(trace.scored.cands) if trace.scored else 0
-    said = words_of_terms(question.text)
+    said = words_of_terms(question.text, question.lang)
     idf = trace.idf
     ctx = Context(said, idf, kind_of_answer(question.wants), n_cands, by_weight(question, idf, said))
     reading = sentence_entries(evidence, trace, answer, model, ctx)

@@ -108,7 +108,8 @@ def tokens_of(evidence: Evidence, doc_id: str, idx: int, known: dict) -> set[str
     """A read sentence's terms (the reader's own, kept in the trace, when it computed them)."""
     if (doc_id, idx) not in known:
         stored = evidence.sentences.get((doc_id, idx))
-        known[(doc_id, idx)] = terms(evidence.documents[doc_id].text[stored.start:stored.end]) if stored else []
+        doc = evidence.documents[doc_id]
+        known[(doc_id, idx)] = terms(doc.text[stored.start:stored.end], doc.lang or "en") if stored else []
     return set(known[(doc_id, idx)])
 
 

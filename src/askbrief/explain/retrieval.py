@@ -13,10 +13,13 @@ from askbrief.records import ChunkExplained, Evidence, QuestionExplained, Retrie
 def question_explained(question: Question, evidence: Evidence, trace: Trace) -> QuestionExplained:
     unique = list(dict.fromkeys(question.terms))
     idf = trace.idf
-    said = words_of_terms(question.text)
+    said = words_of_terms(question.text, question.lang)
     searched = set(trace.searched)
     recent = [w for w in question.time_words if RECENT.fullmatch(w)]
     span = [w for w in question.time_words if w not in recent]
+    if question.lang != "en":  # dates_other.py: the span phrase is read after the recency words
+        recent, span = ((list(question.time_words[:-1]), list(question.time_words[-1:]))
+                        if question.dates_from == "question" else (list(question.time_words), []))
     where = question.where
     bounds = f"{where.since or 'any date'} to {where.until or 'the newest'}"
     if question.dates_from == "options":

@@ -17,14 +17,15 @@ LEFT_OUT = 5  # the most salient sentences not picked that a summary's explanati
 def covering_words(pool: Pool, rows: list[int]) -> dict[int, list[str]]:
     """Each row's words that the pool's other sentences use most: what the sentence is about,
     in the article's own words (a stem shown as the sentence spells it)."""
-    bags = [terms(t) for t in pool.texts]
+    langs = [pool.langs.get(d) for d in pool.doc_ids]
+    bags = [terms(t, lang) for t, lang in zip(pool.texts, langs)]
     frequency: dict[str, int] = {}
     for bag in bags:
         for t in set(bag):
             frequency[t] = frequency.get(t, 0) + 1
     out = {}
     for row in rows:
-        spelled = words_of_terms(pool.texts[row])
+        spelled = words_of_terms(pool.texts[row], langs[row])
         shared = sorted((t for t in set(bags[row]) if frequency[t] > 1), key=lambda t: (-frequency[t], t))
         out[row] = [spelled.get(t, t) for t in shared[:MENTIONED + 1]]
     return out

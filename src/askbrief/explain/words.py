@@ -2,17 +2,18 @@
 
 
 from askbrief.answer.question import Question
+from askbrief.ingest.language import ENGLISH
 from askbrief.ingest.text import STOP_WORDS, terms, words
 
 MENTIONED = 3  # terms named in one phrase
 
 
-def words_of_terms(text: str) -> dict[str, str]:
-    """stem -> the question's own word for it."""
+def words_of_terms(text: str, lang: str | None = ENGLISH) -> dict[str, str]:
+    """stem -> the text's own word for it, in its language."""
     out: dict[str, str] = {}
     for word in words(text):
-        if word not in STOP_WORDS:
-            for stem in terms(word):
+        if lang != ENGLISH or word not in STOP_WORDS:
+            for stem in terms(word, lang):
                 out.setdefault(stem, word)
     return out
 

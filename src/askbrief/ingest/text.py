@@ -100,7 +100,9 @@ def words(text: str) -> list[str]:
 def terms(text: str, lang: str | None = ENGLISH) -> list[str]:
     """Stemmed content words in the text's language: what the keyword index stores and queries
     match. Languages without a Snowball stemmer keep their words; unspaced scripts give
-    character pairs (language.py)."""
+    character pairs (language.py). None reads as English, as askbrief read everything before it
+    knew languages."""
+    lang = lang or ENGLISH
     stop = STOP_WORDS if lang == ENGLISH else _stop_words(lang)
     if lang in UNSPACED:
         return [p for w in words(text) for p in (_pairs(w) if _UNSPACED_CHAR.search(w) else [w]) if p not in stop]
