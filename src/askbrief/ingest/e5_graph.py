@@ -11,7 +11,6 @@ the file's own vocabulary and scores. Both files are written to temporary names 
 """
 
 import json
-import logging
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from askbrief.ingest.e5_file import E5File, read
+from askbrief.ingest.quantise import quantise_int8
 
 GRAPH_NAME = "multilingual-e5-small.int8.onnx"
 TOKENIZER_NAME = "multilingual-e5-small.tokenizer.json"
@@ -32,7 +32,6 @@ def build(folder: Path, source: Path | None = None) -> Path:
     if (folder / GRAPH_NAME).exists():
         return folder
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = read(source)
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,12 +39,7 @@ def build(folder: Path, source: Path | None = None) -> Path:
         float_path, int8_path = Path(work) / "float.onnx", Path(work) / "int8.onnx"
         onnx.save_model(_graph(model), str(float_path), save_as_external_data=True,
                         all_tensors_to_one_file=True, location="float.weights")
-        logging.disable(logging.WARNING)  # the quantiser's advice to pre-process, on the root logger
-        try:
-            quantize_dynamic(str(float_path), str(int8_path), per_channel=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul", "Gather"])
-        finally:
-            logging.disable(logging.NOTSET)
+        quantise_int8(float_path, int8_path)
         _write(folder / TOKENIZER_NAME, _tokenizer(model).to_str().encode())
         _write(folder / REPLACEMENTS_NAME, json.dumps({str(k): v for k, v in model.replacements.items()}).encode())
         os.replace(int8_path, folder / GRAPH_NAME)  # last: its presence means the folder is whole

@@ -14,7 +14,6 @@ Texts are tokenised once, sorted by length and each batch padded only to its lon
 """
 
 import json
-import logging
 import os
 import tempfile
 import threading
@@ -154,9 +153,10 @@ def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
     if path.exists():
         return path
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
+
+    from askbrief.ingest.quantise import quantise_int8
 
     hf_logging.disable_progress_bar()
 
@@ -185,12 +185,7 @@ def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
                 output_names=["last_hidden_state"],
                 dynamic_axes={name: {v: k for k, v in axes.items()}
                               for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")})
-        logging.disable(logging.WARNING)  # the quantiser's advice to pre-process, on the root logger
-        try:
-            quantize_dynamic(str(float_path), str(int8_path), per_channel=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul", "Gather"])
-        finally:
-            logging.disable(logging.NOTSET)
+        quantise_int8(float_path, int8_path)
         os.replace(int8_path, path)
     return path
 
