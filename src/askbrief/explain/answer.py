@@ -37,7 +37,7 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
         reason = f"the best sentence scores {confidence:.2f}, at least {trace.threshold:.2f}: answered"
     else:
         reason = f"the best sentence scores {confidence:.2f}, below {trace.threshold:.2f}: "
-        if missing:
+        if missing and not question.across:  # across languages no keyword can be there
             reason += f"the closest passages do not mention {quoted(missing[:MENTIONED], 'or')}"
         elif verdict is not None and verdict <= 0:
             reason += "the passages share the question's words, but the verifier does not read the best one as answering"
