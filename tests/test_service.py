@@ -137,11 +137,12 @@ def test_sixteen_clients_see_no_error_while_another_deletes_and_replaces_the_sam
 INGEST = """
 import sys
 from pathlib import Path
-import askbrief.engine
 from askbrief.engine import Engine
-askbrief.engine.INGEST_BATCH = 4  # many small transactions, so kills land between and inside them
+from askbrief.ingest.documents import load_paths
 from askbrief.settings import Settings
-Engine("crash", Settings(home=Path(sys.argv[1]))).ingest_paths([Path(sys.argv[2])])
+# Many small transactions, so kills land between and inside them (setting the module's
+# INGEST_BATCH did nothing: it is the parameter's default, bound when the method was defined).
+Engine("crash", Settings(home=Path(sys.argv[1]))).ingest(list(load_paths([Path(sys.argv[2])])), batch_size=4)
 """
 
 
