@@ -276,9 +276,10 @@ def main() -> None:
     runs = [False, True] if args.crosslingual else [False]
     with tempfile.TemporaryDirectory() as home:
         engine = build_engine(documents, Path(home), "held-out", args.embedder)
-        engine2 = build_engine(squad2_mix(args.squad2)[0], Path(home), "squad2", args.embedder) if args.squad2 else None
-        samples = {across: collect(engine, asked, across)
-                   + (collect(engine2, squad2_mix(args.squad2)[1], across) if engine2 else []) for across in runs}
+        documents2, asked2 = squad2_mix(args.squad2) if args.squad2 else ([], [])
+        engine2 = build_engine(documents2, Path(home), "squad2", args.embedder) if args.squad2 else None
+        samples = {across: collect(engine, asked, across) + (collect(engine2, asked2, across) if engine2 else [])
+                   for across in runs}
     name = "ranker" if args.embedder == "english" else f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}"
     write_model(samples[False], MODEL_FILE.with_name(f"{name}.json"), args, engine.embedder.name)
     if args.crosslingual:  # a question in another language: its own keywords, but no span model (English)
