@@ -27,9 +27,13 @@ _ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhere\b", re.I)
 _ASKS_CAUSE = re.compile(r"^\s*(?:and\s+)?why\b|\bwhat (?:caused|led to|made|prompted|drove)\b|\bfor what reason\b|"
                          r"\bhow come\b|\bwhat (?:is|was|were) the (?:reason|cause)s?\b", re.I)
 # What gives a reason: "because", "due to", "after", "as a result of"...
-_CAUSE = re.compile(r"\b(?:because|due to|owing to|as a result of|thanks to|caused by|blamed (?:on|for)|led to|"
+_CAUSE = re.compile(r"\b(?:because|due to|owing to|result(?:s|ed)? (?:of|from)|stem(?:s|med)? from|attributed to|"
+                    r"thanks to|caused by|blamed (?:on|for)|led to|"
                     r"on the back of|driven by|fuell?ed by|hit by|sparked by|prompted by|in response to|"
                     r"reasons?|amid|after|following|so that|in order to|as)\b", re.I)
+# What a sentence needs to answer a why question: a reason's words (not a bare "as", which most
+# sentences hold for other ends).
+_GIVES_REASON = re.compile(_CAUSE.pattern.replace("|as)", ")"), re.I)
 # "What did X say (about Y)?": X is at most MAX_NAME_WORDS words and Y the rest; bounded repeats
 # of single words keep the match linear in the question's length.
 MAX_NAME_WORDS = 8
@@ -65,6 +69,8 @@ class Question:
 
 def answer_type(text: str) -> re.Pattern | None:
     """What a sentence must contain to answer this kind of question, if the kind is clear."""
+    if _ASKS_CAUSE.search(text):
+        return _GIVES_REASON
     if _ASKS_NUMBER.search(text):
         return _NUMBER
     if _ASKS_DATE.search(text):
@@ -119,10 +125,10 @@ def parse(text: str, newest: dt.date | None = None, since: str | None = None, un
 
 def kind_of_answer(wants: re.Pattern | None) -> str | None:
     """The answer type in words, as an explanation says it."""
-    return {_NUMBER: "a number", _DATE: "a date", _NAME: "a name"}.get(wants) if wants else None
+    return {_NUMBER: "a number", _DATE: "a date", _NAME: "a name", _GIVES_REASON: "a reason"}.get(wants) if wants else None
 
 
 def wants_reason(question: "Question") -> bool:
-    """Whether the question asks why. Not yet an answer type the ranker weighs (its features were
-    fitted without one): it only keeps a non-clause short answer off a why question."""
+    """Whether the question asks why: its answer type is a reason (the ranker's type_match), and
+    a short answer must read as a clause."""
     return bool(_ASKS_CAUSE.search(question.text))
