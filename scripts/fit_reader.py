@@ -20,8 +20,8 @@ mix looks like use:
   which holds these articles' answerable questions, so those would flatter the cosine.
 The ranker (a linear listwise model over FEATURES: softmax over one question's candidates,
 fitted by L-BFGS) learns which candidate sentence holds the answer from the answerable questions.
-The verifier reads the ranker's best VERIFIED sentences; its weight beside the ranker when
-reordering them is chosen by cross-validated accuracy@1 (0: it only verifies). The calibrator
+The verifier reads the fitted ranker's best VERIFIED sentences together, as the reader will
+(one verdict a question; the folds of the cross-validation reuse the full fit's order). The calibrator
 (logistic regression over the best sentence's logit, its lead, its coverage, its cosine, the span
 model's and the verifier's answer logits for it) learns P(the first cited sentence is right) on
 the whole mix; the threshold is the best balanced accuracy that still answers at least
@@ -44,13 +44,14 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).parent))
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
-from askbrief.answer.candidates import reading_pair  # noqa: E402
+from askbrief.answer.candidates import Candidate, reading_pair  # noqa: E402
 from askbrief.answer.features import FEATURES, gather  # noqa: E402
 from askbrief.answer.question import parse  # noqa: E402
-from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs, reordered  # noqa: E402
+from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.answer.verifier import VERIFIER_FILE, load_verifier  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
+from askbrief.records import Evidence  # noqa: E402
 from eval_qa import expected_calibration_error  # noqa: E402
 from squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
 from train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402
@@ -65,10 +66,6 @@ VERIFIED = 3  # the ranker's best sentences the verifier reads
 # What a question shares with a sentence word for word: nothing across languages.
 KEYWORD_FEATURES = ("coverage", "coverage_gap", "matched", "bm25", "bigrams", "window_coverage", "missing_rare",
                     "keyword_rank")
-PREREAD = 8  # candidates the verifier reads while fitting: the shipped ranker's best 8 (the refitted
-# ranker's best 3 lie among them); the others get NOT_READ, so they never lead the reordering
-NOT_READ = -10.0
-WEIGHTS = (0.0, 0.25, 0.5, 1.0)  # the verifier's weight beside the ranker when reordering them
 MIN_ANSWERED = 0.80  # of answerable questions the threshold must still answer
 
 
@@ -82,7 +79,10 @@ class Sample:
     feats: np.ndarray
     labels: np.ndarray  # candidate sentence holds a gold answer
     model: np.ndarray  # the span model's answer logit of each candidate (the calibrator reads the top one's)
-    verdict: np.ndarray  # the verifier's logit of each candidate
+    text: str = ""
+    cands: list[Candidate] | None = None
+    evidence: Evidence | None = None
+    verdict: float = 0.0  # the verifier's logit for the ranker's best VERIFIED sentences (0: none read)
 
 
 def held_out_mix(data: Path) -> tuple[list, list[tuple[Question, str]]]:
@@ -125,9 +125,7 @@ def collect(engine, asked: list[tuple[Question, str]], across: bool = False) -> 
     """`across`: the questions embedded as English questions asked of other languages' articles
     (MultilingualEmbedder.across), as the ranker for those will see them."""
     vectors = engine.embedder.encode_queries([q.text for q, _ in asked], [across] * len(asked))
-    # The verifier is not shipped (docs/reader.md): without it every verdict is NOT_READ and weighs nothing.
-    scorer, verifier = load_scorer(), load_verifier() if VERIFIER_FILE.exists() else None
-    shipped = np.array(json.loads(MODEL_FILE.read_text())["ranker"]["coef"])  # the ranker in the package now
+    scorer = load_scorer()
     samples = []
     for (q, kind), v in zip(asked, vectors):
         question = parse(q.text)
@@ -138,12 +136,20 @@ def collect(engine, asked: list[tuple[Question, str]], across: bool = False) -> 
             continue
         labels = np.array([contains_answer(docs[c.doc_id].text[c.start:c.end], q.answers) for c in cands])
         model, _ = scorer.score(q.text, [reading_pair(evidence, c) for c in cands])
-        verdict = np.full(len(cands), NOT_READ if verifier else 0.0, dtype=np.float32)  # none: a zero input, weight 0
-        ahead = [int(i) for i in np.argsort(-(feats @ shipped))[:PREREAD]]
-        if verifier:
-            verdict[ahead] = verifier.verdicts(q.text, [cands[i] for i in ahead], evidence)
-        samples.append(Sample(q.article, kind, q.answerable, feats, labels, model, verdict))
+        samples.append(Sample(q.article, kind, q.answerable, feats, labels, model, q.text, cands, evidence))
     return samples
+
+
+def add_verdicts(samples: list[Sample], ranker: "Ranker") -> None:
+    """The verifier's verdict on each sample's VERIFIED best sentences under `ranker`, read
+    together as the reader reads them. Without a verifier file every verdict stays 0 (the
+    calibrator then gives it no weight and the reader never loads it)."""
+    if not VERIFIER_FILE.exists():
+        return
+    verifier = load_verifier()
+    for s in samples:
+        logits = s.feats @ ranker.coef_[0]
+        s.verdict = verifier.verdict(s.text, [s.cands[int(i)] for i in np.argsort(-logits)[:VERIFIED]], s.evidence)
 
 
 @dataclass(frozen=True)
@@ -172,52 +178,35 @@ def fit_ranker(samples: list[Sample]) -> Ranker:
     return Ranker(w.reshape(1, -1), np.zeros(1))
 
 
-def ordered(ranker: Ranker, s: Sample, weight: float) -> np.ndarray:
-    """A sample's logits as the reader orders them: the ranker's, the verifier's verdicts on the
-    best VERIFIED added at `weight` (askbrief.answer.ranker.reordered)."""
-    logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
-    read = [int(i) for i in np.argsort(-logits)[:VERIFIED]]
-    return reordered(logits, s.verdict[read], read, weight)
-
-
-def calibration_rows(ranker: Ranker, samples: list[Sample], weight: float) -> tuple[np.ndarray, np.ndarray]:
+def calibration_rows(ranker: Ranker, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
     X, y = [], []
     for s in samples:
-        logits = ordered(ranker, s, weight)
+        logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
         top = int(np.argmax(logits))
-        X.append(calibrator_inputs(logits, s.feats, float(s.model[top]), top, float(s.verdict[top])))
+        X.append(calibrator_inputs(logits, s.feats, float(s.model[top]), top, s.verdict))
         y.append(s.answerable and bool(s.labels[top]))
     return np.array(X), np.array(y, dtype=float)
-
-
-def best_weight(ranker: Ranker, samples: list[Sample]) -> float:
-    """The verifier's weight that puts the answer's sentence first most often (ties: the smaller)."""
-    rows = [s for s in samples if s.answerable and s.labels.any()]
-    hits = [np.mean([s.labels[int(np.argmax(ordered(ranker, s, w)))] for s in rows]) for w in WEIGHTS]
-    return WEIGHTS[int(np.argmax(hits))]
 
 
 @dataclass(frozen=True)
 class Fitted:
     ranker: Ranker
-    weight: float
     calibrator: LogisticRegression
     threshold: float
 
     def confidences(self, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
-        X, right = calibration_rows(self.ranker, samples, self.weight)
+        X, right = calibration_rows(self.ranker, samples)
         return self.calibrator.predict_proba(X)[:, 1], right
 
 
 def fit(samples: list[Sample]) -> Fitted:
-    """The ranker (on the answerable questions of SQuAD 1.1 articles), the verifier's weight, the
-    calibrator, and the abstention threshold."""
+    """The ranker (on the answerable questions of SQuAD 1.1 articles), the calibrator, and the
+    abstention threshold."""
     ranker = fit_ranker([s for s in samples if s.kind != "in_topic_real"])
-    weight = best_weight(ranker, samples)
-    X, y = calibration_rows(ranker, samples, weight)
+    X, y = calibration_rows(ranker, samples)
     calibrator = LogisticRegression(C=C, max_iter=2000).fit(X, y)
     answerable = np.array([s.answerable for s in samples])
-    return Fitted(ranker, weight, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
+    return Fitted(ranker, calibrator, best_threshold(calibrator.predict_proba(X)[:, 1], answerable))
 
 
 def cross_validate(samples: list[Sample]) -> dict:
@@ -281,15 +270,16 @@ def main() -> None:
         samples = {across: collect(engine, asked, across) + (collect(engine2, asked2, across) if engine2 else [])
                    for across in runs}
     name = "ranker" if args.embedder == "english" else f"ranker-{engine.embedder.name.rsplit('/', 1)[-1]}"
+    add_verdicts(samples[False], fit_ranker([s for s in samples[False] if s.kind != "in_topic_real"]))
     write_model(samples[False], MODEL_FILE.with_name(f"{name}.json"), args, engine.embedder.name)
     if args.crosslingual:  # a question in another language: its own keywords, but no span model (English)
-        for s in samples[False]:
-            s.model[:] = 0.0
+        for s in samples[False]:  # nor the verifier (English)
+            s.model[:], s.verdict = 0.0, 0.0
         write_model(samples[False], MODEL_FILE.with_name(f"{name}-other-languages.json"), args, engine.embedder.name,
                     "; for questions not in English: without the span model")
         for s in samples[True]:
             s.feats[:, [FEATURES.index(f) for f in KEYWORD_FEATURES]] = 0.0
-            s.model[:] = 0.0
+            s.model[:], s.verdict = 0.0, 0.0
         write_model(samples[True], MODEL_FILE.with_name(f"{name}-crosslingual.json"), args, engine.embedder.name,
                     "; across languages: questions embedded as asked across languages, without the keyword"
                     " features and the span model")
@@ -312,7 +302,7 @@ def write_model(samples: list[Sample], out: Path, args, embedder: str, note: str
                        "coef": fitted.calibrator.coef_[0].round(5).tolist(),
                        "intercept": round(float(fitted.calibrator.intercept_[0]), 5)},
         "threshold": fitted.threshold,
-        "verifier": {"read": VERIFIED, "weight": fitted.weight},
+        "verifier": {"read": VERIFIED},
         "cross_validated_by_article": cv,
     }
     model["embedder"] = embedder

@@ -162,11 +162,13 @@ class Encoder:
     """Pairs to token ids the way the shipped scorer reads them (askbrief.answer.span.encode_pair),
     with the span's token labels."""
 
-    def __init__(self):
+    def __init__(self, max_tokens: int = scorer.MAX_TOKENS):
         self.tokenizer = scorer.tokenizer()
+        self.max_tokens = max_tokens
 
     def encode(self, pair: Pair) -> dict:
-        enc = scorer.encode_pair(self.tokenizer, pair.question, pair.context, pair.sentence, pair.title)
+        enc = scorer.encode_pair(self.tokenizer, pair.question, pair.context, pair.sentence, pair.title,
+                                 self.max_tokens)
         start = end = 0  # 0: [CLS], "no span"
         if pair.span:
             a, z = pair.span[0] + enc.sentence_at, pair.span[1] + enc.sentence_at
@@ -324,7 +326,7 @@ def run(args, pairs: list[Pair], validation: list[Pair]) -> None:
     the validation figures every --eval-every steps; --export writes the model at the end."""
     import torch
 
-    encoder = Encoder()
+    encoder = Encoder(getattr(args, "max_tokens", scorer.MAX_TOKENS))
     model = build_model(args.layers)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = math.ceil(len(pairs) / args.batch)

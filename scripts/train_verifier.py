@@ -1,22 +1,24 @@
-"""Train askbrief's answerability verifier: a cross-encoder that reads (question, the article's
-title, the sentence before, a candidate sentence) and says whether that sentence answers.
+"""Train askbrief's answerability verifier: a cross-encoder that reads a question against the
+passage the reader would cite (its best three sentences, best first, after the article's title)
+and says whether the passage answers it, SQuAD 2.0-style: one verdict for the passage, beside a
+short-answer head over it.
 
-    python scripts/train_verifier.py ../shared/train [--questions 18000] [--checkpoints DIR] [--export]
+    python scripts/train_verifier.py ../shared/train [--read 4000] [--checkpoints DIR] [--export]
 
-Its negatives are the ones that fool today's reader. The shipped engine indexes the articles
-(one document a paragraph), is asked every question with explain mode on, and the sentences it
-ranks first become the examples:
-- answerable: the sentence holding the answer is the positive; the reader's best sentences that
-  do not hold it are negatives (its near misses);
+Its examples are the passages that fool today's reader. The shipped engine indexes the articles
+(one document a paragraph), is asked every question with explain mode on, and its best three
+sentences become the passage:
 - the 1,988 human-written unanswerable questions of `squad-v2.0-dev-16-articles` (each written
-  against a paragraph with a plausible wrong answer): the reader's two best sentences, negative;
-- made, from the answer sentence: an entity, number or date of the question swapped for another
-  of the article, or the question negated (as train_reader.py makes them).
-Data (../shared/train, its README): SQuAD 1.1 train (--questions of its questions, articles
-drawn by the seed, minus train_reader's 20 held-out articles and the 10 below) and SQuAD 2.0
-dev-16 (all of it, read twice: real unanswerables are scarce) for training; SQuAD 2.0
-train-10 (348 unanswerable) is the calibration split, never trained on: the validation curve
-reads 2,000 of its pairs and scripts/fit_reader.py fits the calibrator and threshold on it.
+  against a paragraph with a plausible wrong answer), and its 2,198 answerable ones, over the same
+  paragraphs: the contrast the confidence cannot see today (all of them, read twice);
+- SQuAD 1.1 train questions (the first --read answerable ones mined): answering when the passage
+  holds the answer's sentence, not when the reader missed it;
+- made, from an answering passage: the answer's sentence withheld (its neighbour in its place),
+  or the question with an entity, number or date swapped for another of the article's, or negated.
+Data (../shared/train, its README): SQuAD 1.1 train (articles drawn by the seed, minus
+train_reader's 20 held-out articles and the 10 below) and SQuAD 2.0 dev-16 for training; SQuAD
+2.0 train-10 (348 unanswerable) is the calibration split, never trained on: the validation curve
+reads 1,200 of its passages and scripts/fit_reader.py fits the calibrator and threshold on it.
 The mined candidates are cached beside the checkpoints (mined-*.jsonl), so a stopped run
 resumes without asking again; training resumes from its checkpoint (train_reader.run).
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import train_reader  # noqa: E402
 from askbrief import Engine, Settings  # noqa: E402
+from askbrief.answer.verifier import PASSAGE_TOKENS, passage  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from squad import contains_answer, load_squad, paragraph_id  # noqa: E402
 from train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
@@ -41,9 +44,9 @@ TRAIN_V11 = "squad-v1.1-train.explorer.json.gz"
 TRAIN_V2 = "squad-v2.0-dev-16-articles.json.gz"
 CALIBRATION_V2 = "squad-v2.0-train-10-articles.json.gz"
 MINED_TOP = 3  # the reader's best sentences kept per question
-UNANSWERABLE_NEGATIVES = 2
-ANSWERABLE_NEGATIVES = 2
-SWAP_SHARE, NEGATE_SHARE = 0.30, 0.10
+VERIFIED = 3  # of those, the ones the verifier reads as one passage
+WITHHELD_SHARE = 0.30  # of answerable questions, also asked of their passage without the answer
+SWAP_SHARE, NEGATE_SHARE = 0.30, 0.10  # of the rest, also asked with an entity swapped, or negated
 V2_REPEATS = 2
 
 
@@ -99,7 +102,11 @@ class Article:
 
 def make_pairs(data: Path, titles: set[str] | None, mined: Path, rng: random.Random,
                made: bool = True) -> list[Pair]:
-    """The verifier's pairs for one file, from its questions and what the reader made of them."""
+    """The verifier's examples for one file, one passage a question: the reader's best sentences
+    for it (best first, as the engine reads them), answering when they hold the answer. An
+    answerable question whose passage holds it may also give made negatives: the passage with
+    the answer's sentence withheld (its neighbour in its place), or the question with an entity
+    swapped or negated."""
     raw = train_reader.load_articles(data, set())
     store = Article(data, titles)
     found = {r["id"]: r for r in map(json.loads, mined.read_text().splitlines())}
@@ -114,30 +121,43 @@ def make_pairs(data: Path, titles: set[str] | None, mined: Path, rng: random.Ran
             for qa in paragraph["qas"]:
                 if qa["id"] not in found:
                     continue
+                read = [(d, a) for d, a, _ in found[qa["id"]]["top"][:VERIFIED] if store.reading(d, a)]
+                if not read:
+                    continue
                 group += 1
-                top = [store.reading(d, a) for d, a, _ in found[qa["id"]]["top"]]
-                top = [t for t in top if t]
+                title = store.title[read[0][0]]
+                sentences = [store.reading(d, a)[2] for d, a in read]
                 if qa.get("is_impossible"):
-                    for title, before, sentence in top[:UNANSWERABLE_NEGATIVES]:
-                        pairs.append(Pair(qa["question"], before, sentence, False, None, group, title))
+                    pairs.append(Pair(qa["question"], "", passage(sentences), False, None, group, title))
                     continue
-                answer = qa["answers"][0]
+                answer = min(qa["answers"], key=lambda a: len(a["text"]))  # dev files: the first may be a sentence
                 at = None if qa.get("ambiguous_start") else answer_sentence(store.spans[doc_id], answer)
-                if at is None:
+                s0 = store.spans[doc_id][at][0] if at is not None else None
+                where = next((i for i, (d, a) in enumerate(read) if d == doc_id and a == s0), None)
+                if where is None:  # the reader's passage misses the answer's sentence: it does not answer
+                    golds = tuple(a["text"] for a in qa["answers"])
+                    if not contains_answer(passage(sentences), golds):
+                        pairs.append(Pair(qa["question"], "", passage(sentences), False, None, group, title))
                     continue
-                s0, s1 = store.spans[doc_id][at]
-                title, before, sentence = store.reading(doc_id, s0)
-                span = (answer["answer_start"] - s0, answer["answer_start"] - s0 + len(answer["text"]))
-                pairs.append(Pair(qa["question"], before, sentence, True, span, group, title))
-                golds = tuple(a["text"] for a in qa["answers"])
-                near = [t for t in top if not contains_answer(t[2], golds)][:ANSWERABLE_NEGATIVES]
-                pairs += [Pair(qa["question"], b, s, False, None, group, t) for t, b, s in near]
+                text = passage(sentences)
+                offset = len(passage(sentences[:where])) + (1 if where else 0)
+                begin = answer["answer_start"] - s0 + offset
+                pairs.append(Pair(qa["question"], "", text, True, (begin, begin + len(answer["text"])), group, title))
                 roll = rng.random() if made else 1.0
-                changed = (_swap_entity(qa["question"], sentence, entities, rng) if roll < SWAP_SHARE
+                if roll < WITHHELD_SHARE:
+                    spans = store.spans[doc_id]
+                    near = at + 1 if at + 1 < len(spans) else at - 1
+                    if near >= 0 and all(d != doc_id or a != spans[near][0] for d, a in read):
+                        swapped = sentences[:where] + [store.text[doc_id][slice(*spans[near])]] + sentences[where + 1:]
+                        group += 1
+                        pairs.append(Pair(qa["question"], "", passage(swapped), False, None, group, title))
+                    continue
+                roll = (roll - WITHHELD_SHARE) / (1 - WITHHELD_SHARE)
+                changed = (_swap_entity(qa["question"], sentences[where], entities, rng) if roll < SWAP_SHARE
                            else _negate(qa["question"]) if roll < SWAP_SHARE + NEGATE_SHARE else None)
                 if changed:
                     group += 1
-                    pairs.append(Pair(changed, before, sentence, False, None, group, title))
+                    pairs.append(Pair(changed, "", text, False, None, group, title))
     return pairs
 
 
@@ -154,13 +174,17 @@ def v11_titles(train: Path, calibration: set[str]) -> set[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", type=Path, help="../shared/train (the three SQuAD files, see its README)")
-    parser.add_argument("--questions", type=int, default=18_000, help="SQuAD 1.1 train questions mined and read")
-    train_reader.add_run_options(parser, span_weight=0.3, eval_every=500, save_every=100, checkpoints="train-verifier")
+    parser.add_argument("--questions", type=int, default=18_000, help="SQuAD 1.1 train questions mined")
+    parser.add_argument("--read", type=int, default=4_000, help="of those, the ones trained on (SQuAD 2.0 dev-16 is all read)")
+    train_reader.add_run_options(parser, span_weight=0.3, eval_every=300, save_every=50,
+                                 checkpoints="train-verifier-passage")
+    parser.set_defaults(layers=6, batch=16, validation_pairs=1_200)  # all six: the 3-layer pair model lost
     parser.add_argument("--mine-only", action="store_true", help="mine the reader's candidates, train nothing")
     parser.add_argument("--export", action="store_true", help="write src/askbrief/models/verifier.int8.onnx at the end")
     parser.add_argument("--export-only", action="store_true", help="export the last checkpoint, train no further")
     args = parser.parse_args()
     args.init, args.target = None, train_reader.scorer.MODEL_FILE.with_name("verifier.int8.onnx")
+    args.max_tokens = PASSAGE_TOKENS
     args.checkpoints.mkdir(parents=True, exist_ok=True)
 
     calibration = {a["title"] for a in train_reader.load_articles(args.train / CALIBRATION_V2, set())}
@@ -173,7 +197,10 @@ def main() -> None:
         return
     rng = random.Random(SEED)
     v2 = make_pairs(args.train / TRAIN_V2, None, mined["v2"], rng)
-    pairs = make_pairs(args.train / TRAIN_V11, titles, mined["v11"], rng) + v2 * V2_REPEATS
+    v11 = make_pairs(args.train / TRAIN_V11, titles, mined["v11"], rng)
+    last = [p.group for p in v11 if p.answers][:args.read][-1]  # the --read'th answering question's
+    v11 = [p for p in v11 if p.group <= last]
+    pairs = v11 + v2 * V2_REPEATS
     rng.shuffle(pairs)
     validation = make_pairs(args.train / CALIBRATION_V2, None, mined["calibration"], random.Random(SEED + 1))
     random.Random(SEED + 2).shuffle(validation)

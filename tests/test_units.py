@@ -159,19 +159,29 @@ def test_lexical_centrality_is_textrank():
 
 
 def test_a_why_question_keeps_a_short_answer_only_when_it_reads_as_a_reason():
-    from askbrief.answer.question import is_clause, parse, wants_reason
+    from askbrief.answer.question import is_clause, kind_of_answer, parse, wants_reason
 
     assert wants_reason(parse("Why did the dollar fall?")) and wants_reason(parse("What caused the delays?"))
     assert not wants_reason(parse("Who won the 2022 World Cup?"))
     assert is_clause("because the euro hit record levels") and is_clause("on the back of weak jobs data")
     assert not is_clause("the euro")
+    why = parse("Why did the dollar fall?")
+    assert kind_of_answer(why.wants) == "a reason"
+    assert why.offers_new("The dollar fell after weak US jobs data.")
+    assert why.offers_new("The falls were partly the result of big budget deficits.")
+    assert not why.offers_new("The dollar fell as much as 2% against the euro.")
 
 
-def test_the_verifier_reorders_only_the_candidates_it_read_and_the_best_keeps_its_value():
-    from askbrief.answer.ranker import reordered
+def test_the_verifier_reads_its_passage_best_sentence_first_and_cuts_the_last_sentence_not_the_first():
+    from askbrief.answer.span import encode_pair, tokenizer
+    from askbrief.answer.verifier import PASSAGE_TOKENS, passage
 
-    logits = np.array([3.0, 2.5, 2.0, 1.0])
-    same = reordered(logits, np.array([1.0, 1.0, 1.0]), [0, 1, 2], 0.0)
-    assert same is logits
-    moved = reordered(logits, np.array([-2.0, 3.0, 0.0]), [0, 1, 2], 0.5)
-    assert moved.argmax() == 1 and moved.max() == 3.0 and moved[3] == 1.0
+    first = "Putin told Jaishankar that trade between Russia and India is growing."
+    later = [" The talks in Moscow lasted two days and covered oil, defence and technology. " * 16, "Nothing else."]
+    text = passage([first + "  ", *later])
+    assert text.startswith(first + " The talks")
+    encoded = encode_pair(tokenizer(), "What did Putin say about trade? " * 40, "", text, "Putin meets Jaishankar",
+                          PASSAGE_TOKENS)
+    assert len(encoded.ids) == PASSAGE_TOKENS
+    kept = max(o[1] for o, inside in zip(encoded.offsets, encoded.in_sentence) if inside) - encoded.sentence_at
+    assert len(first) < kept < len(text)  # the first sentence whole, the passage's end cut

@@ -33,8 +33,7 @@ class ReaderModel:
     calibrator_coef: np.ndarray
     calibrator_intercept: float
     threshold: float  # abstain below this confidence unless the settings say otherwise
-    verified: int = 3  # the best candidates the verifier reads
-    verifier_weight: float = 0.0  # its logit's weight beside the ranker's when ordering those (0: it only verifies)
+    verified: int = 3  # the best candidates the verifier reads, together
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "ReaderModel":
@@ -51,12 +50,12 @@ class ReaderModel:
         verifier = data.get("verifier", {})
         return cls(np.array(data["ranker"]["coef"]), data["ranker"]["intercept"],
                    np.array([weights.get(name, 0.0) for name in CALIBRATOR_INPUTS]), data["calibrator"]["intercept"],
-                   data["threshold"], verifier.get("read", 3), verifier.get("weight", 0.0))
+                   data["threshold"], verifier.get("read", 3))
 
     @property
     def uses_verifier(self) -> bool:
-        """Whether the verifier's verdict moves anything: a weight in the calibrator or the ordering."""
-        return bool(self.verifier_weight or self.calibrator_coef[CALIBRATOR_INPUTS.index("verifier")])
+        """Whether the verifier's verdict moves anything: a weight in the calibrator."""
+        return bool(self.calibrator_coef[CALIBRATOR_INPUTS.index("verifier")])
 
 
 @cache
@@ -108,18 +107,6 @@ def newest_first(logits: np.ndarray, published: list[str | None]) -> np.ndarray:
         return logits
     older = np.array([(p or "") < newest for p in published])
     return logits - FOLLOW_ADJACENT * older
-
-
-def reordered(logits: np.ndarray, verdicts: np.ndarray, read: list[int], weight: float) -> np.ndarray:
-    """The ranker's logits with the verifier's verdicts on the `read` candidates (the best few)
-    added at `weight`, shifted so the best of them keeps the best logit's value: the gaps that
-    choose further sentences measure from the same place, and the best stays a verified one."""
-    if not weight or not read:
-        return logits
-    out = logits.copy()
-    moved = logits[read] + weight * verdicts
-    out[read] = moved - (moved.max() - logits[read].max())
-    return out
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:

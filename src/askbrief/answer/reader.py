@@ -27,7 +27,6 @@ from askbrief.answer.ranker import (
     newest_first,
     newest_near_best,
     newness,
-    reordered,
     sigmoid,
 )
 from askbrief.answer.span import SentenceScorer, load_scorer
@@ -80,17 +79,16 @@ class Reader:
         return feats @ self.model.ranker_coef + self.model.ranker_intercept
 
     def verify(self, question: Question, scored: Scored, evidence: Evidence,
-               trace: "Trace | None" = None) -> tuple[Scored, dict[int, float]]:
-        """The verifier's verdicts on the best few candidates (by candidate index), and the
-        candidates reordered by them as far as the fitted weight says."""
+               trace: "Trace | None" = None) -> float | None:
+        """The verifier's verdict on the ranker's best few sentences read together (None where
+        the fitted calibrator gives it no weight, so it is not loaded)."""
         if not scored.cands or self.verifier is None:
-            return scored, {}
-        read = [int(i) for i in np.argsort(-scored.logits)[:self.model.verified]]
-        verdicts = self.verifier.verdicts(question.text, [scored.cands[i] for i in read], evidence)
+            return None
+        read = [scored.cands[i] for i in np.argsort(-scored.logits)[:self.model.verified]]
+        verdict = self.verifier.verdict(question.text, read, evidence)
         if trace is not None:
-            trace.unverified = scored.logits
-        logits = reordered(scored.logits, verdicts, read, self.model.verifier_weight)
-        return Scored(scored.cands, scored.feats, logits), dict(zip(read, verdicts.tolist()))
+            trace.verified, trace.verdict = read, verdict
+        return verdict
 
     def confidence(self, scored: Scored, model: float, top: int | None = None, verifier: float = 0.0) -> float:
         """The calibrated probability that candidate `top` (by default the best) answers, given
@@ -124,14 +122,14 @@ class Reader:
             if trace is not None:
                 trace.ranker = "across languages" if question.across else "other languages"
             return special.answer(question, query_vector, evidence, topic_vector, trace)
-        scored, verdicts = self.verify(question, self.score(question, query_vector, evidence, trace), evidence, trace)
+        scored = self.score(question, query_vector, evidence, trace)
+        verdict = self.verify(question, scored, evidence, trace)
         top = int(np.argmax(scored.logits)) if scored.cands else None
         best = scored.cands[top] if scored.cands else None
         model, span = self.read_one(question, best, evidence) if best else (0.0, None)
-        confidence = self.confidence(scored, model, top, verdicts.get(top, 0.0))
+        confidence = self.confidence(scored, model, top, verdict or 0.0)
         if trace is not None:
             trace.scored, trace.span_model, trace.confidence, trace.threshold = scored, model, confidence, self.threshold
-            trace.verdicts = verdicts
         if not scored.cands or confidence < self.threshold:
             closest = [scored.cands[i] for i in np.argsort(-scored.logits)[:CLOSEST]]
             if trace is not None:
@@ -174,7 +172,7 @@ class Reader:
         scored = Scored(cands, feats, self.logits(feats))
         best = int(np.argmax(scored.logits))
         model = self.read_one(question, cands[best], evidence)[0]
-        verdict = float(self.verifier.verdicts(question.text, [cands[best]], evidence)[0]) if self.verifier else None
+        verdict = self.verifier.verdict(question.text, [cands[best]], evidence) if self.verifier else None
         confidence = self.confidence(scored, model, best, verdict or 0.0)
         if trace is not None:
             trace.quotes = QuoteReading(evidence.quotes, relevance, bar, opening, scored, model, confidence, verdict)

@@ -34,8 +34,9 @@ class Encoded:
     sentence_at: int  # where the sentence starts in the second segment
 
 
-def encode_pair(tokenizer, question: str, context: str, sentence: str, title: str = "") -> Encoded:
-    """One (question, [title |] context | sentence) as the model reads it, at most MAX_TOKENS word
+def encode_pair(tokenizer, question: str, context: str, sentence: str, title: str = "",
+                max_tokens: int = MAX_TOKENS) -> Encoded:
+    """One (question, [title |] context | sentence) as the model reads it, at most `max_tokens` word
     pieces. Cut in this order: the question past MAX_QUESTION_TOKENS (a 1,000-character question
     must still leave room for the sentence), then the context from the left, then the title, then
     the sentence's end."""
@@ -46,9 +47,9 @@ def encode_pair(tokenizer, question: str, context: str, sentence: str, title: st
     enc = tokenizer.encode(question, second)
     ids, types, offsets, sequence = list(enc.ids), list(enc.type_ids), list(enc.offsets), list(enc.sequence_ids)
     columns = (ids, types, offsets, sequence)
-    while sequence.count(0) > MAX_QUESTION_TOKENS and len(ids) > MAX_TOKENS:
+    while sequence.count(0) > MAX_QUESTION_TOKENS and len(ids) > max_tokens:
         _drop(columns, sequence.index(1) - 2)  # the question's last word piece, before its [SEP]
-    while len(ids) > MAX_TOKENS:
+    while len(ids) > max_tokens:
         second_part = [i for i, s in enumerate(sequence) if s == 1]
         in_context = [i for i in second_part if len(head) <= offsets[i][0] < at]
         in_head = [i for i in second_part if offsets[i][0] < len(head)]
@@ -74,7 +75,7 @@ def tokenizer():
 
 
 class SentenceScorer:
-    def __init__(self, path: Path = MODEL_FILE, rebuild: str = "make train-reader"):
+    def __init__(self, path: Path = MODEL_FILE, rebuild: str = "make train-reader", max_tokens: int = MAX_TOKENS):
         import onnxruntime
 
         if not path.exists():
@@ -86,6 +87,7 @@ class SentenceScorer:
         options.intra_op_num_threads = onnx_threads()
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer()
+        self.max_tokens = max_tokens
         self._lock = threading.Lock()  # the tokenizer is not safe across threads
 
     def score(self, question: str, pairs: list[tuple[str, str]],
@@ -97,7 +99,7 @@ class SentenceScorer:
         spans: list[tuple[int, int] | None] = [None] * len(pairs)
         with self._lock:
             titles = titles or [""] * len(pairs)
-            encoded = [encode_pair(self.tokenizer, question, c, s, t) for (c, s), t in zip(pairs, titles)]
+            encoded = [encode_pair(self.tokenizer, question, c, s, t, self.max_tokens) for (c, s), t in zip(pairs, titles)]
             for at in range(0, len(pairs), BATCH):
                 rows = encoded[at:at + BATCH]
                 width = max(len(r.ids) for r in rows)

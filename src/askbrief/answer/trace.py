@@ -25,8 +25,8 @@ class Trace:
     idf: dict[str, float] = field(default_factory=dict)  # each question term's weight, as the reader used it
     folded: dict[str, str] = field(default_factory=dict)  # syndicated copy among the chunks read -> the one read
     raw_logits: np.ndarray | None = None  # the ranker's, before the named adjustments
-    unverified: np.ndarray | None = None  # after newest-first and the tie-break, before the verifier reordered
-    verdicts: dict[int, float] = field(default_factory=dict)  # candidate index -> the verifier's logit
+    verified: list[Candidate] = field(default_factory=list)  # what the verifier read together, best first
+    verdict: float | None = None  # its logit for them: above 0, it reads them as answering
     newest: str | None = None  # "latest": the newest near-best article's date, which older ones stepped behind
     scored: Scored | None = None
     span_model: float = 0.0

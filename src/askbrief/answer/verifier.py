@@ -1,35 +1,41 @@
-"""The answerability verifier: does this sentence answer this question?
+"""The answerability verifier: do the sentences the reader would cite answer this question?
 
-A 3-layer MiniLM cross-encoder (scripts/train_verifier.py, model card models/VERIFIER.md) that
-reads the question against the article's title, the sentence before and the candidate sentence,
-trained on the sentences today's reader would cite for 2,336 human-written unanswerable SQuAD 2.0
-questions and on the reader's near misses. The reader asks it about its best few sentences: its
-verdict on the chosen one goes to the calibrator, and it may lift a close runner-up to first.
-Run by onnxruntime like the span model (the same encoding, plus the title).
+A MiniLM cross-encoder (scripts/train_verifier.py, model card models/VERIFIER.md) that reads the
+question against the best candidate's article title and the ranker's best few sentences as one
+passage, and gives one verdict, SQuAD 2.0-style (a null answer over the whole passage, not a
+score per sentence). It learnt from the passages today's reader would cite for 2,336
+human-written unanswerable SQuAD 2.0 questions, against the same reader's passages for
+answerable ones. Its verdict goes to the calibrator. Run by onnxruntime like the span model.
 """
 
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-
-from askbrief.answer.candidates import Candidate, reading_pair
+from askbrief.answer.candidates import Candidate
 from askbrief.answer.span import SentenceScorer
 from askbrief.records import Evidence
 
 VERIFIER_FILE = Path(__file__).parents[1] / "models" / "verifier.int8.onnx"
+PASSAGE_TOKENS = 256  # question + title + the read sentences, in word pieces; the last sentence's end is cut first
+
+
+def passage(sentences: list[str]) -> str:
+    """The sentences as the verifier reads them, best first (the same in training)."""
+    return " ".join(s.strip() for s in sentences)
 
 
 class Verifier:
     def __init__(self, path: Path = VERIFIER_FILE):
-        self.model = SentenceScorer(path, rebuild="make train-verifier")
+        self.model = SentenceScorer(path, rebuild="make train-verifier", max_tokens=PASSAGE_TOKENS)
 
-    def verdicts(self, question: str, cands: list[Candidate], evidence: Evidence) -> np.ndarray:
-        """The verifier's logit for each candidate: above 0, it reads the sentence as answering."""
+    def verdict(self, question: str, cands: list[Candidate], evidence: Evidence) -> float:
+        """The verifier's logit for these candidates read together (best first): above 0, it
+        reads them as answering."""
         if not cands:
-            return np.zeros(0, dtype=np.float32)
-        pairs = [reading_pair(evidence, c) for c in cands]
-        return self.model.score(question, pairs, [evidence.documents[c.doc_id].title or "" for c in cands])[0]
+            return 0.0
+        docs = evidence.documents
+        text = passage([docs[c.doc_id].text[c.start:c.end] for c in cands])
+        return float(self.model.score(question, [("", text)], [docs[cands[0].doc_id].title or ""])[0][0])
 
 
 @cache

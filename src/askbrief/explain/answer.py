@@ -29,7 +29,7 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
     logits = np.sort(scored.logits)[::-1]
     lead = logits[0] - logits[1] if len(logits) > 1 else None
     top = int(np.argmax(scored.logits))
-    verdict = trace.quotes.verifier if trace.path == "quotes" and trace.quotes else trace.verdicts.get(top)
+    verdict = trace.quotes.verifier if trace.path == "quotes" and trace.quotes else trace.verdict
     if trace.path == "quotes":
         reason = (f"the quote's opening sentence scores {confidence:.2f}, at least {trace.threshold:.2f}: answered"
                   f" from {question.speaker}'s own words")
@@ -40,12 +40,12 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
         if missing and not question.across:  # across languages no keyword can be there
             reason += f"the closest passages do not mention {quoted(missing[:MENTIONED], 'or')}"
         elif verdict is not None and verdict <= 0:
-            reason += "the passages share the question's words, but the verifier does not read the best one as answering"
+            reason += "the passages share the question's words, but the verifier does not read them as answering"
         else:
             reason += "the passages share the question's words, but none reads clearly as the answer"
         if lead is not None and lead < 1.0:
             reason += f"; the best leads the next by only {lead:.2f}"
-    reason += "; " + verifier_words(trace, scored, verdict)
+    reason += "; " + verifier_words(trace, verdict)
     best = evidence.documents[scored.cands[top].doc_id]
     if not english_reading(question, best):
         reason += (f"; the question reads as {question.lang} and the article as {best.lang}: the span model learnt"
@@ -60,15 +60,16 @@ def confidence_explained(question: Question, evidence: Evidence, trace: Trace, c
                                verifier=None if verdict is None else round(verdict, 3), reason=reason)
 
 
-def verifier_words(trace: Trace, scored, verdict: float | None) -> str:
+def verifier_words(trace: Trace, verdict: float | None) -> str:
     """What the verifier read and said, and what the span model said of the best sentence."""
-    if trace.path == "quotes" or not trace.verdicts:
-        said = "" if verdict is None else f"the verifier {'reads' if verdict > 0 else 'doubts'} it (logit {verdict:+.1f})"
+    if verdict is None:
+        said = ""
+    elif trace.path == "quotes":
+        said = f"the verifier {'reads' if verdict > 0 else 'doubts'} the quote's opening sentence answers (logit {verdict:+.1f})"
     else:
-        by_rank = sorted(trace.verdicts, key=lambda i: -scored.logits[i])
-        said = (f"the verifier read the {len(by_rank)} best sentence{'s' * (len(by_rank) != 1)}: "
-                + ", ".join(f"#{rank} {'answers' if trace.verdicts[i] > 0 else 'does not answer'}"
-                            f" ({trace.verdicts[i]:+.1f})" for rank, i in enumerate(by_rank, 1)))
+        n = len(trace.verified)
+        said = (f"the verifier read the {n} best sentence{'s' * (n != 1)} together and "
+                f"{'reads them as answering' if verdict > 0 else 'doubts they answer'} (logit {verdict:+.1f})")
     span = f"the span model {'reads' if trace.span_model > 0 else 'doubts'} the best (logit {trace.span_model:+.1f})"
     return f"{said}; {span}" if said else span
 

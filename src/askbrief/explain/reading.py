@@ -116,23 +116,17 @@ def tokens_of(evidence: Evidence, doc_id: str, idx: int, known: dict) -> set[str
 def adjustments(scored: Scored, raw: np.ndarray, row: int, published: list[str | None], first: bool,
                 trace: Trace) -> list[str]:
     """The named changes from the ranker's score to the one that ordered the sentences: the
-    newest-first step (behind `trace.newest`), the verifier's reordering, the tie-break."""
+    newest-first step (behind `trace.newest`), the tie-break."""
     out = []
-    unverified = scored.logits if trace.unverified is None else trace.unverified
     newest = trace.newest
-    shift = unverified[row] - raw[row]
+    shift = scored.logits[row] - raw[row]
     if shift < -FOLLOW_ADJACENT / 2:
         out.append(f"stepped back {FOLLOW_ADJACENT:g}: the question asks for the latest, and this article"
                    f" ({published[row] or 'undated'}) is older than {newest}, the newest among the near-best sentences")
-    elif first and (unverified - raw < -FOLLOW_ADJACENT / 2).any():
+    elif first and (scored.logits - raw < -FOLLOW_ADJACENT / 2).any():
         near = {p for p, r in zip(published, raw) if p and r >= raw.max() - FOLLOW_ADJACENT}
         out.append(f"newest of the {len(near)} dated articles among the sentences within {FOLLOW_ADJACENT:g} of the best"
                    f" ({published[row]}): sentences of older ones stepped back {FOLLOW_ADJACENT:g}")
-    moved = scored.logits[row] - unverified[row]
-    if row in trace.verdicts and abs(moved) > 1e-3:
-        out.append(f"{'raised' if moved > 0 else 'lowered'} {abs(moved):.2f} by the verifier, which"
-                   f" {'reads it as answering' if trace.verdicts[row] > 0 else 'doubts it answers'}"
-                   f" (logit {trace.verdicts[row]:+.1f})")
     ties = np.flatnonzero(np.abs(raw - raw[row]) < 1e-9)
     if len(ties) > 1:
         out.append("scores the same as a copy of it in another article: the newer article goes first")
