@@ -54,7 +54,7 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus: Path | None = None,
              errors: Path | None = None, titles: set[str] | None = None, asked_in: Path | None = None,
-             embedder: str | None = None) -> dict:
+             embedder: str | None = None, verdicts: bool = False) -> dict:
     documents, questions = load_news_dev(path, bbc, limit) if bbc else load_squad(path, limit, titles)
     if asked_in:
         questions = ask_in(questions, asked_in)
@@ -71,7 +71,7 @@ def evaluate(path: Path, limit: int | None, bbc: Path | None = None, off_corpus:
                 ranks.append(ranking.index(q.doc_id) if q.doc_id in ranking else None)
             table[f"retrieval_{mode}"] = retrieval_metrics(ranks)
         engine.ask(questions[0].text)  # warm the reader before timing
-        answers = engine.ask_many([q.text for q in questions], explain=errors is not None)
+        answers = engine.ask_many([q.text for q in questions], explain=errors is not None or verdicts)
         table.update(answer_metrics(engine, questions, answers))
         if errors:
             table["errors"] = write_errors(errors, questions, answers)
@@ -145,6 +145,10 @@ def answer_metrics(engine, questions: list[Question], answers) -> dict:
     kinds = np.array([q.answerable for q in questions])
     separated = (separation(confidence, kinds, np.array([a.abstained for a in answers]))
                  if kinds.any() and (~kinds).any() else {})
+    alone = [a.explanation.confidence.verifier if a.explanation else None for a in answers]
+    if separated and all(v is not None for v in alone):  # explain mode on, the verifier read every question
+        by_verdict = separation(np.array(alone), kinds, np.array([v <= 0 for v in alone]))
+        separated["auroc_verifier_alone"], separated["auroc_verifier_alone_95"] = by_verdict["auroc"], by_verdict["auroc_95"]
     return {
         **separated,
         "evidence_accuracy@1": sum(at1) / max(len(at1), 1),
@@ -235,6 +239,9 @@ def print_table(name: str, table: dict) -> None:
         print(f"{'auroc (confidence)':<30} {table['auroc']:.3f} [{low:.3f}, {high:.3f}]")
         low, high = table["balanced_accuracy_95"]
         print(f"{'balanced accuracy 95%':<30}       [{low:.3f}, {high:.3f}]")
+    if "auroc_verifier_alone" in table:
+        low, high = table["auroc_verifier_alone_95"]
+        print(f"{'auroc (the verifier alone)':<30} {table['auroc_verifier_alone']:.3f} [{low:.3f}, {high:.3f}]")
     for key in ("evidence_accuracy@1", "evidence_accuracy@3", "answered_when_answerable", "declined_when_unanswerable",
                 "abstention_balanced_accuracy", "ece", "citation_faithfulness", "short_answer_f1",
                 "short_answer_shown", "latency_ms_median", "latency_ms_p95",
@@ -259,11 +266,13 @@ def main() -> None:
     parser.add_argument("--embedder", choices=["english", "multilingual"], help="the index's embedder (default: "
                         "ASKBRIEF_EMBEDDER, english)")
     parser.add_argument("--name", help="the results file's name (results/eval_qa-NAME.json); default: the data's")
+    parser.add_argument("--verdicts", action="store_true", help="ask in explain mode and also report how well the"
+                        " verifier's verdict alone separates answerable from unanswerable questions")
     parser.add_argument("--errors", type=Path, help="write every wrong or wrongly declined answer, with its "
                         "explanation, here (JSON lines)")
     args = parser.parse_args()
     table = evaluate(args.data, args.limit, args.bbc, args.off_corpus, args.errors, set(args.titles or []) or None,
-                     args.ask_in, args.embedder)
+                     args.ask_in, args.embedder, args.verdicts)
     table["asked_in"] = args.ask_in.name if args.ask_in else None
     table["data"] = args.data.name
     table["date"] = dt.date.today().isoformat()
