@@ -65,7 +65,7 @@ train-embedder: env  ## tune the embedder for questions on SQuAD 1.1 train (one 
 train-summariser: env  ## train the summary scorer on the odd-numbered BBC articles and export it int8 (~5 min on 2 cores)
 	$(BIN)/python scripts/train_summariser.py $(DATA)/bbc-news-summary.jsonl --export
 
-train-verifier: env  ## mine the shipped reader's near misses and train the answerability verifier, int8 into the package (~1.5 h on 2 cores; resumes)
+train-verifier: env  ## mine the shipped reader's passages and train the answerability verifier (a passage verdict, 6 layers), int8 into the package (~1 h on 2 cores; resumes)
 	$(BIN)/python scripts/train_verifier.py $(TRAIN) --export
 
 train-reader: env  ## train the sentence scorer on SQuAD 1.1 train and export it int8 (~1 h on 2 cores; checkpoints resume)

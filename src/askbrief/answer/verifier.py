@@ -1,11 +1,13 @@
 """The answerability verifier: do the sentences the reader would cite answer this question?
 
-A MiniLM cross-encoder (scripts/train_verifier.py, model card models/VERIFIER.md) that reads the
+A MiniLM cross-encoder (scripts/train_verifier.py; not shipped while it does not beat the
+calibrator's own signals held out: docs/reader.md has both attempts' figures) that reads the
 question against the best candidate's article title and the ranker's best few sentences as one
 passage, and gives one verdict, SQuAD 2.0-style (a null answer over the whole passage, not a
-score per sentence). It learnt from the passages today's reader would cite for 2,336
-human-written unanswerable SQuAD 2.0 questions, against the same reader's passages for
-answerable ones. Its verdict goes to the calibrator. Run by onnxruntime like the span model.
+score per sentence). It learns from the passages today's reader would cite for SQuAD 2.0 dev-16's
+1,988 human-written unanswerable questions, against the same reader's passages for answerable
+ones; train-10's 348 calibrate it. Its verdict goes to the calibrator. Run by onnxruntime like
+the span model.
 """
 
 from functools import cache
