@@ -148,14 +148,17 @@ def add_verdicts(samples: list[Sample], ranker: "Ranker") -> None:
         return
     verifier = load_verifier()
     for s in samples:
-        logits = s.feats @ ranker.coef_[0]
-        s.verdict = verifier.verdict(s.text, [s.cands[int(i)] for i in np.argsort(-logits)[:VERIFIED]], s.evidence)
+        best = np.argsort(-ranker.logits(s))[:VERIFIED]
+        s.verdict = verifier.verdict(s.text, [s.cands[int(i)] for i in best], s.evidence)
 
 
 @dataclass(frozen=True)
 class Ranker:
     coef_: np.ndarray
     intercept_: np.ndarray  # kept at 0: a listwise model ranks, the calibrator sets the scale
+
+    def logits(self, s: "Sample") -> np.ndarray:
+        return s.feats @ self.coef_[0] + self.intercept_[0]
 
 
 def fit_ranker(samples: list[Sample]) -> Ranker:
@@ -181,7 +184,7 @@ def fit_ranker(samples: list[Sample]) -> Ranker:
 def calibration_rows(ranker: Ranker, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
     X, y = [], []
     for s in samples:
-        logits = s.feats @ ranker.coef_[0] + ranker.intercept_[0]
+        logits = ranker.logits(s)
         top = int(np.argmax(logits))
         X.append(calibrator_inputs(logits, s.feats, float(s.model[top]), top, s.verdict))
         y.append(s.answerable and bool(s.labels[top]))

@@ -121,12 +121,12 @@ def make_pairs(data: Path, titles: set[str] | None, mined: Path, rng: random.Ran
             for qa in paragraph["qas"]:
                 if qa["id"] not in found:
                     continue
-                read = [(d, a) for d, a, _ in found[qa["id"]]["top"][:VERIFIED] if store.reading(d, a)]
-                if not read:
+                readings = [(d, a, r) for d, a, _ in found[qa["id"]]["top"][:VERIFIED] if (r := store.reading(d, a))]
+                if not readings:
                     continue
                 group += 1
-                title = store.title[read[0][0]]
-                sentences = [store.reading(d, a)[2] for d, a in read]
+                read = [(d, a) for d, a, _ in readings]
+                title, sentences = readings[0][2][0], [r[2] for *_, r in readings]
                 if qa.get("is_impossible"):
                     pairs.append(Pair(qa["question"], "", passage(sentences), False, None, group, title))
                     continue

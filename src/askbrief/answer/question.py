@@ -26,14 +26,14 @@ _ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|century|month|day)\b", re.I
 _ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhere\b", re.I)
 _ASKS_CAUSE = re.compile(r"^\s*(?:and\s+)?why\b|\bwhat (?:caused|led to|made|prompted|drove)\b|\bfor what reason\b|"
                          r"\bhow come\b|\bwhat (?:is|was|were) the (?:reason|cause)s?\b", re.I)
-# What gives a reason: "because", "due to", "after", "as a result of"...
-_CAUSE = re.compile(r"\b(?:because|due to|owing to|result(?:s|ed)? (?:of|from)|stem(?:s|med)? from|attributed to|"
-                    r"thanks to|caused by|blamed (?:on|for)|led to|"
-                    r"on the back of|driven by|fuell?ed by|hit by|sparked by|prompted by|in response to|"
-                    r"reasons?|amid|after|following|so that|in order to|as)\b", re.I)
-# What a sentence needs to answer a why question: a reason's words (not a bare "as", which most
-# sentences hold for other ends).
-_GIVES_REASON = re.compile(_CAUSE.pattern.replace("|as)", ")"), re.I)
+# Words that give a reason: "because", "due to", "after", "the result of"...
+_REASON_WORDS = (r"because|due to|owing to|result(?:s|ed)? (?:of|from)|stem(?:s|med)? from|attributed to|thanks to|"
+                 r"caused by|blamed (?:on|for)|led to|on the back of|driven by|fuell?ed by|hit by|sparked by|"
+                 r"prompted by|in response to|reasons?|amid|after|following|so that|in order to")
+# A clause that starts as a reason; "as" too ("as the euro rose").
+_CAUSE = re.compile(rf"\b(?:{_REASON_WORDS}|as)\b", re.I)
+# What a sentence needs to answer a why question: not a bare "as", which most sentences hold for other ends.
+_GIVES_REASON = re.compile(rf"\b(?:{_REASON_WORDS})\b", re.I)
 # "What did X say (about Y)?": X is at most MAX_NAME_WORDS words and Y the rest; bounded repeats
 # of single words keep the match linear in the question's length.
 MAX_NAME_WORDS = 8
