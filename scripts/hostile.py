@@ -85,26 +85,32 @@ class Server:
             self.process.kill()
 
 
-def timed(call) -> tuple[str, float]:
-    """(status, seconds) of one request; a timeout or a dropped connection is its own status."""
+def timed(call) -> tuple[str, float, float]:
+    """(status, seconds, job seconds) of one request: a timeout or a dropped connection is its own
+    status; a write the server queued counts its request apart from the wait for its job."""
     started = time.perf_counter()
+    job_s = 0.0
     try:
-        status = str(call().status_code)
+        response = call()
+        status, job_s = str(response.status_code), getattr(response, "job_s", 0.0)
     except httpx.TimeoutException:
         status = "timeout"
     except httpx.TransportError as e:
         status = f"dropped ({type(e).__name__})"
-    return status, time.perf_counter() - started
+    return status, time.perf_counter() - started - job_s, job_s
 
 
 def followed(client: httpx.Client, response: httpx.Response):
     """A write the server queued (202): wait for its job, and answer as the write itself would
-    have: 201 when the job is done, 422 when it failed."""
+    have: 201 when the job is done, 422 when it failed; `job_s` is the wait."""
     if response.status_code != 202:
         return response
+    started = time.perf_counter()
     while (job := client.get(response.headers["location"], headers=AUTH).json())["state"] in ("queued", "running"):
         time.sleep(0.1)
-    return httpx.Response(201 if job["state"] == "done" else 422, json=job)
+    out = httpx.Response(201 if job["state"] == "done" else 422, json=job)
+    out.job_s = time.perf_counter() - started
+    return out
 
 
 def chunked_upload(size: int):
@@ -173,7 +179,7 @@ def probes() -> dict:
 def watch_health(url: str, stop: threading.Event, worst: list[float]) -> None:
     with httpx.Client(base_url=url, timeout=60) as client:
         while not stop.is_set():
-            status, seconds = timed(lambda: client.get("/health"))
+            _, seconds, _ = timed(lambda: client.get("/health"))
             worst.append(seconds)
             time.sleep(0.02)
 
@@ -186,8 +192,8 @@ def fingerprint(url: str, ids: list[str]) -> dict[str, str]:
     return out
 
 
-def run(articles: int, timeout: float) -> dict:
-    home = Path(tempfile.mkdtemp(prefix="askbrief-hostile-"))
+def start(home: Path, articles: int) -> tuple[Server, list[str]]:
+    """A fresh index (the seed and `articles` news articles) under `home`, served; the ids in it."""
     rows = [json.loads(line) for line in NEWS.read_text().splitlines()][:articles]
     source = home / "news.jsonl"
     source.write_text("".join(json.dumps({k: r[k] for k in ("id", "title", "published", "source", "text")}) + "\n"
@@ -195,31 +201,39 @@ def run(articles: int, timeout: float) -> dict:
     env = {**os.environ, "ASKBRIEF_HOME": str(home)}
     subprocess.run([sys.executable, "-c", "from askbrief.cli import main; main()", "ingest", str(ROOT / "seeds"),
                     str(source), "--index", "battery", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
-    ids = ["000_94717b999ff50f1a"] + [r["id"] for r in rows]
     server = Server(home)
-    before = fingerprint(server.url, ids)
     httpx.post(f"{server.url}/ask", json={"question": "What did Putin say about trade?"}, timeout=60)  # warm
+    return server, ["000_94717b999ff50f1a"] + [r["id"] for r in rows]
+
+
+def probe(server: Server, name: str, requests, timeout: float) -> dict:
+    """One probe's requests in turn while another client polls /health: its table row."""
+    stop = threading.Event()
+    worst_health: list[float] = []
+    watcher = threading.Thread(target=watch_health, args=(server.url, stop, worst_health), daemon=True)
+    watcher.start()
+    with httpx.Client(base_url=server.url, timeout=timeout) as client:
+        results = [timed(call) for call in requests(client)]
+    stop.set()
+    watcher.join(timeout=timeout + 5)
+    restarted = not server.healthy(timeout)
+    if restarted:
+        server.restart()
+    statuses = [s for s, _, _ in results]
+    worst = max(statuses, key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0))
+    return {"probe": name, "requests": len(results), "worst_status": worst,
+            "worst_s": round(max(t for _, t, _ in results), 2), "job_worst_s": round(max(j for _, _, j in results), 2),
+            "health_worst_ms": round(1000 * max(worst_health, default=float("nan")), 1),
+            "health_ms": [round(1000 * t, 1) for t in worst_health], "restarted": restarted}
+
+
+def run(articles: int, timeout: float) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="askbrief-hostile-"))
+    server, ids = start(home, articles)
+    before = fingerprint(server.url, ids)
     rss_before = server.rss_mb()
-    table, health = [], []
-    for name, requests in probes().items():
-        stop = threading.Event()
-        worst_health: list[float] = []
-        watcher = threading.Thread(target=watch_health, args=(server.url, stop, worst_health), daemon=True)
-        watcher.start()
-        with httpx.Client(base_url=server.url, timeout=timeout) as client:
-            results = [timed(call) for call in requests(client)]
-        stop.set()
-        watcher.join(timeout=timeout + 5)
-        restarted = not server.healthy(timeout)
-        if restarted:
-            server.restart()
-        statuses = [s for s, _ in results]
-        worst = max(statuses, key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0))
-        table.append({"probe": name, "requests": len(results), "worst_status": worst,
-                      "worst_s": round(max(t for _, t in results), 2),
-                      "health_worst_ms": round(1000 * max(worst_health, default=float("nan")), 1),
-                      "restarted": restarted})
-        health += worst_health
+    table = [probe(server, name, requests, timeout) for name, requests in probes().items()]
+    health = [t / 1000 for row in table for t in row.pop("health_ms")]
     after = fingerprint(server.url, ids)
     rss_after = server.rss_mb()
     server.stop()
@@ -232,11 +246,11 @@ def run(articles: int, timeout: float) -> dict:
 
 
 def print_table(result: dict) -> None:
-    print(f"{'probe':<52} {'req':>3} {'worst status':>13} {'worst s':>8} {'/health worst ms':>17}")
+    print(f"{'probe':<52} {'req':>3} {'worst status':>13} {'worst s':>8} {'job s':>6} {'/health worst ms':>17}")
     for row in result["probes"]:
         note = "  (server restarted)" if row["restarted"] else ""
         print(f"{row['probe']:<52} {row['requests']:>3} {row['worst_status']:>13} {row['worst_s']:>8.2f} "
-              f"{row['health_worst_ms']:>17.1f}{note}")
+              f"{row['job_worst_s']:>6.1f} {row['health_worst_ms']:>17.1f}{note}")
     print(f"server RSS before {result['rss_before_mb']} MB, after {result['rss_after_mb']} MB "
           f"({result['rss_after_mb'] / result['rss_before_mb']:.2f}x); restarts {result['restarts']}; "
           f"/health median {result['health_median_ms']} ms, worst {result['health_worst_ms']} ms; "

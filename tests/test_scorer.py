@@ -66,3 +66,13 @@ def test_a_question_that_fills_the_model_alone_is_cut_never_the_sentence():
     for question in ("Что сказал министр о торговле и ценах на нефть " * 25, "外交部长关于贸易说了什么" * 80, "why " * 250):
         encoded = encode_pair(tokenizer(), question[:1000], "the sentence before", "Putin met Jaishankar in Moscow.")
         assert len(encoded.ids) <= MAX_TOKENS and sum(encoded.in_sentence) >= 8
+
+
+def test_a_12000_word_sentence_is_cut_once_keeping_its_start_and_the_question():
+    """Issue 38: the cut was one word piece a turn, rescanning the pair each time (31 s for this)."""
+    sentence = "Aa " * 12000 + "end."
+    encoded = encode_pair(tokenizer(), QUESTION, "The sentence before it.", sentence, "A title")
+    assert len(encoded.ids) == MAX_TOKENS
+    kept = [o for o, inside in zip(encoded.offsets, encoded.in_sentence) if inside]
+    assert kept[0][0] == encoded.sentence_at  # the sentence's start is kept, its end cut
+    assert sum(encoded.in_sentence) == MAX_TOKENS - 3 - len(tokenizer().encode(QUESTION).ids) + 2  # context and title gone first

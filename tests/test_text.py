@@ -3,7 +3,7 @@ import re
 from conftest import SEEDS, news_articles
 
 from askbrief.ingest.documents import load_paths
-from askbrief.ingest.text import CHUNK_CHARS, make_chunks, split_sentences, terms
+from askbrief.ingest.text import CHUNK_CHARS, MAX_SENTENCE_CHARS, make_chunks, split_sentences, terms
 
 
 def sentences(text):
@@ -58,3 +58,13 @@ def test_chunks_are_bounded_runs_of_whole_sentences_overlapping_by_one():
 
 def test_terms_drop_stop_words_and_stem():
     assert terms("What did Putin say about the trade turnover in the U.S.?") == ["putin", "trade", "turnov", "u.s"]
+
+
+def test_a_run_of_12000_words_is_not_one_sentence():
+    """Issue 38: every later stage reads whole sentences, so ingest bounds what one can be."""
+    text = "The council met on Monday. " + "Aa " * 12000 + "end. It adjourned."
+    spans = split_sentences(text)
+    assert max(b - a for a, b in spans) <= MAX_SENTENCE_CHARS
+    assert sentences(text)[0] == "The council met on Monday." and sentences(text)[-1] == "It adjourned."
+    assert all(text[b:a].isspace() for (_, b), (a, _) in zip(spans, spans[1:]))  # cut only at spaces
+    assert sentences("中" * 2500 + "。")[0] == "中" * MAX_SENTENCE_CHARS  # a script without spaces is cut hard

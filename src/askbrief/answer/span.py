@@ -45,22 +45,33 @@ def encode_pair(tokenizer, question: str, context: str, sentence: str, title: st
     second = head + (context + SEPARATOR if context else "") + sentence
     at = len(second) - len(sentence)
     enc = tokenizer.encode(question, second)
-    ids, types, offsets, sequence = list(enc.ids), list(enc.type_ids), list(enc.offsets), list(enc.sequence_ids)
-    columns = (ids, types, offsets, sequence)
-    while sequence.count(0) > MAX_QUESTION_TOKENS and len(ids) > max_tokens:
-        _drop(columns, sequence.index(1) - 2)  # the question's last word piece, before its [SEP]
-    while len(ids) > max_tokens:
-        second_part = [i for i, s in enumerate(sequence) if s == 1]
-        in_context = [i for i in second_part if len(head) <= offsets[i][0] < at]
-        in_head = [i for i in second_part if offsets[i][0] < len(head)]
-        _drop(columns, in_context[0] if in_context else in_head[0] if in_head else len(ids) - 2)
-    in_sentence = [s == 1 and o[0] >= at for s, o in zip(sequence, offsets)]
+    keep = _kept(enc.sequence_ids, enc.offsets, len(head), at, max_tokens)
+    ids, types, offsets = ([column[i] for i in keep] for column in (enc.ids, enc.type_ids, enc.offsets))
+    in_sentence = [enc.sequence_ids[i] == 1 and enc.offsets[i][0] >= at for i in keep]
     return Encoded(ids, types, offsets, in_sentence, at)
 
 
-def _drop(columns: tuple[list, ...], i: int) -> None:
-    for column in columns:
-        del column[i]
+def _kept(sequence: list, offsets: list[tuple[int, int]], head_end: int, at: int, max_tokens: int) -> list[int]:
+    """The word pieces left after the cuts encode_pair describes, in order: computed in one pass
+    (a 12,000-word sentence is cut at once, not a piece at a time)."""
+    question = [i for i, s in enumerate(sequence) if s == 0]
+    second = [i for i, s in enumerate(sequence) if s == 1]
+    excess = len(sequence) - max_tokens
+    dropped: set[int] = set()
+    if excess > 0 and len(question) > MAX_QUESTION_TOKENS:
+        cut = min(len(question) - MAX_QUESTION_TOKENS, excess)
+        dropped.update(question[len(question) - cut:])
+        excess -= cut
+    context = [i for i in second if head_end <= offsets[i][0] < at]
+    title = [i for i in second if offsets[i][0] < head_end]
+    for part in (context, title):
+        cut = max(0, min(len(part), excess))
+        dropped.update(part[:cut])
+        excess -= cut
+    if excess > 0:  # the sentence's end, keeping its start
+        left = [i for i in second if i not in dropped]
+        dropped.update(left[len(left) - min(excess, len(left)):])
+    return [i for i in range(len(sequence)) if i not in dropped]
 
 
 def tokenizer():

@@ -38,7 +38,7 @@ def prepare(documents: list[Document], embedder: Embedder,
     splits = split_all(documents) if splits is None else splits
     chunks = [make_chunks(s) for s in splits]
     sentence_texts = [d.text[a:b] for d, spans in zip(documents, splits) for a, b in spans]
-    sentence_vectors = embedder.encode(sentence_texts)
+    sentence_vectors = encode_once(embedder, sentence_texts)
     chunk_vectors = chunk_vectors_from(sentence_vectors, [len(s) for s in splits], chunks)
     prepared, s_at, c_at = [], 0, 0
     for doc, spans, runs in zip(documents, splits, chunks):
@@ -51,6 +51,14 @@ def prepare(documents: list[Document], embedder: Embedder,
         s_at += len(spans)
         c_at += len(runs)
     return prepared
+
+
+def encode_once(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Each distinct text embedded once: a line repeated through a batch (a feed's boilerplate, a
+    run of junk cut into identical pieces) costs one pass through the model, not one a copy."""
+    distinct = {text: row for row, text in enumerate(dict.fromkeys(texts))}
+    vectors = embedder.encode(list(distinct))
+    return vectors[[distinct[text] for text in texts]] if texts else vectors
 
 
 def chunk_vectors_from(sentence_vectors: np.ndarray, sentence_counts: list[int],
