@@ -8,18 +8,25 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env browser postgres demo test eval bench fit train-reader train-verifier train-summariser export-models hostile clean train-embedder
+.PHONY: help env lock browser postgres demo test eval bench fit train-reader train-verifier train-summariser export-models hostile clean train-embedder
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml constraints.txt
+$(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,eval,train,multilingual]'
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-env: $(BIN)/.installed  ## build the virtual environment (.venv), torch pinned to the CPU wheel
+env: $(BIN)/.installed  ## build the virtual environment (.venv) from requirements.lock: every package pinned, with hashes
+
+# The lock: Linux x86_64, CPython 3.11 (this project's machines); torch is the CPU wheel of
+# constraints.txt, found beside PyPI in --find-links; setuptools is the build backend of `pip install -e`.
+lock: env  ## refresh requirements.lock from pyproject.toml and constraints.txt (uv pip compile, ~10 s)
+	echo "setuptools>=77" | $(BIN)/uv pip compile pyproject.toml - --extra dev --extra eval --extra train \
+		--extra multilingual -c constraints.txt --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --find-links /opt/wheels --no-header -q -o requirements.lock
 
 demo: env  ## index seeds/, ask the seed question, print a cited answer and a summary
 	$(BIN)/askbrief ingest seeds --index demo
@@ -43,38 +50,38 @@ test: env browser postgres  ## the layer contract (import-linter), then the test
 	$(BIN)/python -m pytest -q
 
 eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tables under results/
-	$(BIN)/python scripts/eval_qa.py $(DATA)/squad2-dev-subset.json --off-corpus $(DATA)/squad1-dev-xquad-subset.json
-	$(BIN)/python scripts/eval_qa.py $(DATA)/squad1-dev-xquad-subset.json
-	$(BIN)/python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
-	$(BIN)/python scripts/eval_qa.py scripts/data/news-dev-2.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
-	$(BIN)/python scripts/eval_summary.py $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python -m scripts.eval_qa $(DATA)/squad2-dev-subset.json --off-corpus $(DATA)/squad1-dev-xquad-subset.json
+	$(BIN)/python -m scripts.eval_qa $(DATA)/squad1-dev-xquad-subset.json
+	$(BIN)/python -m scripts.eval_qa scripts/data/news-dev.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python -m scripts.eval_qa scripts/data/news-dev-2.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python -m scripts.eval_summary $(DATA)/bbc-news-summary.jsonl
 
 bench: env  ## speed and memory at ~2k/20k/200k chunks (~15 min)
-	$(BIN)/python scripts/bench.py $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python -m scripts.bench $(DATA)/bbc-news-summary.jsonl
 
 fit: env  ## refit the reader's linear models (held-out SQuAD 1.1 train articles, SQuAD 2.0's 348 train unanswerables)
-	$(BIN)/python scripts/fit_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz \
+	$(BIN)/python -m scripts.fit_reader $(TRAIN)/squad-v1.1-train.explorer.json.gz \
 		--squad2 $(TRAIN)/squad-v2.0-train-10-articles.json.gz
 
 export-models: env  ## write the int8 ONNX embedder shipped in the package from make train-embedder's output (~20 s; FORCE=1 redoes it)
-	$(BIN)/python scripts/export_models.py $(if $(FORCE),--force)
+	$(BIN)/python -m scripts.export_models $(if $(FORCE),--force)
 
 train-embedder: env  ## tune the embedder for questions on SQuAD 1.1 train (one epoch, ~3.5 h on 2 cores; checkpoints resume)
-	$(BIN)/python scripts/train_embedder.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
+	$(BIN)/python -m scripts.train_embedder $(TRAIN)/squad-v1.1-train.explorer.json.gz
 
 train-summariser: env  ## train the summary scorer on the odd-numbered BBC articles and export it int8 (~5 min on 2 cores)
-	$(BIN)/python scripts/train_summariser.py $(DATA)/bbc-news-summary.jsonl --export
+	$(BIN)/python -m scripts.train_summariser $(DATA)/bbc-news-summary.jsonl --export
 
 train-verifier: env  ## mine the shipped reader's passages and train the answerability verifier (a passage verdict, 6 layers), int8 into the package (~1 h on 2 cores; resumes)
-	$(BIN)/python scripts/train_verifier.py $(TRAIN) --export
+	$(BIN)/python -m scripts.train_verifier $(TRAIN) --export
 
 train-reader: env  ## train the sentence scorer on SQuAD 1.1 train and export it int8 (~1 h on 2 cores; checkpoints resume)
-	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz
-	$(BIN)/python scripts/train_reader.py $(TRAIN)/squad-v1.1-train.explorer.json.gz --init $(CHECKPOINTS) \
+	$(BIN)/python -m scripts.train_reader $(TRAIN)/squad-v1.1-train.explorer.json.gz
+	$(BIN)/python -m scripts.train_reader $(TRAIN)/squad-v1.1-train.explorer.json.gz --init $(CHECKPOINTS) \
 		--checkpoints $(CHECKPOINTS)-span --skip 60000 --pairs 16000 --positive-share 0.5 --span-weight 1.0 --lr 3e-5 --export
 
 hostile: env  ## the hostile-input battery against a live local server (loopback only, ~1 minute)
-	$(BIN)/python scripts/hostile.py
+	$(BIN)/python -m scripts.hostile
 
 clean:  ## remove the environment and built indexes
 	rm -rf $(VENV) indexes/*/

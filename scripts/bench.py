@@ -1,6 +1,6 @@
 """Speed and memory on the BBC corpus, at about 2k, 20k and 200k chunks, in one run.
 
-    python scripts/bench.py ../shared/data/bbc-news-summary.jsonl [--sizes 2000 20000 200000]
+    python -m scripts.bench ../shared/data/bbc-news-summary.jsonl [--sizes 2000 20000 200000]
         [--questions 100] [--backend faiss|milvus|milvus-server] [--store sqlite|postgres] [--beside-sqlite]
 
 1. Ingest throughput: the first articles (to about the first size) go through `Engine.ingest`
@@ -48,14 +48,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
 from askbrief.answer.question import as_query  # noqa: E402
 from askbrief.answer.retrieve import CANDIDATES  # noqa: E402
 from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
 from askbrief.ingest.embed import BATCH  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
-from bbc import as_document, load_bbc  # noqa: E402
+from scripts.bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -292,8 +291,7 @@ def postgres_server(store: str):
     if store != "postgres":
         yield None
         return
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from pgserver import PostgresServer
+    from scripts.pgserver import PostgresServer
 
     server = PostgresServer().start()
     try:

@@ -1,6 +1,6 @@
 """What explain mode costs /ask: before it existed, with it off, and with it on, in one run.
 
-    python scripts/bench_explain.py ../shared/data/bbc-news-summary.jsonl [--sizes 2000 200000]
+    python -m scripts.bench_explain ../shared/data/bbc-news-summary.jsonl [--sizes 2000 200000]
         [--before REV] [--questions 100] [--rounds 3]
 
 The BBC corpus is indexed (copied to each size, as scripts/bench.py does), then two server
@@ -24,11 +24,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
 from askbrief.engine import Engine  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
-from bbc import load_bbc  # noqa: E402
-from bench import MemoEmbedder, copies, ingest_until  # noqa: E402
+from scripts.bbc import load_bbc  # noqa: E402
+from scripts.bench import MemoEmbedder, copies, ingest_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"

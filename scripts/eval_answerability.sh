@@ -11,9 +11,9 @@ py=${PYTHON:-.venv/bin/python}
 export HF_HUB_OFFLINE=1
 thirteen="Super_Bowl_50 Nikola_Tesla Teacher Martin_Luther Apollo_program Newcastle_upon_Tyne Victoria_and_Albert_Museum
 American_Broadcasting_Company Genghis_Khan Doctor_Who Kenya Chloroplast United_Methodist_Church"
-"$py" scripts/eval_qa.py "$data/squad2-dev-subset.json" --off-corpus "$data/squad1-dev-xquad-subset.json" --name "squad2-$tag" "$@"
-"$py" scripts/eval_qa.py "$data/squad1-dev-xquad-subset.json" --name "squad1-$tag" "$@"
+"$py" -m scripts.eval_qa "$data/squad2-dev-subset.json" --off-corpus "$data/squad1-dev-xquad-subset.json" --name "squad2-$tag" "$@"
+"$py" -m scripts.eval_qa "$data/squad1-dev-xquad-subset.json" --name "squad1-$tag" "$@"
 # shellcheck disable=SC2086  # the titles are one word each
-"$py" scripts/eval_qa.py "$data/squad1-dev-xquad-subset.json" --name "squad1-13-$tag" --titles $thirteen "$@"
-"$py" scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc "$data/bbc-news-summary.jsonl" --name "news-dev-$tag" "$@"
-"$py" scripts/eval_qa.py scripts/data/news-dev-2.jsonl --bbc "$data/bbc-news-summary.jsonl" --name "news-dev-2-$tag" "$@"
+"$py" -m scripts.eval_qa "$data/squad1-dev-xquad-subset.json" --name "squad1-13-$tag" --titles $thirteen "$@"
+"$py" -m scripts.eval_qa scripts/data/news-dev.jsonl --bbc "$data/bbc-news-summary.jsonl" --name "news-dev-$tag" "$@"
+"$py" -m scripts.eval_qa scripts/data/news-dev-2.jsonl --bbc "$data/bbc-news-summary.jsonl" --name "news-dev-2-$tag" "$@"

@@ -1,7 +1,7 @@
 """Dense retrieval by a chunk's best sentence: how deep the mean-vector search must reach before
 re-scoring its chunks by their best sentence finds what scoring every sentence finds.
 
-    python scripts/eval_best_sentence.py ../shared/data/squad2-dev-subset.json [--pools 25 50 100 200] \
+    python -m scripts.eval_best_sentence ../shared/data/squad2-dev-subset.json [--pools 25 50 100 200] \
         [--distractors ../shared/data/bbc-news-summary.jsonl]
 
 The index is built as askbrief builds it (scripts/squad.py), with the BBC articles beside the
@@ -18,16 +18,14 @@ Paragraph recall@1/@5 and the median milliseconds of the dense search. JSON in r
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bbc import as_document, load_bbc  # noqa: E402
-from squad import build_engine, load_squad  # noqa: E402
+from scripts.bbc import as_document, load_bbc  # noqa: E402
+from scripts.squad import build_engine, load_squad  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 

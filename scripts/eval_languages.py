@@ -1,7 +1,7 @@
 """XQuAD by language: each language's questions over its own paragraphs, and English questions
 over them, through the whole product (ingest, retrieval, reader), one index per language.
 
-    python scripts/eval_languages.py ../shared/data/xquad --embedder multilingual
+    python -m scripts.eval_languages ../shared/data/xquad --embedder multilingual
 
 Prints evidence@1 (the first cited sentence holds the gold answer), answered and dense recall@1
 per language, and writes results/eval_languages-EMBEDDER.json.
@@ -10,12 +10,10 @@ per language, and writes results/eval_languages-EMBEDDER.json.
 import argparse
 import datetime as dt
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from eval_qa import RESULTS, evaluate  # noqa: E402
+from scripts.eval_qa import RESULTS, evaluate  # noqa: E402
 
 LANGUAGES = ["en", "de", "es", "ru", "zh", "ar", "tr", "hi", "el", "vi", "th", "ro"]
 

@@ -1,9 +1,9 @@
 """Evaluate askbrief's answers on a SQuAD-format file: retrieval, evidence, abstention,
 calibration, faithfulness and latency in one table (printed, and JSON under results/).
 
-    python scripts/eval_qa.py ../shared/data/squad2-dev-subset.json [--limit N] \
+    python -m scripts.eval_qa ../shared/data/squad2-dev-subset.json [--limit N] \
         [--off-corpus ../shared/data/squad1-dev-xquad-subset.json]
-    python scripts/eval_qa.py scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl
+    python -m scripts.eval_qa scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl
 
 `--errors FILE` asks with explain mode on (latency is then measured without the explanation's own
 time) and writes, one JSON line each, every wrong answer (the first citation lacks the gold
@@ -15,15 +15,13 @@ import argparse
 import datetime as dt
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from squad import Question, ask_in, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
+from scripts.squad import Question, ask_in, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 

@@ -1,6 +1,6 @@
 """Speaker-attribution precision and recall against the hand-labelled BBC quotations.
 
-    python scripts/eval_quotes.py ../shared/data/bbc-news-summary.jsonl [tests/data/quotes-gold.jsonl]
+    python -m scripts.eval_quotes ../shared/data/bbc-news-summary.jsonl [tests/data/quotes-gold.jsonl]
 """
 
 import argparse

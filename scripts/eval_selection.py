@@ -1,7 +1,7 @@
 """The yardstick for the reader: answer-sentence selection over fixed candidates, the same for
 every row, on questions no model of askbrief was fitted on.
 
-    python scripts/eval_selection.py ../shared/train/squad-v1.1-train.explorer.json.gz \\
+    python -m scripts.eval_selection ../shared/train/squad-v1.1-train.explorer.json.gz \\
         --squad2 ../shared/train/squad-v2.0-train-10-articles.json.gz \\
         --news scripts/data/news-dev.jsonl --bbc ../shared/data/bbc-news-summary.jsonl \\
         [--untuned] [--embedder DIR ...] [--limit N]
@@ -28,20 +28,18 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent))
 from askbrief.answer.question import parse  # noqa: E402
 from askbrief.answer.retrieve import _collect  # noqa: E402
 from askbrief.answer.span import CONTEXT_CHARS, load_scorer  # noqa: E402
 from askbrief.ingest.text import terms  # noqa: E402
 from askbrief.records import Hit  # noqa: E402
-from squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
+from scripts.squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
 RESULTS = ROOT / "results"

@@ -4,7 +4,7 @@ the reference's sentence count; ROUGE-1/2/L F1 (rouge-score, stemming on) per ca
 overall, and the one-line brief (k = 1) against the headline too. Also times a 10-article
 summary through the engine, warm.
 
-    python scripts/eval_summary.py ../shared/data/bbc-news-summary.jsonl [--limit N] [--split test]
+    python -m scripts.eval_summary ../shared/data/bbc-news-summary.jsonl [--limit N] [--split test]
 """
 
 import argparse
@@ -25,14 +25,13 @@ from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-sys.path.insert(0, str(Path(__file__).parent))
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.embed import load_embedder  # noqa: E402
 from askbrief.ingest.text import words  # noqa: E402
 
 # The summariser's evaluation builds pools of sentences itself (for the baselines too).
 from askbrief.summary.summarise import make_pool, summarise  # noqa: E402
-from bbc import as_document, load_bbc, sentence_rows  # noqa: E402
+from scripts.bbc import as_document, load_bbc, sentence_rows  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SYSTEMS = ("askbrief", "lead", "textrank", "lexrank", "centroid", "oracle")

@@ -2,7 +2,7 @@
 output of scripts/train_embedder.py), int8 ONNX (matrix products and word embeddings), into
 src/askbrief/models/embedder.int8.onnx.
 
-    python scripts/export_models.py [--source ~/.cache/askbrief/train-embedder/final] [--force]
+    python -m scripts.export_models [--source ~/.cache/askbrief/train-embedder/final] [--force]
 
 A build step, run once when the model or the exporter changes (`make export-models`); ingest and
 serve only read the file. The comparison with the float32 source is scripts/compare_embedders.py.
@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from askbrief.ingest.embed import MODEL_FILE, export_int8  # noqa: E402
 

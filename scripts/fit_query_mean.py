@@ -2,7 +2,7 @@
 articles in other languages has subtracted before it searches (src/askbrief/models/
 multilingual-query-mean.json; ingest/embed.py, MultilingualEmbedder.across).
 
-    python scripts/fit_query_mean.py ../shared/train/squad-v1.1-train.explorer.json.gz
+    python -m scripts.fit_query_mean ../shared/train/squad-v1.1-train.explorer.json.gz
 
 Why: an English question's vector carries an "English" direction that Latin-script sentences
 share, so across languages it prefers whichever foreign sentences hold English names and numbers

@@ -2,7 +2,7 @@
 askbrief trained on, report them cross-validated by article, and write the coefficients to
 src/askbrief/models/ranker.json.
 
-    python scripts/fit_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz \
+    python -m scripts.fit_reader ../shared/train/squad-v1.1-train.explorer.json.gz \
         --squad2 ../shared/train/squad-v2.0-train-10-articles.json.gz
 
 The articles are the 20 that scripts/train_reader.py holds out for validation (its split, its
@@ -31,7 +31,6 @@ MIN_ANSWERED of the answerable questions.
 import argparse
 import json
 import random
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,6 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-sys.path.insert(0, str(Path(__file__).parent))
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
 from askbrief.answer.candidates import Candidate, reading_pair  # noqa: E402
@@ -52,9 +50,9 @@ from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.answer.verifier import VERIFIER_FILE, load_verifier  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
 from askbrief.records import Evidence  # noqa: E402
-from eval_qa import expected_calibration_error  # noqa: E402
-from squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
-from train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402
+from scripts.eval_qa import expected_calibration_error  # noqa: E402
+from scripts.squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
+from scripts.train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402
 
 C = 1.0  # the calibrator's inverse L2 strength: 5 inputs, ~2,000 rows
 RANKER_L2 = 0.1  # the ranker's L2 penalty; CV accuracy is flat from 0.01 to 1

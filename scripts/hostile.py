@@ -1,7 +1,7 @@
 """Run a battery of hostile requests against a live local `askbrief serve` and print one table:
 probe, requests, worst status, worst time, and the server's RSS before and after.
 
-    python scripts/hostile.py [--articles 50] [--timeout 30] [--store postgres]
+    python -m scripts.hostile [--articles 50] [--timeout 30] [--store postgres]
 
 Loopback only, bounded: each probe sends a fixed number of requests. The server is started here
 on a fresh index (the seed plus news articles from tests/data, API key set) and stopped at the
@@ -264,9 +264,8 @@ def shared_store(store: str):
     if store != "postgres":
         yield
         return
-    sys.path.insert(0, str(ROOT / "tests"))
     from milvus import MilvusServer
-    from pgserver import PostgresServer
+    from scripts.pgserver import PostgresServer
 
     postgres, milvus = PostgresServer().start(), MilvusServer()
     milvus.set_base_dir(tempfile.mkdtemp(prefix="askbrief-milvus-"))

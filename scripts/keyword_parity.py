@@ -1,25 +1,22 @@
 """Keyword retrieval alone, SQLite's FTS5 against PostgreSQL's BM25, on SQuAD files: how often
 the gold paragraph is the first (recall@1) or among the first five (recall@5) keyword hits.
 
-    python scripts/keyword_parity.py ../shared/data/squad2-dev-subset.json ../shared/data/squad1-dev-xquad-subset.json
+    python -m scripts.keyword_parity ../shared/data/squad2-dev-subset.json ../shared/data/squad1-dev-xquad-subset.json
 
 Starts a throw-away PostgreSQL (tests/pgserver.py) and a Milvus server (the `milvus` test
 package) on 127.0.0.1 for the run.
 """
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(ROOT / "tests"))
-from pgserver import PostgresServer  # noqa: E402
+from scripts.pgserver import PostgresServer  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.answer.question import as_query  # noqa: E402
-from squad import load_squad  # noqa: E402
+from scripts.squad import load_squad  # noqa: E402
 
 
 def recall(engine: Engine, questions: list, k: int) -> float:

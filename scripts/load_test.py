@@ -1,7 +1,7 @@
 """A bounded load test on loopback: N clients for T seconds of mixed ask/search/summarize against
 a local askbrief server that this script starts on 127.0.0.1 (never any other address).
 
-    python scripts/load_test.py ../shared/data/bbc-news-summary.jsonl [--articles 200] [--clients 8] [--seconds 30]
+    python -m scripts.load_test ../shared/data/bbc-news-summary.jsonl [--articles 200] [--clients 8] [--seconds 30]
 """
 
 import argparse
@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import random
 import socket
-import sys
 import tempfile
 import threading
 import time
@@ -19,10 +18,9 @@ import httpx
 import numpy as np
 import uvicorn
 
-sys.path.insert(0, str(Path(__file__).parent))
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.serve.api import create_app  # noqa: E402
-from bbc import as_document, load_bbc  # noqa: E402
+from scripts.bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 MIX = (("ask", 0.6), ("search", 0.25), ("summarize", 0.15))  # what a newsroom page mostly does

@@ -2,7 +2,7 @@
 `askbrief serve` processes over PostgreSQL + a Milvus server, and what a large write does to
 the service while it runs. Everything listens on 127.0.0.1 and stops by itself.
 
-    python scripts/shared_load.py ../shared/data/bbc-news-summary.jsonl [--articles 200]
+    python -m scripts.shared_load ../shared/data/bbc-news-summary.jsonl [--articles 200]
         [--clients 16] [--seconds 30] [--servers 1 2]
 
 1. The first --articles BBC articles are indexed into PostgreSQL (tests/pgserver.py) and a
@@ -32,13 +32,11 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(ROOT / "tests"))
-from pgserver import PostgresServer  # noqa: E402
+from scripts.pgserver import PostgresServer  # noqa: E402
 
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.documents import MAX_DOCUMENT_CHARS  # noqa: E402
-from bbc import as_document, load_bbc  # noqa: E402
+from scripts.bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = ROOT / "results"
 ASKBRIEF = [sys.executable, "-c", "from askbrief.cli import main; main()"]

@@ -1,7 +1,7 @@
 """Tune askbrief's embedder for questions: a question should land nearest the sentence that
 answers it, so that one cosine both retrieves and reads.
 
-    python scripts/train_embedder.py ../shared/train/squad-v1.1-train.explorer.json.gz \
+    python -m scripts.train_embedder ../shared/train/squad-v1.1-train.explorer.json.gz \
         [--checkpoints DIR] [--batch 128] [--epochs 1] [--export]
 
 Starts from the bundled all-MiniLM-L6-v2 weights and trains them with sentence-transformers' own
@@ -23,19 +23,16 @@ import argparse
 import json
 import os
 import random
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from askbrief.ingest.text import split_sentences, terms  # noqa: E402
-from train_reader import answer_sentence  # noqa: E402
-from train_reader import load_articles as load_without  # noqa: E402
+from scripts.train_reader import answer_sentence  # noqa: E402
+from scripts.train_reader import load_articles as load_without  # noqa: E402
 
 SEED = 13
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"

@@ -1,7 +1,7 @@
 """Train askbrief's reader: a cross-encoder over (question, sentence) pairs with two heads, one
 that says whether the sentence answers and one that marks the short answer inside it.
 
-    python scripts/train_reader.py ../shared/train/squad-v1.1-train.explorer.json.gz \
+    python -m scripts.train_reader ../shared/train/squad-v1.1-train.explorer.json.gz \
         [--layers 3] [--pairs 60000] [--checkpoints DIR] [--export]
 
 `make train-reader` runs it twice: both heads on 60,000 pairs, then a span phase from those
@@ -28,7 +28,6 @@ import math
 import os
 import random
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from askbrief.answer import span as scorer  # noqa: E402

@@ -1,7 +1,7 @@
 """Train askbrief's summary scorer on BBC News Summary (odd-numbered articles only) and export it
 int8 ONNX into the package.
 
-    python scripts/train_summariser.py ../shared/data/bbc-news-summary.jsonl [--epochs 40] [--export]
+    python -m scripts.train_summariser ../shared/data/bbc-news-summary.jsonl [--epochs 40] [--export]
 
 Each sentence is read in the context of its article (summarise.model_inputs: its position, the
 headline, its neighbours' centrality, lexical and MiniLM centralities within the article). A small
@@ -14,19 +14,16 @@ on them). The prepared inputs are cached under --cache, so a stopped run resumes
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from askbrief.summary import summarise  # noqa: E402
-from bbc import as_document, load_bbc, sentence_rows  # noqa: E402
+from scripts.bbc import as_document, load_bbc, sentence_rows  # noqa: E402
 
 SEED = 13
 HIDDEN = 64  # units; 32 and 128 were within 0.002 ROUGE-2 of it on the validation articles

@@ -3,7 +3,7 @@ passage the reader would cite (its best three sentences, best first, after the a
 and says whether the passage answers it, SQuAD 2.0-style: one verdict for the passage, beside a
 short-answer head over it.
 
-    python scripts/train_verifier.py ../shared/train [--read 4000] [--checkpoints DIR] [--export]
+    python -m scripts.train_verifier ../shared/train [--read 4000] [--checkpoints DIR] [--export]
 
 Its examples are the passages that fool today's reader. The shipped engine indexes the articles
 (one document a paragraph), is asked every question with explain mode on, and its best three
@@ -26,18 +26,16 @@ resumes without asking again; training resumes from its checkpoint (train_reader
 import argparse
 import json
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-import train_reader  # noqa: E402
+from scripts import train_reader
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.answer.verifier import PASSAGE_TOKENS, passage  # noqa: E402
 from askbrief.ingest.text import split_sentences  # noqa: E402
-from squad import contains_answer, load_squad, paragraph_id  # noqa: E402
-from train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
+from scripts.squad import contains_answer, load_squad, paragraph_id  # noqa: E402
+from scripts.train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
 
 SEED = 29
 TRAIN_V11 = "squad-v1.1-train.explorer.json.gz"

@@ -121,7 +121,7 @@ def milvus_server(tmp_path_factory) -> Iterator[str]:
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL server on 127.0.0.1 for the session (Debian's postgresql package, under a
     second to start); its URL."""
-    from pgserver import PostgresServer, binaries
+    from scripts.pgserver import PostgresServer, binaries
 
     if binaries() is None:
         pytest.skip("PostgreSQL's initdb is not installed (`make test` installs Debian's postgresql where it can)")

@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 from conftest import assert_faithful, live_server
-from newsserver import ARTICLES, MAX_BYTES, news_server, rss
+from scripts.newsserver import ARTICLES, MAX_BYTES, news_server, rss
 from typer.testing import CliRunner
 
 from askbrief.cli import app
@@ -284,7 +284,7 @@ def test_the_per_host_delay_holds_across_processes_and_crawl_delay_lengthens_it(
 def test_an_updated_article_is_re_read_in_one_poll_and_its_old_text_never_cited_again(server, web_engine):
     from email.utils import formatdate
 
-    from newsserver import page
+    from scripts.newsserver import page
 
     row = dict(ARTICLES[0])
     path = "/articles/changing.html"
@@ -330,7 +330,7 @@ def test_an_updated_article_is_re_read_in_one_poll_and_its_old_text_never_cited_
 
 def test_a_feed_of_100_unchanged_entries_costs_one_request(server, web_engine):
     from conftest import news_articles
-    from newsserver import page
+    from scripts.newsserver import page
 
     rows = news_articles()
     items = []

@@ -2,11 +2,10 @@
 brief is one cited sentence, and "what's new since" says only what the later articles add."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT, assert_faithful, needs_data, news_articles, write_jsonl
+from conftest import DATA, assert_faithful, needs_data, news_articles, write_jsonl
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -44,10 +43,9 @@ def test_the_trained_summaries_beat_the_lead_on_unseen_bbc_articles():
     """ROUGE-2 F1 at 3 sentences on 40 even-numbered (never trained on) BBC articles."""
     from rouge_score import rouge_scorer
 
-    sys.path.insert(0, str(ROOT / "scripts"))
     from askbrief.ingest.embed import load_embedder
     from askbrief.summary.summarise import make_pool, summarise
-    from bbc import as_document, load_bbc, sentence_rows
+    from scripts.bbc import as_document, load_bbc, sentence_rows
 
     rouge = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     embedder = load_embedder()
