@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env lock browser postgres demo test eval bench fit train-reader train-verifier train-summariser export-models hostile clean train-embedder
+.PHONY: help env lock browser postgres demo test test-fast eval bench fit train-reader train-verifier train-summariser export-models hostile clean train-embedder
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ postgres:  ## Debian's postgresql (initdb, pg_ctl) for the shared-store tests (o
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
 	    echo "postgresql not installed: the PostgreSQL tests will be skipped"; }
+
+test-fast: env  ## the units of every stage: no server, no evaluation data, no browser, no shared store (under 2 min)
+	$(BIN)/python -m pytest -q -m "not server and not data and not browser and not shared_store"
 
 test: env browser postgres  ## the layer contract (import-linter), then the test suite
 	$(BIN)/lint-imports --no-cache

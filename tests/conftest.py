@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 DATA = Path(os.environ.get("ASKBRIEF_DATA", ROOT.parent / "shared" / "data"))
 NEWS = ROOT / "tests" / "data" / "wikinews-en.jsonl"
-needs_data = pytest.mark.skipif(not (DATA / "bbc-news-summary.jsonl").exists(),
-                                reason=f"evaluation data not found at {DATA} (set ASKBRIEF_DATA; CI has it)")
+needs_data = pytest.mark.data  # skipped, with one reason, where the evaluation data is absent
 SEED_ID = "000_94717b999ff50f1a"
 SEED_QUESTION = "What did Putin say about trade?"
 
@@ -98,6 +97,28 @@ def cosine_pairs(engine: Engine, record: Answer | Summary) -> np.ndarray:
 # 8, 14, 24): SQLite with FAISS, with embedded milvus-lite and with a Milvus server process (the
 # `milvus` package) over gRPC, and PostgreSQL with that Milvus server ("postgres").
 ON_BOTH_BACKENDS = {"test_engine", "test_store"}
+# The tiers (`make test-fast` runs what none of these marks): a test is marked by the fixtures it
+# uses; the modules named start servers or processes of their own inside the tests.
+MARKS_BY_FIXTURE = {"server": {"server", "battery", "served", "seed_home", "client_process", "web_engine"},
+                    "browser": {"browser"}, "shared_store": {"postgres_server", "milvus_server"}}
+SERVER_MODULES = {"test_service", "test_hostile", "test_hostile_battery", "test_fuzz", "test_feeds", "test_page",
+                  "test_mcp", "test_cli", "test_postgres", "test_vectors", "test_layers"}
+
+
+def pytest_collection_modifyitems(config, items):
+    no_data = pytest.mark.skip(reason=f"evaluation data not found at {DATA} (set ASKBRIEF_DATA; CI has it)")
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for mark, names in MARKS_BY_FIXTURE.items():
+            if fixtures & names:
+                item.add_marker(mark)
+        if item.module.__name__ in SERVER_MODULES:
+            item.add_marker("server")
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("vector_backend")
+        if backend in ("milvus-server", "postgres"):
+            item.add_marker("shared_store")
+        if item.get_closest_marker("data") and not (DATA / "bbc-news-summary.jsonl").exists():
+            item.add_marker(no_data)
 BACKENDS = ["faiss", "milvus", "milvus-server", "postgres"]
 
 
