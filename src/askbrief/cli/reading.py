@@ -21,22 +21,25 @@ from askbrief.cli.common import (
     reported,
 )
 from askbrief.errors import BadInput
-from askbrief.limits import check_question
+from askbrief.limits import MAX_SUMMARY_SENTENCES, MAX_TOP_K, check_question
+from askbrief.serve.requests import MAX_LISTED, QUOTES_LIMIT, SEARCH_K, SUMMARY_SENTENCES, TOP_K
 
 
 @app.command()
 def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = None,
         batch: Annotated[Path | None, typer.Option(help="A file of questions, one a line; prints one Answer JSON a line.")] = None,
         index: IndexOpt = "default", json_out: JsonOpt = False,
-        top_k: Annotated[int, typer.Option(help="Passages (chunks) to read the answer from (1-50).")] = 5,
-        since: SinceOpt = None, until: UntilOpt = None, explain: ExplainOpt = False) -> None:
+        top_k: Annotated[int, typer.Option(help=f"Passages (chunks) to read the answer from (1-{MAX_TOP_K}).")] = TOP_K,
+        since: SinceOpt = None, until: UntilOpt = None,
+        source: Annotated[list[str], typer.Option("--source", help="Only articles from this source; repeat for several.")] = [],  # noqa: B006
+        explain: ExplainOpt = False) -> None:
     """Answer a question with cited sentences. Example: askbrief ask "What did Putin say about trade?" --explain"""
     with reported():
         engine = engine_for(index)
         if batch is not None:
             questions = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
-            return ask_batch(engine, questions, top_k, since, until, explain)
-        answer = engine.ask(question or "", top_k, since, until, explain=explain)
+            return ask_batch(engine, questions, top_k, since, until, explain, source)
+        answer = engine.ask(question or "", top_k, since, until, source, explain=explain)
     if json_out:
         return print_json(answer)
     print_answer(answer)
@@ -46,7 +49,8 @@ def ask(question: Annotated[str | None, typer.Argument(help="The question.")] = 
         typer.echo(answer_report(answer.explanation))
 
 
-def ask_batch(engine, questions: list[str], top_k: int, since: str | None, until: str | None, explain: bool) -> None:
+def ask_batch(engine, questions: list[str], top_k: int, since: str | None, until: str | None, explain: bool,
+              sources: list[str] = ()) -> None:
     """One Answer JSON a line, in order; a question askbrief refuses gets a JSON error line
     instead ({"question", "error", "field"}) and the others are still answered; exit 1 after
     the last line if any was refused."""
@@ -57,7 +61,7 @@ def ask_batch(engine, questions: list[str], top_k: int, since: str | None, until
         except BadInput as e:
             refused[i] = e
     answers = iter(engine.ask_many([q for i, q in enumerate(questions) if i not in refused], top_k, since, until,
-                                   explain=explain) if len(refused) < len(questions) else [])
+                                   sources, explain=explain) if len(refused) < len(questions) else [])
     for i, q in enumerate(questions):
         if i in refused:
             typer.echo(json.dumps({"question": q[:200], "error": str(refused[i]), "field": refused[i].field}))
@@ -72,7 +76,8 @@ def ask_batch(engine, questions: list[str], top_k: int, since: str | None, until
 @app.command()
 def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document id; repeat for several. None: the whole index.")] = [],  # noqa: B006
               query: Annotated[str | None, typer.Option(help="Focus the summary on this topic.")] = None,
-              sentences: Annotated[int, typer.Option(help="Sentences in the paragraph (1-20); 1 is a one-line brief.")] = 4,
+              sentences: Annotated[int, typer.Option(help=f"Sentences in the paragraph (1-{MAX_SUMMARY_SENTENCES}); "
+                                                           "1 is a one-line brief.")] = SUMMARY_SENTENCES,
               since: Annotated[str | None, typer.Option(help="What's new since this date (YYYY-MM-DD): only what later "
                                                            "articles add to the earlier ones.")] = None,
               batch: Annotated[Path | None, typer.Option(help="A file of JSON requests, one a line: {doc_ids, query, max_sentences, since}.")] = None,
@@ -84,7 +89,7 @@ def summarize(doc: Annotated[list[str], typer.Option("--doc", help="A document i
         if batch is not None:
             for request in _batch_requests(batch):
                 typer.echo(engine.summarize(request.get("doc_ids") or [], request.get("query"),
-                                            request.get("max_sentences", 4), request.get("since"),
+                                            request.get("max_sentences", SUMMARY_SENTENCES), request.get("since"),
                                             explain=explain).model_dump_json())
             return
         summary = engine.summarize(doc, query, sentences, since, explain=explain)
@@ -118,10 +123,13 @@ def _batch_requests(path: Path) -> Iterator[dict]:
 @app.command()
 def quotes(speaker: Annotated[str | None, typer.Option(help="Part of the speaker's name, any case.")] = None,
            about: Annotated[str | None, typer.Option(help="Rank the quotes by relevance to this topic.")] = None,
+           limit: Annotated[int, typer.Option(help=f"At most this many quotes (1-{MAX_LISTED}).")] = QUOTES_LIMIT,
            index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
     """Who said what, with offsets. Example: askbrief quotes --speaker Putin --about trade"""
     with reported():
-        found = engine_for(index).quotes(speaker, about)
+        if not 1 <= limit <= MAX_LISTED:
+            raise BadInput("limit", f"limit must be a whole number from 1 to {MAX_LISTED}, got {limit}")
+        found = engine_for(index).quotes(speaker, about, limit)
     if json_out:
         return print_json(found)
     for q in found:
@@ -130,7 +138,7 @@ def quotes(speaker: Annotated[str | None, typer.Option(help="Part of the speaker
 
 @app.command()
 def search(query: str, index: IndexOpt = "default", json_out: JsonOpt = False,
-           k: Annotated[int, typer.Option(help="How many passages (1-50).")] = 10,
+           k: Annotated[int, typer.Option(help=f"How many passages (1-{MAX_TOP_K}).")] = SEARCH_K,
            since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Ranked passages for a query, with offsets. Example: askbrief search "trade turnover" --since 2023-01-01"""
     with reported():

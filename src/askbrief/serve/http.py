@@ -11,7 +11,6 @@ from starlette.datastructures import Headers
 from askbrief.errors import BadSetting
 
 MAX_BODY = 10 * 1024 * 1024  # bytes in one request: a large batch of articles, never a data dump
-PAGE = 50  # documents listed per page by default
 MAX_FORM_FIELDS = 10  # an upload has one file; a form of thousands of fields is an attack
 
 

@@ -7,20 +7,35 @@ argument, empty index, unknown document) is a tool error with the same message t
 """
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from pydantic import Field
 
 from askbrief import __version__
 from askbrief.engine import Engine
 from askbrief.errors import AskbriefError
-from askbrief.limits import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K
 from askbrief.records import Answer, Citation, Document, QuoteRecord, SearchHit, Summary
+from askbrief.serve.requests import (
+    MAX_LISTED,
+    QUOTES_LIMIT,
+    SEARCH_K,
+    SUMMARY_SENTENCES,
+    TOP_K,
+    About,
+    CitationId,
+    Date,
+    DocIds,
+    Listed,
+    Question,
+    Sentences,
+    Sources,
+    Speaker,
+    Topic,
+    TopK,
+)
 
 T = TypeVar("T")
-Date = Annotated[str | None, Field(description="YYYY-MM-DD", max_length=40)]
 INSTRUCTIONS = ("Answers and summaries over the news articles indexed in askbrief. Every sentence of an answer or "
                 "summary is quoted verbatim from an article and cited [n]; quote it with its citation, and say so "
                 "when `abstained` is true: the articles do not answer the question.")
@@ -30,27 +45,22 @@ def create_server(engine: Engine) -> MCPServer:
     server = MCPServer("askbrief", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool()
-    def ask(question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION)],
-            top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = 5, since: Date = None, until: Date = None,
-            explain: bool = False) -> Answer:
+    def ask(question: Question, top_k: TopK = TOP_K, since: Date = None, until: Date = None,
+            sources: Sources = [], explain: bool = False) -> Answer:  # noqa: B006 - pydantic copies
         """Answer a question about the indexed news articles with cited sentences, or abstain when
-        they do not say. `since`/`until` limit the articles by publication date. `explain` adds
-        why: the question as read, the passages retrieved, each sentence's score and what moved
-        it, and what decided the confidence (or the decline)."""
-        return _reported(lambda: engine.ask(question, top_k, since, until, explain=explain))
+        they do not say. `since`/`until` limit the articles by publication date, `sources` to
+        those outlets. `explain` adds why: the question as read, the passages retrieved, each
+        sentence's score and what moved it, and what decided the confidence (or the decline)."""
+        return _reported(lambda: engine.ask(question, top_k, since, until, sources, explain=explain))
 
     @server.tool()
-    def search(query: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION)],
-               k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = 10, since: Date = None,
-               until: Date = None) -> list[SearchHit]:
+    def search(query: Question, k: TopK = SEARCH_K, since: Date = None, until: Date = None) -> list[SearchHit]:
         """Ranked passages for a query, each with its document, offsets and text."""
         return _reported(lambda: engine.search(query, k, since, until))
 
     @server.tool()
-    def summarize(doc_ids: Annotated[list[str], Field(max_length=MAX_SUMMARY_DOCS)] = [],  # noqa: B006 - pydantic copies
-                  query: Annotated[str | None, Field(max_length=MAX_QUESTION)] = None,
-                  max_sentences: Annotated[int, Field(ge=1, le=MAX_SUMMARY_SENTENCES)] = 4,
-                  since: Date = None, explain: bool = False) -> Summary:
+    def summarize(doc_ids: DocIds = [], query: Topic = None,  # noqa: B006 - pydantic copies
+                  max_sentences: Sentences = SUMMARY_SENTENCES, since: Date = None, explain: bool = False) -> Summary:
         """A one-paragraph summary, every sentence verbatim and cited: of the documents named, of
         the articles on a query, or of the newest articles. With `since`, only what articles
         published on or after that date add to the earlier ones. `explain` adds why each sentence
@@ -58,15 +68,13 @@ def create_server(engine: Engine) -> MCPServer:
         return _reported(lambda: engine.summarize(doc_ids, query, max_sentences, since, explain))
 
     @server.tool()
-    def quotes(speaker: Annotated[str | None, Field(max_length=200)] = None,
-               about: Annotated[str | None, Field(max_length=MAX_QUESTION)] = None,
-               limit: Annotated[int, Field(ge=1, le=500)] = 20) -> list[QuoteRecord]:
+    def quotes(speaker: Speaker = None, about: About = None, limit: Listed = QUOTES_LIMIT) -> list[QuoteRecord]:
         """Who said what: direct quotes with their speaker (part of a name, any case), ranked by
         a topic when `about` is given."""
         return _reported(lambda: engine.quotes(speaker, about, limit))
 
     @server.tool()
-    def show_citation(citation_id: Annotated[str, Field(min_length=1, max_length=300)]) -> Citation:
+    def show_citation(citation_id: CitationId) -> Citation:
         """The cited sentence behind a citation id (as given in `citations[].id`), quoted from
         its source at its offsets, to check or show in context."""
         return _reported(lambda: engine.citation(citation_id))
@@ -74,7 +82,7 @@ def create_server(engine: Engine) -> MCPServer:
     @server.resource("askbrief://documents", mime_type="application/json")
     def documents() -> list[dict]:
         """The indexed documents (uri, id, title, date, source), up to 500; read one at its uri."""
-        listed = _reported(lambda: engine.list_documents(0, 500).documents, ResourceError)
+        listed = _reported(lambda: engine.list_documents(0, MAX_LISTED).documents, ResourceError)
         return [{"uri": f"askbrief://documents/{d.id}", **d.model_dump()} for d in listed]
 
     @server.resource("askbrief://documents/{doc_id}", mime_type="application/json")

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from askbrief.engine import Engine
-from askbrief.limits import MAX_QUESTION, MAX_TOP_K
 from askbrief.records import Answer, Citation, Document, DocumentPage, QuoteRecord, SearchHit, Summary
-from askbrief.serve.http import PAGE, record
-from askbrief.serve.requests import AskRequest, SummarizeRequest
+from askbrief.serve.http import record
+from askbrief.serve.requests import AskRequest, DocumentsQuery, QuotesQuery, SearchQuery, SummarizeRequest
 
 
 def read_routes(engine: Engine, read: list) -> APIRouter:
@@ -30,23 +29,17 @@ def read_routes(engine: Engine, read: list) -> APIRouter:
                                        request.explain))
 
     @router.get("/search", response_model=list[SearchHit])
-    def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],
-               k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10,
-               since: Annotated[str | None, Query(max_length=40)] = None,
-               until: Annotated[str | None, Query(max_length=40)] = None) -> list[SearchHit]:
-        return engine.search(q, k, since, until)
+    def search(query: Annotated[SearchQuery, Query()]) -> list[SearchHit]:
+        return engine.search(query.q, query.k, query.since, query.until)
 
     @router.get("/quotes", response_model=list[QuoteRecord])
-    def quotes(speaker: Annotated[str | None, Query(max_length=200)] = None,
-               about: Annotated[str | None, Query(max_length=MAX_QUESTION)] = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[QuoteRecord]:
+    def quotes(query: Annotated[QuotesQuery, Query()]) -> list[QuoteRecord]:
         """Who said what: a speaker's quotes (part of the name, any case), ranked by a topic if given."""
-        return engine.quotes(speaker, about, limit)
+        return engine.quotes(query.speaker, query.about, query.limit)
 
     @router.get("/documents", response_model=DocumentPage)
-    def list_documents(offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
-                       limit: Annotated[int, Query(ge=1, le=500)] = PAGE) -> DocumentPage:
-        return engine.list_documents(offset, limit)
+    def list_documents(query: Annotated[DocumentsQuery, Query()]) -> DocumentPage:
+        return engine.list_documents(query.offset, query.limit)
 
     @router.get("/documents/{doc_id}", response_model=Document)
     def document(doc_id: str) -> Document:

@@ -1,4 +1,6 @@
-"""The API's request bodies: pydantic models that reject unknown fields, bounded as the engine is."""
+"""One spec per operation: every bound and default of a request, written once and read by the API
+(its bodies and query parameters), the MCP server's tools and the CLI's options, so the three
+faces cannot disagree. Bodies reject unknown fields; the engine checks the same bounds again."""
 
 from typing import Annotated
 
@@ -7,6 +9,31 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from askbrief.ingest.documents import MAX_ID
 from askbrief.limits import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K
 
+MAX_DATE = 40  # characters of a date a request gives (YYYY-MM-DD, with room for a clear error)
+MAX_SPEAKER = 200  # characters of a speaker's name asked for
+MAX_LISTED = 500  # quotes or documents one request lists
+MAX_SOURCES, MAX_SOURCE = 100, 2000  # sources an ask may name, and the characters of each
+MAX_URL = 2000
+MAX_CITATION_ID = 300
+TOP_K = 5  # chunks read for an answer
+SEARCH_K = 10  # passages a search returns
+SUMMARY_SENTENCES = 4
+QUOTES_LIMIT = 50
+PAGE = 50  # documents a listing returns
+
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION)]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description=f"1-{MAX_TOP_K}")]
+Date = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
+Sources = Annotated[list[Annotated[str, Field(max_length=MAX_SOURCE)]], Field(max_length=MAX_SOURCES)]
+DocIds = Annotated[list[Annotated[str, Field(max_length=MAX_ID)]], Field(max_length=MAX_SUMMARY_DOCS)]
+Topic = Annotated[str | None, Field(min_length=1, max_length=MAX_QUESTION)]
+Sentences = Annotated[int, Field(ge=1, le=MAX_SUMMARY_SENTENCES, description=f"1-{MAX_SUMMARY_SENTENCES}")]
+About = Annotated[str | None, Field(max_length=MAX_QUESTION)]  # a topic to rank by; empty ranks by nothing
+Speaker = Annotated[str | None, Field(max_length=MAX_SPEAKER)]
+Listed = Annotated[int, Field(ge=1, le=MAX_LISTED, description=f"1-{MAX_LISTED}")]
+Offset = Annotated[int, Field(ge=0, le=2**31)]
+CitationId = Annotated[str, Field(min_length=1, max_length=MAX_CITATION_ID)]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -14,21 +41,39 @@ class Strict(BaseModel):
 
 class AskRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"question": "What did Putin say about trade?"}]})
-    question: str = Field(min_length=1, max_length=MAX_QUESTION)
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
-    since: str | None = None
-    until: str | None = None
-    sources: list[Annotated[str, Field(max_length=2000)]] = Field([], max_length=100)
+    question: Question
+    top_k: TopK = TOP_K
+    since: Date = None
+    until: Date = None
+    sources: Sources = []
     explain: bool = Field(False, description="Add `explanation`: why this answer, stage by stage")
 
 
 class SummarizeRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "trade between Russia and India"}]})
-    doc_ids: list[Annotated[str, Field(max_length=MAX_ID)]] = Field([], max_length=MAX_SUMMARY_DOCS)
-    query: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
-    max_sentences: int = Field(4, ge=1, le=MAX_SUMMARY_SENTENCES)
-    since: str | None = Field(None, max_length=40, description="What's new since this date (YYYY-MM-DD)")
+    doc_ids: DocIds = []
+    query: Topic = None
+    max_sentences: Sentences = SUMMARY_SENTENCES
+    since: Date = Field(None, description="What's new since this date (YYYY-MM-DD)")
     explain: bool = Field(False, description="Add `explanation`: why each sentence was picked, what was left out")
+
+
+class SearchQuery(BaseModel):  # query parameters: unknown ones are ignored, as HTTP clients expect
+    q: Question
+    k: TopK = SEARCH_K
+    since: Date = None
+    until: Date = None
+
+
+class QuotesQuery(BaseModel):
+    speaker: Speaker = None
+    about: About = None
+    limit: Listed = QUOTES_LIMIT
+
+
+class DocumentsQuery(BaseModel):
+    offset: Offset = 0
+    limit: Listed = PAGE
 
 
 class DocumentIn(Strict):
@@ -47,4 +92,4 @@ documents_in = TypeAdapter(DocumentIn | list[DocumentIn])
 
 class UrlIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://en.wikinews.org/wiki/Main_Page"}]})
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=MAX_URL)
