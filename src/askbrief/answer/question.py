@@ -53,6 +53,8 @@ class Question:
     topic: str | None  # Y of it
     wants: re.Pattern | None  # what a sentence must hold to answer: a number, a date, a name
     time_words: tuple[str, ...] = ()  # words read as time, left out of the terms ("latest", "last month")
+    recent_words: tuple[str, ...] = ()  # of those, the ones asking for the latest ("latest", "newest")
+    span_words: tuple[str, ...] = ()  # of those, the ones read as the date filter ("last month")
     dates_from: str = "none"  # where `where`'s dates came from: "question", "options" or "none"
     resolved_against: str | None = None  # the newest indexed date the question's time words were read against
     lang: str = ENGLISH  # ISO 639-1; the English rules (answer types, dates, speakers) read English only
@@ -65,6 +67,11 @@ class Question:
             return False
         asked = self.text.lower()
         return any(m.group(0).lower() not in asked for m in self.wants.finditer(sentence))
+
+    @property
+    def asks_reason(self) -> bool:
+        """Whether it asks why (its answer type is a reason), so a short answer must read as a clause."""
+        return self.wants is _GIVES_REASON
 
 
 def answer_type(text: str) -> re.Pattern | None:
@@ -106,19 +113,21 @@ def parse(text: str, newest: dt.date | None = None, since: str | None = None, un
     another language gets its own language's terms and dates (French, German, Spanish) and none
     of the English readings (answer types, speakers)."""
     asked = scope(text, newest) if lang == ENGLISH else scope_in(lang, text, newest)
-    said_as_time = asked.recent_words
+    recent, span = tuple(asked.recent_words), ()
     dates_from = "options" if since or until else "none"
     if not (since or until):
         since, until = asked.since, asked.until
-        said_as_time += asked.span_words
+        span = tuple(asked.span_words)
         dates_from = "question" if since or until else "none"
+    said_as_time = recent + span
     time_terms = set(terms(" ".join(said_as_time), lang))
     kept = tuple(t for t in terms(text, lang) if t not in time_terms) or tuple(terms(text, lang))
     english = lang == ENGLISH
     speaker, topic = (speaker_question(text) if english else None) or (None, None)
     return Question(text=text, terms=kept, where=Filter(since, until, tuple(sources)),
                     prefer_recent=asked.prefer_recent, speaker=speaker, topic=topic,
-                    wants=answer_type(text) if english else None, time_words=said_as_time, dates_from=dates_from,
+                    wants=answer_type(text) if english else None, time_words=said_as_time, recent_words=recent,
+                    span_words=span, dates_from=dates_from,
                     resolved_against=newest.isoformat() if newest and said_as_time else None, lang=lang,
                     across=across)
 
@@ -128,7 +137,3 @@ def kind_of_answer(wants: re.Pattern | None) -> str | None:
     return {_NUMBER: "a number", _DATE: "a date", _NAME: "a name", _GIVES_REASON: "a reason"}.get(wants) if wants else None
 
 
-def wants_reason(question: "Question") -> bool:
-    """Whether the question asks why: its answer type is a reason (the ranker's type_match), and
-    a short answer must read as a clause."""
-    return bool(_ASKS_CAUSE.search(question.text))

@@ -16,7 +16,7 @@ import numpy as np
 from askbrief.answer.candidates import Candidate, QuoteReading, Scored, reading_pair
 from askbrief.answer.compose import choose, compose_abstention, compose_answer
 from askbrief.answer.features import features, gather
-from askbrief.answer.question import Question, is_clause, wants_reason
+from askbrief.answer.question import Question, is_clause
 from askbrief.answer.quoted import QUOTE_RELEVANCE, opening_sentence, quote_relevance, quote_vectors
 from askbrief.answer.ranker import (
     TIE_BREAK,
@@ -146,7 +146,7 @@ class Reader:
                                 evidence.copies.get(chosen[0].doc_id, 0))
         # "What did X say?" asks for a statement, not a phrase inside one, and "why?" for a reason:
         # no short answer unless it reads as one.
-        if question.speaker or (span and wants_reason(question) and not is_clause(span.text)):
+        if question.speaker or (span and question.asks_reason and not is_clause(span.text)):
             span = None
         # The span model learnt English (SQuAD 1.1): it marks no phrase in other languages.
         if not english_reading(question, evidence.documents[chosen[0].doc_id]):

@@ -1,7 +1,6 @@
 """The question as read and the passages retrieved, from the trace, in words."""
 
 
-from askbrief.answer.dates import RECENT
 from askbrief.answer.question import Question, kind_of_answer
 from askbrief.answer.quoted import covering_sentences
 from askbrief.answer.ranker import FOLLOW_ADJACENT
@@ -15,11 +14,7 @@ def question_explained(question: Question, evidence: Evidence, trace: Trace) -> 
     idf = trace.idf
     said = words_of_terms(question.text, question.lang)
     searched = set(trace.searched)
-    recent = [w for w in question.time_words if RECENT.fullmatch(w)]
-    span = [w for w in question.time_words if w not in recent]
-    if question.lang != "en":  # dates_other.py: the span phrase is read after the recency words
-        recent, span = ((list(question.time_words[:-1]), list(question.time_words[-1:]))
-                        if question.dates_from == "question" else (list(question.time_words), []))
+    recent, span = list(question.recent_words), list(question.span_words)
     where = question.where
     bounds = f"{where.since or 'any date'} to {where.until or 'the newest'}"
     if question.dates_from == "options":
