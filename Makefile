@@ -45,8 +45,8 @@ postgres:  ## Debian's postgresql (initdb, pg_ctl) for the shared-store tests (o
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
 	    echo "postgresql not installed: the PostgreSQL tests will be skipped"; }
 
-test-fast: env  ## the units of every stage: no server, no evaluation data, no browser, no shared store (under 2 min)
-	$(BIN)/python -m pytest -q -m "not server and not data and not browser and not shared_store"
+test-fast: env  ## the units of every stage: no server, evaluation data, browser, shared store or long integration test
+	$(BIN)/python -m pytest -q -m "not server and not data and not browser and not shared_store and not slow"
 
 test: env browser postgres  ## the layer contract (import-linter), then the test suite
 	$(BIN)/lint-imports --no-cache

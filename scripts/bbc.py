@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from askbrief import Document, make_document
-from askbrief.ingest.text import split_sentences  # the splitter itself is what the sentence rows need
+from askbrief.text.sentences import split_sentences  # the splitter itself is what the sentence rows need
 
 
 def load_bbc(path: Path, split: str = "all", limit: int | None = None) -> list[dict]:

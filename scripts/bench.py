@@ -48,12 +48,12 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.answer.question import as_query  # noqa: E402
-from askbrief.answer.retrieve import CANDIDATES  # noqa: E402
+from askbrief.encoders.embed import BATCH  # noqa: E402
 from askbrief.engine import INGEST_BATCH, Engine  # noqa: E402
-from askbrief.ingest.embed import BATCH  # noqa: E402
-from askbrief.ingest.text import split_sentences  # noqa: E402
+from askbrief.retrieve.hybrid import CANDIDATES  # noqa: E402
+from askbrief.retrieve.question import as_query  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
+from askbrief.text.sentences import split_sentences  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -342,7 +342,7 @@ def torch_model():
     float32 source, loaded once for the three rounds."""
     from sentence_transformers import SentenceTransformer
 
-    from askbrief.ingest.embed import _model_path
+    from askbrief.encoders.embed import _model_path
 
     model = SentenceTransformer(str(_model_path()), device="cpu")
     model.encode(["warm up"])

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.ingest.embed import MODEL_NAME, MultilingualEmbedder, load_embedder
-from askbrief.ingest.text import split_sentences
+from askbrief.encoders.embed import MODEL_NAME, MultilingualEmbedder, load_embedder
 from askbrief.settings import Settings
+from askbrief.text.sentences import split_sentences
 
 
 def texts_of(xquad: Path, language: str, limit: int) -> tuple[list[str], list[str]]:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.ingest.embed import MODEL_FILE, load_embedder  # noqa: E402
-from askbrief.ingest.text import split_sentences  # noqa: E402
+from askbrief.encoders.embed import MODEL_FILE, load_embedder  # noqa: E402
+from askbrief.text.sentences import split_sentences  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from askbrief.ingest.quotes import extract
+from askbrief.text.quotes import extract
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "quotes-gold.jsonl"
 

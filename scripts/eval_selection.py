@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-from askbrief.answer.question import parse  # noqa: E402
-from askbrief.answer.retrieve import _collect  # noqa: E402
 from askbrief.answer.span import CONTEXT_CHARS, load_scorer  # noqa: E402
-from askbrief.ingest.text import terms  # noqa: E402
 from askbrief.records import Hit  # noqa: E402
+from askbrief.retrieve.hybrid import _collect  # noqa: E402
+from askbrief.retrieve.question import parse  # noqa: E402
+from askbrief.text.sentences import terms  # noqa: E402
 from scripts.squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
@@ -174,7 +174,7 @@ def main() -> None:
     if args.embedder or args.untuned:
         from sentence_transformers import SentenceTransformer
 
-        from askbrief.ingest.embed import _model_path
+        from askbrief.encoders.embed import _model_path
 
         extra = {path.name: SentenceTransformer(str(path), device="cpu") for path in args.embedder}
         if args.untuned:

@@ -26,11 +26,11 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from askbrief import Engine, Settings  # noqa: E402
-from askbrief.ingest.embed import load_embedder  # noqa: E402
-from askbrief.ingest.text import words  # noqa: E402
+from askbrief.encoders.embed import load_embedder  # noqa: E402
 
 # The summariser's evaluation builds pools of sentences itself (for the baselines too).
 from askbrief.summary.summarise import make_pool, summarise  # noqa: E402
+from askbrief.text.sentences import words  # noqa: E402
 from scripts.bbc import as_document, load_bbc, sentence_rows  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

@@ -14,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-
-from askbrief.ingest.embed import MODEL_FILE, export_int8  # noqa: E402
+from askbrief.encoders.embed import MODEL_FILE, export_int8  # noqa: E402
 
 TRAINED = Path.home() / ".cache" / "askbrief" / "train-embedder" / "final"
 

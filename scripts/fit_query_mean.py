@@ -1,6 +1,6 @@
 """The mean multilingual-e5-small vector of English questions, which an English question asked of
 articles in other languages has subtracted before it searches (src/askbrief/models/
-multilingual-query-mean.json; ingest/embed.py, MultilingualEmbedder.across).
+multilingual-query-mean.json; encoders/embed.py, MultilingualEmbedder.across).
 
     python -m scripts.fit_query_mean ../shared/train/squad-v1.1-train.explorer.json.gz
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.ingest.embed import MULTILINGUAL_NAME, QUERY_MEAN_FILE, load_embedder
+from askbrief.encoders.embed import MULTILINGUAL_NAME, QUERY_MEAN_FILE, load_embedder
 
 QUESTIONS = 2000
 SEED = 1

@@ -44,12 +44,12 @@ from sklearn.metrics import roc_auc_score
 from askbrief import make_document  # noqa: E402
 from askbrief.answer.candidates import Candidate, reading_pair  # noqa: E402
 from askbrief.answer.features import FEATURES, gather  # noqa: E402
-from askbrief.answer.question import parse  # noqa: E402
 from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inputs  # noqa: E402
 from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.answer.verifier import VERIFIER_FILE, load_verifier  # noqa: E402
-from askbrief.ingest.text import split_sentences  # noqa: E402
 from askbrief.records import Evidence  # noqa: E402
+from askbrief.retrieve.question import parse  # noqa: E402
+from askbrief.text.sentences import split_sentences  # noqa: E402
 from scripts.eval_qa import expected_calibration_error  # noqa: E402
 from scripts.squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
 from scripts.train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402

@@ -265,6 +265,7 @@ def shared_store(store: str):
         yield
         return
     from milvus import MilvusServer
+
     from scripts.pgserver import PostgresServer
 
     postgres, milvus = PostgresServer().start(), MilvusServer()

@@ -12,10 +12,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-from scripts.pgserver import PostgresServer  # noqa: E402
-
 from askbrief import Engine, Settings  # noqa: E402
-from askbrief.answer.question import as_query  # noqa: E402
+from askbrief.retrieve.question import as_query  # noqa: E402
+from scripts.pgserver import PostgresServer  # noqa: E402
 from scripts.squad import load_squad  # noqa: E402
 
 

@@ -32,11 +32,10 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-from scripts.pgserver import PostgresServer  # noqa: E402
-
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.documents import MAX_DOCUMENT_CHARS  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
+from scripts.pgserver import PostgresServer  # noqa: E402
 
 RESULTS = ROOT / "results"
 ASKBRIEF = [sys.executable, "-c", "from askbrief.cli import main; main()"]

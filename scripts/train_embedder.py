@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from askbrief.ingest.text import split_sentences, terms  # noqa: E402
+from askbrief.text.sentences import split_sentences, terms  # noqa: E402
 from scripts.train_reader import answer_sentence  # noqa: E402
 from scripts.train_reader import load_articles as load_without  # noqa: E402
 
@@ -143,7 +143,7 @@ def main() -> None:
     from sentence_transformers.base.training_args import BatchSamplers
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from askbrief.ingest.embed import _model_path
+    from askbrief.encoders.embed import _model_path
 
     torch.manual_seed(SEED)
     articles = load_articles(args.squad)
@@ -177,7 +177,7 @@ def main() -> None:
         model.save(str(final))
         (args.checkpoints / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     if args.export:
-        from askbrief.ingest.embed import MODEL_FILE, export_int8
+        from askbrief.encoders.embed import MODEL_FILE, export_int8
 
         fresh = export_int8(MODEL_FILE.with_name("embedder.new.onnx"), source=final)
         os.replace(fresh, MODEL_FILE)  # the shipped model is the old one or the new, never half of one

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from askbrief.answer import span as scorer  # noqa: E402
-from askbrief.ingest.text import split_sentences, terms  # noqa: E402
+from askbrief.text.sentences import split_sentences, terms  # noqa: E402
 
 SEED = 13
 VALIDATION_ARTICLES = 20  # of 442, held out by title
@@ -238,6 +238,19 @@ def loss_of(model, batch, span_weight: float = 0.1):
     return loss
 
 
+def learn(model, optimizer, scheduler, batch: dict, span_weight: float):
+    """One optimiser step on one batch (gradients clipped at norm 1); the batch's loss."""
+    import torch
+
+    loss = loss_of(model, batch, span_weight)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad()
+    return loss
+
+
 def evaluate(model, pairs: list[Pair], encoder: Encoder, size: int = 64) -> dict:
     """accuracy@1 of the answering sentence among its question's candidates, AUC of answering
     against unanswerable and other-sentence pairs, and short-answer token F1 on positives."""
@@ -350,12 +363,7 @@ def run(args, pairs: list[Pair], validation: list[Pair]) -> None:
     started, first = time.perf_counter(), step * args.batch
     for at in range(first, len(pairs), args.batch):
         batch = next(batches([encoder.encode(p) for p in pairs[at:at + args.batch]], args.batch))
-        loss = loss_of(model, batch, args.span_weight)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
+        loss = learn(model, optimizer, scheduler, batch, args.span_weight)
         step += 1
         if step % args.log_every == 0:
             rate = (at + args.batch - first) / (time.perf_counter() - started)

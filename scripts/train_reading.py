@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 
 from askbrief import make_document
-from askbrief.ingest.text import split_sentences
+from askbrief.text.sentences import split_sentences
 from scripts import train_reader
 from scripts.mine_reading import CACHE, HELDOUT, V2, V11
 from scripts.squad import contains_answer, load_squad
-from scripts.train_reader import Encoder, Pair, batches, build_model, loss_of
+from scripts.train_reader import Encoder, Pair, batches, build_model, learn
 
 SEED = 37
 SQUAD_GROUPS = 10**6  # validation groups from this number on are SQuAD's
@@ -248,13 +248,7 @@ def train(args) -> None:
         epoch, offset = divmod(state["step"], per_epoch)
         plan = by_length(pairs, encoder, args.batch, random.Random(SEED + epoch))
         for rows in plan[offset:]:
-            batch = next(batches(rows, len(rows)))
-            loss = loss_of(model, batch, args.span_weight)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            loss = learn(model, optimizer, scheduler, next(batches(rows, len(rows))), args.span_weight)
             state["step"] += 1
             if state["step"] % args.log_every == 0:
                 rate = (state["step"] - first_step) * args.batch / (time.perf_counter() - started)

@@ -44,7 +44,7 @@ def prepare(data: Path, cache: Path) -> list[dict]:
             return [{"id": str(i), "x": x[a:b], "label": label[a:b], "gain": gain[a:b]} for i, (a, b) in zip(ids, bounds)]
     from rouge_score import rouge_scorer
 
-    from askbrief.ingest.embed import load_embedder
+    from askbrief.encoders.embed import load_embedder
 
     rouge = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     embedder = load_embedder()

@@ -30,10 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts import train_reader
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.answer.verifier import PASSAGE_TOKENS, passage  # noqa: E402
-from askbrief.ingest.text import split_sentences  # noqa: E402
+from askbrief.text.sentences import split_sentences  # noqa: E402
+from scripts import train_reader
 from scripts.squad import contains_answer, load_squad, paragraph_id  # noqa: E402
 from scripts.train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
 

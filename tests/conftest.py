@@ -117,6 +117,8 @@ def pytest_collection_modifyitems(config, items):
         backend = getattr(item, "callspec", None) and item.callspec.params.get("vector_backend")
         if backend in ("milvus-server", "postgres"):
             item.add_marker("shared_store")
+        elif backend == "milvus":  # the same tests on embedded milvus-lite: the full run's
+            item.add_marker("slow")
         if item.get_closest_marker("data") and not (DATA / "bbc-news-summary.jsonl").exists():
             item.add_marker(no_data)
 BACKENDS = ["faiss", "milvus", "milvus-server", "postgres"]
@@ -159,9 +161,9 @@ def shared_settings(request, **extra) -> Settings:
 
 def drop_index(settings: Settings, name: str) -> None:
     """Remove an index from PostgreSQL and its Milvus collection, if it is there."""
+    from askbrief.encoders.embed import DIM, MODEL_NAME
     from askbrief.index.postgres import PostgresStore
     from askbrief.index.postgres_schema import index_exists
-    from askbrief.ingest.embed import DIM, MODEL_NAME
 
     if index_exists(settings.store_url, name):
         store = PostgresStore(settings, name, MODEL_NAME, DIM)

@@ -2,8 +2,8 @@ import pytest
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful
 from fastapi.testclient import TestClient
 
+from askbrief.encoders.embed import MODEL_NAME
 from askbrief.engine import Engine
-from askbrief.ingest.embed import MODEL_NAME
 from askbrief.serve.api import create_app
 from askbrief.settings import Settings
 

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from askbrief.answer.features import candidates
-from askbrief.answer.question import parse
 from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, DocumentNotFound
 from askbrief.ingest.documents import make_document
+from askbrief.retrieve.question import parse
 from askbrief.serve.api import create_app
 
 
@@ -112,6 +112,7 @@ def chunk_ids(engine: Engine) -> set[int]:
     return {int(i) for page in engine.store().vector_pages() for i in page.ids}
 
 
+@pytest.mark.slow
 def test_every_vector_id_names_a_stored_chunk_after_every_kind_of_write(engine):
     rows = news_articles(1)
     docs = [make_document(r["text"], where=r["id"], id=r["id"], title=r["title"]) for r in rows]

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from askbrief.answer.dates import TimeScope, scope
+from askbrief.retrieve.dates import TimeScope, scope
 
 NEWEST = dt.date(2005, 3, 16)  # a Wednesday
 
@@ -50,7 +50,7 @@ def test_the_ends_of_the_calendar_do_not_overflow(question, newest):
 
 def test_words_read_as_time_are_not_terms_a_passage_must_hold():
     """"in February" becomes a date filter: a passage answering it need not say "February"."""
-    from askbrief.answer.question import parse
+    from askbrief.retrieve.question import parse
 
     newest = dt.date(2005, 3, 18)
     assert parse("What was the oil price in February?", newest).terms == ("oil", "price")
@@ -78,14 +78,14 @@ def test_words_read_as_time_are_not_terms_a_passage_must_hold():
     ("it", "Che cosa è successo la settimana scorsa?", TimeScope()),  # no rules for Italian: none, never English
 ])
 def test_dates_in_french_german_and_spanish_questions(lang, question, expected):
-    from askbrief.answer.dates_other import scope_in
+    from askbrief.retrieve.dates_fr_de_es import scope_in
 
     assert scope_in(lang, question, NEWEST) == expected
 
 
 def test_a_french_date_not_in_the_calendar_is_a_clear_error():
-    from askbrief.answer.dates_other import scope_in
     from askbrief.errors import BadInput
+    from askbrief.retrieve.dates_fr_de_es import scope_in
 
     with pytest.raises(BadInput, match="not a real date"):
         scope_in("fr", "Que s'est-il passé le 31 février 2004 ?", NEWEST)

@@ -100,7 +100,7 @@ def test_unknown_and_empty_indexes(tmp_path):
 
 def test_answer_sentences_are_the_best_scored(seed_engine):
     """The reader's ranker must put a sentence at least as similar as the runner-up first."""
-    from askbrief.answer.question import parse
+    from askbrief.retrieve.question import parse
 
     vector = seed_engine.embedder.encode([SEED_QUESTION])[0]
     question = parse(SEED_QUESTION)
@@ -172,6 +172,7 @@ def test_the_same_story_on_different_dates(tmp_path):
         engine.ask("oil?", since="2005-03-01", until="2005-01-01")
 
 
+@pytest.mark.slow
 def test_faiss_and_milvus_give_the_same_top_citations(tmp_path):
     """The backends differ in where vectors live, not in what an answer cites (seed + news sample)."""
     rows = news_articles(2)

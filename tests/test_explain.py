@@ -7,8 +7,8 @@ import pytest
 from conftest import SEED_QUESTION, assert_faithful
 
 from askbrief.answer.ranker import FOLLOW_ADJACENT
-from askbrief.ingest.text import make_chunks, split_sentences
 from askbrief.records import Answer, Explanation
+from askbrief.text.sentences import make_chunks, split_sentences
 
 # Twenty questions over the Wikinews fixtures (news_engine: four articles a topic): number, name,
 # date and "why" questions, "What did X say about Y" (the quotes path), two "latest" ones, a dated

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, FeedNotFound
+from askbrief.fetch import pages as fetch
+from askbrief.fetch.pages import BlockedURL, Fetcher, canonical_url, checked_address
 from askbrief.settings import Settings
-from askbrief.web import fetch
-from askbrief.web.fetch import BlockedURL, Fetcher, canonical_url, checked_address
 
 
 @pytest.fixture()

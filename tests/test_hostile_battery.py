@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-
 from scripts import hostile
 
 REQUEST_S = 5.0

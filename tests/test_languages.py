@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from askbrief import Engine, Settings
 from askbrief.cli import app
+from askbrief.encoders.embed import MODEL_NAME, MULTILINGUAL_NAME, load_embedder
 from askbrief.errors import BadInput
-from askbrief.ingest.embed import MODEL_NAME, MULTILINGUAL_NAME, load_embedder
-from askbrief.ingest.language import detect, question_language
-from askbrief.ingest.text import split_sentences, terms
+from askbrief.text.language import detect, question_language
+from askbrief.text.sentences import split_sentences, terms
 
 FRENCH = Path(__file__).parent / "data" / "wikinews-multilingual.jsonl"
 SAMPLES = ["The dollar fell sharply against the euro on Friday.",
@@ -68,6 +68,7 @@ def test_documents_and_questions_know_their_language(french, news_engine):
     assert question_language("Apple?", frozenset({"en"})) == "en" and detect("Apple") != "en"
 
 
+@pytest.mark.slow
 def test_an_index_records_its_embedder_and_reindex_moves_it(tmp_path, monkeypatch):
     settings = Settings(home=tmp_path)
     english = Engine("news", settings)
@@ -164,7 +165,7 @@ def test_summaries_of_french_and_chinese_articles_are_verbatim_and_cited(french)
 
 
 def test_an_english_question_over_other_languages_loses_its_english_direction():
-    from askbrief.ingest.language import asked_across
+    from askbrief.text.language import asked_across
 
     assert asked_across("en", frozenset({"fr"})) and asked_across("en", frozenset({"zh", "de"}))
     assert not asked_across("en", frozenset({"fr", "en"})) and not asked_across("fr", frozenset({"zh"}))

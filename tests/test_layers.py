@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "askbrief"
 MAX_MODULE_LINES = 350
 MAX_FUNCTION_LINES = 60
-STAGES = ("ingest", "index", "answer", "explain", "summary", "web", "serve", "cli")
+STAGES = ("text", "encoders", "ingest", "index", "retrieve", "answer", "explain", "summary", "fetch", "serve", "cli")
 
 
 def lint_imports(config: Path | None = None) -> subprocess.CompletedProcess:

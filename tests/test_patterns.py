@@ -12,7 +12,7 @@ import askbrief
 
 TEXT_CHARS = 20_000  # text patterns run over whole articles
 QUESTION_CHARS = 1_000  # question patterns never see more (MAX_QUESTION)
-QUESTION_MODULES = {"askbrief.answer.question", "askbrief.answer.dates", "askbrief.answer.dates_other", "askbrief.citations",
+QUESTION_MODULES = {"askbrief.retrieve.question", "askbrief.retrieve.dates", "askbrief.retrieve.dates_fr_de_es", "askbrief.citations",
                     "askbrief.engine"}
 # Runs of what the patterns look for, never completed: names without a cue, cues without a
 # clause end, quote marks, initials, long words, spaces, digits and dates.
@@ -59,8 +59,8 @@ def worst_time(pattern: re.Pattern, size: int) -> float:
 
 def test_the_package_has_its_patterns_at_module_level():
     names = {n for n, _ in patterns()}
-    assert {"askbrief.ingest.quotes._NAME_BEFORE_CUE", "askbrief.ingest.quotes._REPORTED",
-            "askbrief.answer.question._ASKS_SPEAKER", "askbrief.ingest.text._WORD",
+    assert {"askbrief.text.quotes._NAME_BEFORE_CUE", "askbrief.text.quotes._REPORTED",
+            "askbrief.retrieve.question._ASKS_SPEAKER", "askbrief.text.sentences._WORD",
             "askbrief.ingest.documents._DATE_HEADER"} <= names
     assert len(names) >= 40  # every pattern the package uses, compiled once at import
 

@@ -25,14 +25,14 @@ from conftest import (
     write_jsonl,
 )
 
-from askbrief.answer.question import parse
+from askbrief.encoders.embed import DIM, MODEL_NAME
 from askbrief.engine import Engine
 from askbrief.errors import BadSetting, IndexIncompatible, IndexNotFound, PollInProgress
 from askbrief.index.postgres import PostgresStore
 from askbrief.index.postgres_schema import as_tsvector
-from askbrief.ingest.embed import DIM, MODEL_NAME
-from askbrief.ingest.text import make_chunks, split_sentences
+from askbrief.retrieve.question import parse
 from askbrief.settings import Settings
+from askbrief.text.sentences import make_chunks, split_sentences
 
 
 @pytest.fixture()

@@ -2,12 +2,13 @@
 
 import json
 
+import pytest
 from conftest import SEEDS, needs_data
 from fastapi.testclient import TestClient
 
 from askbrief.ingest.documents import load_paths
-from askbrief.ingest.quotes import extract
 from askbrief.serve.api import create_app
+from askbrief.text.quotes import extract
 
 
 def seed_quotes():
@@ -63,7 +64,7 @@ def test_quotes_from_the_cli_and_the_api(seed_engine, monkeypatch):
 def test_what_did_x_say_is_answered_from_x_quotes_with_their_own_confidence(seed_engine):
     from conftest import SEED_QUESTION, assert_faithful
 
-    from askbrief.answer.question import parse
+    from askbrief.retrieve.question import parse
 
     question = "What did Jaishankar say about the meeting with Lavrov?"
     answer = seed_engine.ask(question)
@@ -89,7 +90,6 @@ def test_attribution_on_hand_labelled_bbc_quotes_stays_above_its_floor():
     recall 0.85; on the 26 held-out ones precision 0.90 and recall 0.69."""
 
     from conftest import DATA
-
     from scripts.eval_quotes import GOLD, score
 
     floors = {GOLD: (0.95, 0.80), GOLD.with_name("quotes-heldout.jsonl"): (0.85, 0.65)}
@@ -113,7 +113,7 @@ GERMAN = ("„Wir werden die Steuern in diesem Jahr nicht erhöhen“, sagte Bun
 
 
 def test_french_quotes_go_to_the_speaker_named_at_the_speech_verb():
-    from askbrief.ingest.quotes_other import extract_other
+    from askbrief.text.quotes_fr_de_es import extract_other
 
     found = {}
     for row in FRENCH:
@@ -128,7 +128,7 @@ def test_french_quotes_go_to_the_speaker_named_at_the_speech_verb():
 
 
 def test_german_quotes_with_both_kinds_of_marks():
-    from askbrief.ingest.quotes_other import extract_other
+    from askbrief.text.quotes_fr_de_es import extract_other
 
     quotes = extract_other(GERMAN, "de")
     said = {GERMAN[q.start:q.end]: (q.speaker, q.cue) for q in quotes}
@@ -138,6 +138,7 @@ def test_german_quotes_with_both_kinds_of_marks():
     assert extract_other(GERMAN, "it") == []  # a language without rules has no quotes, never English ones
 
 
+@pytest.mark.slow
 def test_an_english_question_finds_a_french_speakers_own_words(tmp_path):
     from askbrief import Engine, Settings
 

@@ -1,4 +1,4 @@
-from askbrief.answer.retrieve import fuse
+from askbrief.retrieve.hybrid import fuse
 
 
 def test_fusion_sums_weighted_reciprocal_ranks():

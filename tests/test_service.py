@@ -16,8 +16,8 @@ import pytest
 from conftest import ROOT, live_server, news_articles, write_jsonl
 
 from askbrief.engine import Engine
-from askbrief.ingest.text import make_chunks, split_sentences
 from askbrief.settings import Settings
+from askbrief.text.sentences import make_chunks, split_sentences
 
 CLIENTS = 16
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import SEED_QUESTION, SEEDS, assert_faithful, news_articles, write_jsonl
 
-from askbrief.answer.question import parse
+from askbrief.encoders.embed import DIM, MODEL_NAME, UNTUNED
 from askbrief.engine import Engine
 from askbrief.errors import DocumentNotFound, EmptyIndex, IndexIncompatible, IndexNotFound
 from askbrief.index import factory as store_module
@@ -14,12 +14,12 @@ from askbrief.index import search as search_module
 from askbrief.index import sqlite as sqlite_module
 from askbrief.index.schema import FORMAT_VERSION, vector_blobs, vectors_of
 from askbrief.index.sqlite import SqliteStore as Store
-from askbrief.ingest.copies import signature
 from askbrief.ingest.documents import make_document
-from askbrief.ingest.embed import DIM, MODEL_NAME, UNTUNED
-from askbrief.ingest.text import terms as text_terms
 from askbrief.records import Filter, Prepared
+from askbrief.retrieve.question import parse
 from askbrief.settings import Settings
+from askbrief.text.copies import signature
+from askbrief.text.sentences import terms as text_terms
 
 
 def rows(engine, table):
@@ -239,6 +239,7 @@ def test_keyword_queries_leave_out_terms_too_common_to_tell(news_engine, monkeyp
     assert hits and all(news_engine.store().chunks([cid]) for cid, _ in hits)
 
 
+@pytest.mark.slow
 def test_a_grown_keyword_index_is_merged_into_one_segment_and_finds_the_same(engine, monkeypatch, tmp_path):
     sqlite_only(engine)
     monkeypatch.setattr(sqlite_module, "MERGE_FROM", 50)
@@ -290,6 +291,7 @@ def stored_sentences_agree_with_the_embedder(engine: Engine) -> np.ndarray:
     return np.array(cosines)
 
 
+@pytest.mark.slow
 def test_an_index_of_the_old_embedder_is_refused_then_reindexed_in_place(engine):
     engine.ingest_paths([SEEDS])
     engine.ingest([make_document(row["text"], where=row["id"], id=row["id"], title=row["title"],

@@ -34,7 +34,7 @@ def test_the_summary_model_ships_int8_with_its_card():
     assert MODEL_FILE.exists() and MODEL_FILE.stat().st_size < 30_000_000
     assert SummaryScorer().session.get_inputs()[0].shape[1] == N_INPUTS
     card = (MODEL_FILE.parent / "SUMMARISER.md").read_text()
-    for needed in ("BBC News Summary", "odd-numbered", "CC0", "scripts/train_summariser.py", "ROUGE-2"):
+    for needed in ("BBC News Summary", "odd-numbered", "CC0", "python -m scripts.train_summariser", "ROUGE-2"):
         assert needed in card
 
 
@@ -42,10 +42,10 @@ def test_the_summary_model_ships_int8_with_its_card():
 def test_the_trained_summaries_beat_the_lead_on_unseen_bbc_articles():
     """ROUGE-2 F1 at 3 sentences on 40 even-numbered (never trained on) BBC articles."""
     from rouge_score import rouge_scorer
-
-    from askbrief.ingest.embed import load_embedder
-    from askbrief.summary.summarise import make_pool, summarise
     from scripts.bbc import as_document, load_bbc, sentence_rows
+
+    from askbrief.encoders.embed import load_embedder
+    from askbrief.summary.summarise import make_pool, summarise
 
     rouge = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     embedder = load_embedder()

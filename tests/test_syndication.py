@@ -3,12 +3,13 @@ small edits) are clustered; different articles are not; exact copies stay reject
 
 import random
 
+import pytest
 from conftest import assert_faithful, news_articles
 
 from askbrief.engine import Engine
-from askbrief.ingest.copies import signature
 from askbrief.ingest.documents import make_document
 from askbrief.settings import Settings
+from askbrief.text.copies import signature
 
 
 def edited_copy(text: str, title: str, rng: random.Random) -> str:
@@ -23,6 +24,7 @@ def edited_copy(text: str, title: str, rng: random.Random) -> str:
                         "Copyright 2005 Newswire. All rights reserved."])
 
 
+@pytest.mark.slow
 def test_clusters_edited_copies_and_nothing_else(tmp_path):
     rng = random.Random(3)
     rows = news_articles()  # 59 real articles, seven topics

@@ -3,7 +3,7 @@ import re
 from conftest import SEEDS, news_articles
 
 from askbrief.ingest.documents import load_paths
-from askbrief.ingest.text import CHUNK_CHARS, MAX_SENTENCE_CHARS, make_chunks, split_sentences, terms
+from askbrief.text.sentences import CHUNK_CHARS, MAX_SENTENCE_CHARS, make_chunks, split_sentences, terms
 
 
 def sentences(text):

@@ -12,10 +12,10 @@ from askbrief.answer.candidates import Candidate
 from askbrief.answer.compose import choose, in_reading_order
 from askbrief.answer.features import bm25, idf_weights
 from askbrief.answer.ranker import FOLLOW_ADJACENT
-from askbrief.answer.retrieve import RECENCY_HALF_LIFE, fuse, recency_weights
 from askbrief.index.search import BM25_B, BM25_K1
-from askbrief.ingest.text import terms
+from askbrief.retrieve.hybrid import RECENCY_HALF_LIFE, fuse, recency_weights
 from askbrief.summary.summarise import DAMPING, MMR_LAMBDA, REDUNDANT, lex_rank, select
+from askbrief.text.sentences import terms
 
 
 def plain_bm25(query: list[str], idf: dict[str, float], sentence: list[str], avg_len: float) -> float:
@@ -159,7 +159,7 @@ def test_lexical_centrality_is_textrank():
 
 
 def test_a_why_question_keeps_a_short_answer_only_when_it_reads_as_a_reason():
-    from askbrief.answer.question import is_clause, kind_of_answer, parse
+    from askbrief.retrieve.question import is_clause, kind_of_answer, parse
 
     assert parse("Why did the dollar fall?").asks_reason and parse("What caused the delays?").asks_reason
     assert not parse("Who won the 2022 World Cup?").asks_reason

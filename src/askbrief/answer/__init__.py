@@ -1,1 +1,1 @@
-"""Answering: a question parsed, its passages retrieved, its sentences read, ranked and verified."""
+"""Answering: the retrieved sentences read, ranked and verified, and the answer composed or declined."""

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from askbrief.answer.candidates import Candidate
-from askbrief.answer.question import Question
 from askbrief.index.search import BM25_B, BM25_K1
-from askbrief.ingest.copies import first_per_cluster, folds
-from askbrief.ingest.text import SENTENCE_ENDINGS, terms
 from askbrief.records import Evidence
+from askbrief.retrieve.question import Question
+from askbrief.text.copies import first_per_cluster, folds
+from askbrief.text.sentences import SENTENCE_ENDINGS, terms
 
 if TYPE_CHECKING:
-    from askbrief.answer.trace import Trace
+    from askbrief.records.trace import Trace
 
 
 FEATURES = ("cos", "cos_gap", "cos_rank", "neighbour_cos", "coverage", "coverage_gap", "matched", "bm25",

@@ -5,8 +5,9 @@ import numpy as np
 
 from askbrief.answer.candidates import Candidate
 from askbrief.index.store import Store
-from askbrief.ingest.text import terms
+from askbrief.limits import MAX_QUOTES_RANKED
 from askbrief.records import Evidence, Quote, QuoteRecord
+from askbrief.text.sentences import terms
 
 # A quote answers "what did X say about Y" only at this relevance to Y (see quote_relevance): among
 # the seed and 60 BBC business articles, Putin's trade quote scores 1.43 for "trade", his others 0.12 at most.
@@ -44,6 +45,25 @@ def opening_sentence(evidence: Evidence, doc_id: str, quote: Quote) -> Candidate
                       and evidence.chunks[h.chunk_id].first <= idx <= evidence.chunks[h.chunk_id].last),
                      (len(evidence.hits), None))
     return Candidate(doc_id, idx, stored.start, stored.end, rank, hit and hit.dense_rank, hit and hit.keyword_rank)
+
+
+def quote_records(store: Store, speaker: str | None, about: str | None, limit: int | None,
+                  encode_topic) -> list[QuoteRecord]:
+    """Stored quotes, of one speaker if named (a part of the name, any case), ranked by
+    similarity to `about` when given (its vector from `encode_topic`, the newest MAX_QUOTES_RANKED
+    read), else oldest article first; at most `limit`. No match is an empty list."""
+    about = about.strip() if about and about.strip() else None
+    with store.snapshot():
+        found = store.quotes(speaker.strip() if speaker and speaker.strip() else None)
+        if about:
+            found = found[-MAX_QUOTES_RANKED:]
+        docs = store.documents({d for d, _ in found})
+    records = [QuoteRecord(speaker=q.speaker, quote=docs[d].text[q.start:q.end], cue=q.cue, doc_id=d,
+                           start=q.start, end=q.end, speaker_start=q.speaker_start, speaker_end=q.speaker_end,
+                           published=docs[d].published) for d, q in found]
+    if about and records:
+        records = by_relevance(store, records, about, encode_topic(about))
+    return records[:limit]
 
 
 def by_relevance(store: Store, records: list[QuoteRecord], topic: str, topic_vector: np.ndarray) -> list[QuoteRecord]:

@@ -16,7 +16,6 @@ import numpy as np
 from askbrief.answer.candidates import Candidate, QuoteReading, Scored, reading_pair
 from askbrief.answer.compose import choose, compose_abstention, compose_answer
 from askbrief.answer.features import features, gather
-from askbrief.answer.question import Question, is_clause
 from askbrief.answer.quoted import QUOTE_RELEVANCE, opening_sentence, quote_relevance, quote_vectors
 from askbrief.answer.ranker import (
     TIE_BREAK,
@@ -30,12 +29,13 @@ from askbrief.answer.ranker import (
     sigmoid,
 )
 from askbrief.answer.span import SentenceScorer, load_scorer
-from askbrief.answer.trace import Trace
 from askbrief.answer.verifier import Verifier, load_verifier
 from askbrief.citations import cite
-from askbrief.ingest.language import ENGLISH
-from askbrief.ingest.quotes import with_marks
 from askbrief.records import Answer, Evidence, Span
+from askbrief.records.trace import Trace
+from askbrief.retrieve.question import Question, is_clause
+from askbrief.text.language import ENGLISH
+from askbrief.text.quotes import with_marks
 
 CLOSEST = 2  # passages cited with a declined answer, for the reader to check
 

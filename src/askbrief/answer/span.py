@@ -77,7 +77,7 @@ def _kept(sequence: list, offsets: list[tuple[int, int]], head_end: int, at: int
 def tokenizer():
     from tokenizers import Tokenizer
 
-    from askbrief.ingest.embed import TOKENIZER_FILE
+    from askbrief.encoders.embed import TOKENIZER_FILE
 
     t = Tokenizer.from_file(str(TOKENIZER_FILE))
     t.no_padding()
@@ -91,7 +91,7 @@ class SentenceScorer:
 
         if not path.exists():
             raise IndexIncompatible(f"the model {path} is missing; reinstall askbrief or run `{rebuild}`")
-        from askbrief.ingest.embed import onnx_threads
+        from askbrief.encoders.embed import onnx_threads
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3

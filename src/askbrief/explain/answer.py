@@ -1,18 +1,18 @@
-"""Explain mode for answers: the stages recorded a `Trace` (askbrief.answer.trace) as they ran
+"""Explain mode for answers: the stages recorded a `Trace` (askbrief.records.trace) as they ran
 when explain was asked; `explain_answer` turns it into the `Explanation` record. Every text in an
 explanation is indexed text, cut at its offsets."""
 
 
 import numpy as np
 
-from askbrief.answer.question import Question, kind_of_answer
 from askbrief.answer.ranker import ReaderModel
 from askbrief.answer.reader import english_reading
-from askbrief.answer.trace import Trace
 from askbrief.explain.reading import Context, quote_entries, sentence_entries, tokens_of
 from askbrief.explain.retrieval import question_explained, retrieval_explained
 from askbrief.explain.words import MENTIONED, by_weight, quoted, words_of_terms
 from askbrief.records import Answer, ConfidenceExplained, Evidence, Explanation
+from askbrief.records.trace import Trace
+from askbrief.retrieve.question import Question, kind_of_answer
 
 
 def confidence_explained(question: Question, evidence: Evidence, trace: Trace, ctx: Context) -> ConfidenceExplained:

@@ -8,18 +8,18 @@ import numpy as np
 
 from askbrief.answer.candidates import Scored
 from askbrief.answer.features import FEATURES
-from askbrief.answer.question import Question
 from askbrief.answer.ranker import ANSWER_SENTENCES, FOLLOW_ADJACENT, FOLLOW_GAP, ReaderModel
 from askbrief.answer.reader import CLOSEST
-from askbrief.answer.trace import Trace
 from askbrief.explain.words import MENTIONED, ordinal, quoted
-from askbrief.ingest.text import terms
 from askbrief.records import (
     Answer,
     Evidence,
     FeatureEffect,
     SentenceExplained,
 )
+from askbrief.records.trace import Trace
+from askbrief.retrieve.question import Question
+from askbrief.text.sentences import terms
 
 EFFECTS = 3  # features named per sentence: the ones that moved it most
 

@@ -1,12 +1,12 @@
 """The question as read and the passages retrieved, from the trace, in words."""
 
 
-from askbrief.answer.question import Question, kind_of_answer
 from askbrief.answer.quoted import covering_sentences
 from askbrief.answer.ranker import FOLLOW_ADJACENT
-from askbrief.answer.trace import Trace
 from askbrief.explain.words import quoted, words_of_terms
 from askbrief.records import ChunkExplained, Evidence, QuestionExplained, RetrievalExplained, TermExplained
+from askbrief.records.trace import Trace
+from askbrief.retrieve.question import Question, kind_of_answer
 
 
 def question_explained(question: Question, evidence: Evidence, trace: Trace) -> QuestionExplained:

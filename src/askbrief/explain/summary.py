@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from askbrief.explain.words import MENTIONED, ordinal, words_of_terms
-from askbrief.ingest.text import terms
 from askbrief.records import Document, Summary, SummaryExplanation, SummarySentenceExplained
 from askbrief.summary.sources import TOPIC_MARGIN, WHOLE_INDEX, SourceChoice
 from askbrief.summary.summarise import ALREADY_SAID, REDUNDANT, Pool, SummaryTrace
+from askbrief.text.sentences import terms
 
 LEFT_OUT = 5  # the most salient sentences not picked that a summary's explanation names
 

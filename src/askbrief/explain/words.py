@@ -1,9 +1,9 @@
 """Small helpers that put explain mode's findings into words."""
 
 
-from askbrief.answer.question import Question
-from askbrief.ingest.language import ENGLISH
-from askbrief.ingest.text import STOP_WORDS, terms, words
+from askbrief.retrieve.question import Question
+from askbrief.text.language import ENGLISH
+from askbrief.text.sentences import STOP_WORDS, terms, words
 
 MENTIONED = 3  # terms named in one phrase
 

@@ -8,8 +8,8 @@ from contextlib import AbstractContextManager
 
 from askbrief.index.schema import batches, marks
 from askbrief.index.vectors import VectorIndex
-from askbrief.ingest.copies import Clusters
 from askbrief.records import Filter
+from askbrief.text.copies import Clusters
 
 
 def now() -> str:

@@ -9,8 +9,8 @@ from askbrief.citations import CITATION_ID, cite
 from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound
 from askbrief.index.base import StoreBase
 from askbrief.index.schema import batches, marks, vectors_of
-from askbrief.ingest.language import detect
 from askbrief.records import ChunkRow, Citation, Document, Quote
+from askbrief.text.language import detect
 
 
 class Reads(StoreBase):

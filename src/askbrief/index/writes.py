@@ -10,8 +10,8 @@ from askbrief.errors import DocumentNotFound
 from askbrief.index.base import StoreBase, now
 from askbrief.index.schema import vector_blobs, vectors_of
 from askbrief.index.vectors import Added
-from askbrief.ingest.copies import Clusters
 from askbrief.records import IngestResult, Prepared
+from askbrief.text.copies import Clusters
 
 
 class Writes(StoreBase):

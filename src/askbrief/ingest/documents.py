@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from askbrief.errors import BadInput
-from askbrief.ingest.language import detect, known
 from askbrief.records import Document
+from askbrief.text.language import detect, known
 
 log = logging.getLogger("askbrief")
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")

@@ -10,15 +10,15 @@ from itertools import islice
 
 import numpy as np
 
+from askbrief.encoders.embed import Embedder
 from askbrief.errors import BadInput
-from askbrief.ingest.copies import signature
 from askbrief.ingest.documents import MAX_DOCUMENT_SENTENCES
-from askbrief.ingest.embed import Embedder
-from askbrief.ingest.language import ENGLISH
-from askbrief.ingest.quotes import extract as extract_quotes
-from askbrief.ingest.quotes_other import extract_other
-from askbrief.ingest.text import make_chunks, split_sentences, terms
 from askbrief.records import Document, Prepared
+from askbrief.text.copies import signature
+from askbrief.text.language import ENGLISH
+from askbrief.text.quotes import extract as extract_quotes
+from askbrief.text.quotes_fr_de_es import extract_other
+from askbrief.text.sentences import make_chunks, split_sentences, terms
 
 
 def split_all(documents: list[Document]) -> list[list[tuple[int, int]]]:

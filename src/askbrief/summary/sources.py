@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from askbrief.answer.question import as_query
-from askbrief.answer.retrieve import Retriever
 from askbrief.errors import DocumentNotFound
 from askbrief.index.store import Store
-from askbrief.ingest.copies import first_per_cluster, folds
 from askbrief.records import Document
+from askbrief.retrieve.hybrid import Retriever
+from askbrief.retrieve.question import as_query
+from askbrief.text.copies import first_per_cluster, folds
 
 QUERY_CHUNKS = 20  # chunks retrieved to pick the documents of a query-focused summary
 # ...of which the articles whose most query-like sentence is within this cosine of the best

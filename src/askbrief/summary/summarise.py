@@ -16,9 +16,9 @@ import numpy as np
 
 from askbrief.citations import cite, cited_text
 from askbrief.errors import IndexIncompatible
-from askbrief.ingest.language import ENGLISH
-from askbrief.ingest.text import SENTENCE_ENDINGS, STOP_WORDS, terms, word_count, words
 from askbrief.records import Document, Summary
+from askbrief.text.language import ENGLISH
+from askbrief.text.sentences import SENTENCE_ENDINGS, STOP_WORDS, terms, word_count, words
 
 DEFAULT_SENTENCES = 4
 QUERY_WEIGHT = 4.0  # in logit units per unit of cosine: the query outweighs generic salience

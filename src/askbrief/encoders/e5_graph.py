@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from askbrief.ingest.e5_file import E5File, read
-from askbrief.ingest.quantise import quantise_int8
+from askbrief.encoders.e5_file import E5File, read
+from askbrief.encoders.quantise import quantise_int8
 
 GRAPH_NAME = "multilingual-e5-small.int8.onnx"
 TOKENIZER_NAME = "multilingual-e5-small.tokenizer.json"

@@ -10,14 +10,16 @@ by text hash and syndicated copies linked by the ingest itself, as for files.
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 import feedparser
 
-from askbrief.errors import AskbriefError
+from askbrief.errors import AskbriefError, PollInProgress
+from askbrief.fetch.pages import Fetched, Fetcher, FetchError, canonical_url
 from askbrief.ingest.documents import html_fields, make_document, url_id
 from askbrief.records import Document, Feed, FeedPoll, IngestResult, SkippedEntry
-from askbrief.web.fetch import Fetched, Fetcher, FetchError, canonical_url
+from askbrief.settings import Settings
 
 MAX_ENTRIES = 100  # entries read from one poll of a feed, newest first as the feed lists them
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that does not say
@@ -33,6 +35,9 @@ class Ledger(Protocol):
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]: ...
     def add_aliases(self, aliases: Iterable[tuple[str, str]]) -> None: ...
     def feed(self, ref: str | int) -> Feed: ...
+    def feeds(self) -> list[Feed]: ...
+    def remove_feed(self, feed_id: int) -> None: ...
+    def poll_lock(self) -> AbstractContextManager[bool]: ...
     def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]: ...
     def feed_entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]: ...
     def record_entries(self, feed_id: int, entries: list[tuple[str, str, str | None, str | None, float]]) -> None: ...
@@ -218,3 +223,21 @@ def _entry_date(entry: dict) -> str | None:
 def watched(store: Ledger, ref: str | int) -> Feed:
     """A watched feed by its id, or by its URL in any spelling canonical_url maps to the same."""
     return store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))
+
+
+def poll_watched(store: Ledger, ingest: Ingest, settings: Settings, index: str, ref: str | int | None = None) -> list[FeedPoll]:
+    """One pass over the watched feeds (or the one named) under the store's poll turn: with
+    PostgreSQL one process at a time (`PollInProgress` when another holds the turn)."""
+    with store.poll_lock() as mine:
+        if not mine:
+            raise PollInProgress(f"another askbrief process is polling the feeds of {index!r} now; its pass covers them")
+        with Fetcher.from_settings(settings, store) as fetcher:
+            feeds = store.feeds() if ref is None else [watched(store, ref)]
+            return [poll(store, ingest, feed, fetcher, settings.feed_recheck_undated_h) for feed in feeds]
+
+
+def unwatch(store: Ledger, ref: str | int) -> Feed:
+    """Stop watching a feed (by id or URL); the articles it brought stay."""
+    feed = watched(store, ref)
+    store.remove_feed(feed.id)
+    return feed

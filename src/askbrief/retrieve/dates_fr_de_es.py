@@ -8,7 +8,7 @@ dos semanas". Another language gets no time scope: never English rules.
 import datetime as dt
 import re
 
-from askbrief.answer.dates import TimeScope, _month_range, _relative, _shift, _written
+from askbrief.retrieve.dates import TimeScope, _month_range, _relative, _shift, _written
 
 MONTHS = {
     "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",

@@ -10,11 +10,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from askbrief.answer.dates import scope
-from askbrief.answer.dates_other import scope_in
-from askbrief.ingest.language import ENGLISH
-from askbrief.ingest.text import terms
 from askbrief.records import Filter
+from askbrief.retrieve.dates import scope
+from askbrief.retrieve.dates_fr_de_es import scope_in
+from askbrief.text.language import ENGLISH
+from askbrief.text.sentences import terms
 
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bcentur", re.I)

@@ -10,8 +10,8 @@ English rules (quotes.py is English).
 
 import re
 
-from askbrief.ingest.quotes import AROUND, MIN_WORDS
 from askbrief.records import Quote
+from askbrief.text.quotes import AROUND, MIN_WORDS
 
 # Opening mark -> the closing marks that end it (French and Spanish guillemets, German low-high
 # quotes and reversed guillemets, typographic and straight double quotes).

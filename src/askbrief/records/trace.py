@@ -1,13 +1,20 @@
 """The trace of one question's run (explain mode only): the stages record what they saw and
 decided as they go, keeping references to what they computed anyway; askbrief.explain turns it
-into words. Nothing here decides anything."""
+into words. Nothing here decides anything. It lies low, beside the records, so that every stage
+that records into it (retrieval, reading, summaries) imports it downward; the reader's own types
+are named for the type checker only."""
+
+from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from askbrief.answer.candidates import Candidate, QuoteReading, Scored
-from askbrief.records import Hit
+from askbrief.records.stages import Hit
+
+if TYPE_CHECKING:
+    from askbrief.answer.candidates import Candidate, QuoteReading, Scored
 
 
 @dataclass

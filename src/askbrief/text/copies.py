@@ -11,8 +11,8 @@ from functools import cache
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from askbrief.ingest.text import words
 from askbrief.records import Document, IngestResult
+from askbrief.text.sentences import words
 
 NUM_PERM = 128  # datasketch's default: Jaccard estimates within about ±0.09 (1/sqrt(128))
 SHINGLE = 5  # words per shingle: long enough that two different stories rarely share one

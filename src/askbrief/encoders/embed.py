@@ -156,7 +156,7 @@ def export_int8(path: Path = MODEL_FILE, source: Path | None = None) -> Path:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    from askbrief.ingest.quantise import quantise_int8
+    from askbrief.encoders.quantise import quantise_int8
 
     hf_logging.disable_progress_bar()
 
@@ -201,7 +201,7 @@ class MultilingualEmbedder(Embedder):
     similarity_floor = 0.76
 
     def __init__(self, cache: Path) -> None:
-        from askbrief.ingest import e5_graph
+        from askbrief.encoders import e5_graph
 
         folder = e5_graph.build(Path(cache) / f"multilingual-e5-small-{e5_graph.BUILD}")
         super().__init__(folder / e5_graph.GRAPH_NAME, folder / e5_graph.TOKENIZER_NAME, max_tokens=512)

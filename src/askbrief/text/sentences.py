@@ -12,7 +12,7 @@ import punkt
 import Stemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the Glasgow list; scikit-learn is declared
 
-from askbrief.ingest.language import ENGLISH, SNOWBALL, UNSPACED
+from askbrief.text.language import ENGLISH, SNOWBALL, UNSPACED
 
 # A line without one is a headline or a byline (the ideographic, Devanagari and Arabic stops too).
 SENTENCE_ENDINGS = ('.', '!', '?', '"', "'", "”", "’", ")", "»", "“", "。", "！", "？", "」", "』", "）", "।", "؟")

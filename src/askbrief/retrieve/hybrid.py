@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from askbrief.answer.question import Question
 from askbrief.index.store import Store
-from askbrief.ingest.copies import first_per_cluster
 from askbrief.records import Evidence, Hit, SearchHit, StoredSentence
+from askbrief.retrieve.question import Question
+from askbrief.text.copies import first_per_cluster
 
 if TYPE_CHECKING:
-    from askbrief.answer.trace import Trace
+    from askbrief.records.trace import Trace
 
 Mode = Literal["fused", "dense", "keyword"]
 RRF_K = 60  # Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet…" (SIGIR 2009)

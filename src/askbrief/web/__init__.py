@@ -1,1 +1,0 @@
-"""The web: fetching pages politely and safely, and watching RSS and Atom feeds."""
