@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env lock browser postgres demo test test-fast eval bench fit train-reader train-verifier train-summariser export-models hostile clean train-embedder
+.PHONY: help env lock browser postgres demo test test-fast eval eval-qa eval-summary eval-selection eval-languages bench fit train-reader train-verifier train-reading train-summariser export-models hostile clean train-embedder
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -52,12 +52,24 @@ test: env browser postgres  ## the layer contract (import-linter), then the test
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
-eval: env  ## the quality evaluations on ../shared/data (QA and summaries), tables under results/
+eval: eval-qa eval-summary  ## the quality evaluations on ../shared/data (QA and summaries), under results/<suite>/
+
+eval-qa: env  ## answers: SQuAD 2.0, SQuAD 1.1, news dev sets 1-3 (results/eval_qa/)
 	$(BIN)/python -m scripts.eval_qa $(DATA)/squad2-dev-subset.json --off-corpus $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python -m scripts.eval_qa $(DATA)/squad1-dev-xquad-subset.json
 	$(BIN)/python -m scripts.eval_qa scripts/data/news-dev.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
 	$(BIN)/python -m scripts.eval_qa scripts/data/news-dev-2.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
+	$(BIN)/python -m scripts.eval_qa scripts/data/news-dev-3.jsonl --bbc $(DATA)/bbc-news-summary.jsonl
+
+eval-summary: env  ## summaries against LEAD-3, TextRank and LexRank (results/eval_summary/)
 	$(BIN)/python -m scripts.eval_summary $(DATA)/bbc-news-summary.jsonl
+
+eval-selection: env  ## answer-sentence selection against BM25 and both cosines (results/selection/; ~27 min)
+	$(BIN)/python -m scripts.eval_selection $(TRAIN)/squad-v1.1-train.explorer.json.gz --news scripts/data/news-dev.jsonl \
+		--bbc $(DATA)/bbc-news-summary.jsonl --untuned
+
+eval-languages: env  ## XQuAD in every language, and English questions over them (results/eval_languages/)
+	$(BIN)/python -m scripts.eval_languages $(DATA)/xquad --english-questions
 
 bench: env  ## speed and memory at ~2k/20k/200k chunks (~15 min)
 	$(BIN)/python -m scripts.bench $(DATA)/bbc-news-summary.jsonl
@@ -82,6 +94,13 @@ train-reader: env  ## train the sentence scorer on SQuAD 1.1 train and export it
 	$(BIN)/python -m scripts.train_reader $(TRAIN)/squad-v1.1-train.explorer.json.gz
 	$(BIN)/python -m scripts.train_reader $(TRAIN)/squad-v1.1-train.explorer.json.gz --init $(CHECKPOINTS) \
 		--checkpoints $(CHECKPOINTS)-span --skip 60000 --pairs 16000 --positive-share 0.5 --span-weight 1.0 --lr 3e-5 --export
+
+train-reading: env  ## issue 37: mine what the shipped engine reads, then train the reading model until its AUROC is flat (hours; resumes)
+	$(BIN)/python -m scripts.mine_reading news $(DATA)/bbc-news-summary.jsonl scripts/data/news-read
+	$(BIN)/python -m scripts.mine_reading squad2 $(TRAIN)
+	$(BIN)/python -m scripts.mine_reading squad2cal $(TRAIN)
+	$(BIN)/python -m scripts.mine_reading squad $(TRAIN) --articles 60
+	$(BIN)/python -m scripts.train_reading $(TRAIN) $(DATA)/bbc-news-summary.jsonl scripts/data/news-read --squad-questions 3000
 
 hostile: env  ## the hostile-input battery against a live local server (loopback only, ~1 minute)
 	$(BIN)/python -m scripts.hostile

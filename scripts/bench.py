@@ -27,8 +27,8 @@ milvus-server`); `--beside-sqlite` then measures SQLite + FAISS too, in the same
 other, and prints the ratios. Each size also times keyword retrieval alone (the store's
 `keyword_search` for each question's terms, 50 candidates, as the retriever asks).
 
-JSON under results/bench.json (results/bench-BACKEND.json, results/bench-postgres-BACKEND.json
-for the others; results/bench-multilingual.json with ASKBRIEF_EMBEDDER=multilingual).
+JSON under results/bench/main.json (results/bench/BACKEND.json, results/bench/postgres-BACKEND.json
+for the others; results/bench/multilingual.json with ASKBRIEF_EMBEDDER=multilingual).
 """
 
 import argparse
@@ -55,8 +55,7 @@ from askbrief.retrieve.question import as_query  # noqa: E402
 from askbrief.settings import Settings  # noqa: E402
 from askbrief.text.sentences import split_sentences  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
+from scripts.results import results_file
 
 
 class MemoEmbedder:
@@ -192,15 +191,14 @@ def main() -> None:
     questions = [r["title"] for r in rows[:: max(1, len(rows) // args.questions)]][: args.questions]
     runs = [(args.store, args.backend)] + ([("sqlite", "faiss")] if args.beside_sqlite else [])
     reports = [measure(rows, questions, store, backend, args.sizes, args.keep) for store, backend in runs]
-    RESULTS.mkdir(exist_ok=True)
     for report in reports:
-        name = "bench.json" if report["backend"] == "faiss" and report["store"] == "sqlite" else (
+        name = "bench/main.json" if report["backend"] == "faiss" and report["store"] == "sqlite" else (
             f"bench-{report['backend']}.json" if report["store"] == "sqlite" else f"bench-postgres-{report['backend']}.json")
         if "multilingual" in report["embedder"]:  # ASKBRIEF_EMBEDDER=multilingual
             name = name.replace("bench", "bench-multilingual", 1)
         if len(reports) > 1:
-            name = name.replace(".json", "-beside.json") if report is reports[0] else "bench-sqlite-faiss-beside-postgres.json"
-        (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
+            name = name.replace(".json", "-beside.json") if report is reports[0] else "bench/sqlite-faiss-beside-postgres.json"
+        results_file(name).write_text(json.dumps(report, indent=2) + "\n")
         print_table(report)
     if len(reports) > 1:
         print_ratios(*reports)

@@ -10,7 +10,7 @@ worktree). Each question is asked in turn of "before", "off" (this tree, explain
 "on" (explain true), the order rotating from question to question, for several rounds; each
 process times its own POST /ask through the FastAPI app (in process, as bench.py does), so the
 arms share the machine's noise. Medians and their ratios are printed and written to
-results/bench-explain.json.
+results/bench/explain.json.
 """
 
 import argparse
@@ -30,7 +30,8 @@ from scripts.bbc import load_bbc  # noqa: E402
 from scripts.bench import MemoEmbedder, copies, ingest_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "results"
+from scripts.results import results_file
+
 BEFORE = "31cbd59"  # the last commit before explain mode
 # The server side: reads {"question", "explain"} lines, answers each with {"ms", "chunks"}.
 WORKER = """
@@ -144,8 +145,7 @@ def main() -> None:
     for e in report["sizes"]:
         print(f"{e['chunks']:<9} {e['before_ms_median']:<8} {e['off_ms_median']:<8} {e['on_ms_median']:<8}"
               f" {e['off_over_before']:<11} {e['on_minus_off_ms']:+.2f}")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench-explain.json").write_text(json.dumps(report, indent=2) + "\n")
+    results_file("bench/explain.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ BBC sentences.
 The source is the tuned model's training output (scripts/train_embedder.py; not shipped, it is
 the float32 model before quantisation). Speed (median of three full passes, and one short query)
 and agreement: the cosine between each sentence's int8 vector and its float32 vector. Needs the
-`train` extra (torch). JSON in results/embedders.json.
+`train` extra (torch). JSON in results/embedders/main.json.
 """
 
 import argparse
@@ -22,8 +22,7 @@ import numpy as np
 from askbrief.encoders.embed import MODEL_FILE, load_embedder  # noqa: E402
 from askbrief.text.sentences import split_sentences  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
+from scripts.results import results_file
 
 
 def timed(encode, texts: list[str], runs: int) -> tuple[float, np.ndarray]:
@@ -63,8 +62,7 @@ def main() -> None:
     report["cosine_to_float32"] = {"mean": round(float(cosine.mean()), 4), "p1": round(float(np.percentile(cosine, 1)), 4),
                                  "min": round(float(cosine.min()), 4)}
     print(json.dumps(report, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "embedders.json").write_text(json.dumps(report, indent=2) + "\n")
+    results_file("embedders/main.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

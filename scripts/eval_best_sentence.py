@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from scripts.bbc import as_document, load_bbc  # noqa: E402
+from scripts.results import results_file
 from scripts.squad import build_engine, load_squad  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def every_sentence(store) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +90,7 @@ def main() -> None:
                    "ms_median": statistics.median(times)}
             report["rows"][name] = row
             print(f"{name:<16} {row['recall@1']:>9.3f} {row['recall@5']:>9.3f} {row['ms_median']:>10.2f}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"best-sentence-{args.data.stem}{'-bbc' if args.distractors else ''}.json"
+    out = results_file(f"best_sentence-{args.data.stem}{'-bbc' if args.distractors else ''}.json")
     out.write_text(json.dumps(report, indent=2) + "\n")
 
 

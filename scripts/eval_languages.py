@@ -4,7 +4,7 @@ over them, through the whole product (ingest, retrieval, reader), one index per 
     python -m scripts.eval_languages ../shared/data/xquad --embedder multilingual
 
 Prints evidence@1 (the first cited sentence holds the gold answer), answered and dense recall@1
-per language, and writes results/eval_languages-EMBEDDER.json.
+per language, and writes results/eval_languages/EMBEDDER.json.
 """
 
 import argparse
@@ -13,7 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from scripts.eval_qa import RESULTS, evaluate  # noqa: E402
+from scripts.eval_qa import evaluate  # noqa: E402
+from scripts.results import RESULTS, results_file  # noqa: E402
 
 LANGUAGES = ["en", "de", "es", "ru", "zh", "ar", "tr", "hi", "el", "vi", "th", "ro"]
 
@@ -41,8 +42,7 @@ def main() -> None:
             rows[f"{question_lang}->{lang}"] = row
             print(f"| {lang} | {question_lang} | {row['evidence@1']:.3f} | {row['answered']:.3f} | "
                   f"{row['dense_recall@1']:.3f} | {row['seconds']} |", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"eval_languages-{args.embedder}.json"
+    out = results_file(f"eval_languages-{args.embedder}.json")
     out.write_text(json.dumps({"date": dt.date.today().isoformat(), "embedder": args.embedder, "rows": rows},
                               indent=2) + "\n")
     print(f"\nwritten to {out.relative_to(RESULTS.parent)}")

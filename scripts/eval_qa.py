@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scripts.results import RESULTS, results_file
 from scripts.squad import Question, ask_in, build_engine, contains_answer, load_news_dev, load_squad, token_f1  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def doc_ranking(engine, question: str, mode: str) -> list[str]:
@@ -263,7 +262,7 @@ def main() -> None:
                         "language) of the data file's paragraphs, e.g. xquad.en.json over xquad.de.json")
     parser.add_argument("--embedder", choices=["english", "multilingual"], help="the index's embedder (default: "
                         "ASKBRIEF_EMBEDDER, english)")
-    parser.add_argument("--name", help="the results file's name (results/eval_qa-NAME.json); default: the data's")
+    parser.add_argument("--name", help="the results file's name (results/eval_qa/NAME.json); default: the data's")
     parser.add_argument("--verdicts", action="store_true", help="ask in explain mode and also report how well the"
                         " verifier's verdict alone separates answerable from unanswerable questions")
     parser.add_argument("--errors", type=Path, help="write every wrong or wrongly declined answer, with its "
@@ -281,8 +280,7 @@ def main() -> None:
             print(f"  {part.replace('_', ' ')}:")
             for key, n in counts.items():
                 print(f"  {n:>6}  {key}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"eval_qa-{args.name or args.data.stem}.json"
+    out = results_file(f"eval_qa-{args.name or args.data.stem}.json")
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(f"\nwritten to {out.relative_to(RESULTS.parent)}")
 

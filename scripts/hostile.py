@@ -6,7 +6,7 @@ probe, requests, worst status, worst time, and the server's RSS before and after
 Loopback only, bounded: each probe sends a fixed number of requests. The server is started here
 on a fresh index (the seed plus news articles from tests/data, API key set) and stopped at the
 end; if a probe leaves it unresponsive it is restarted, and the table says so. Results are also
-written to results/hostile.json (results/hostile-postgres.json with --store postgres).
+written to results/hostile/main.json (results/hostile/postgres.json with --store postgres).
 """
 
 import argparse
@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from scripts.results import results_file
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWS = ROOT / "tests" / "data" / "wikinews-en.jsonl"
@@ -290,8 +292,7 @@ def main() -> None:
     with shared_store(args.store):
         result = run(args.articles, args.timeout)
     print_table(result)
-    out = ROOT / "results" / ("hostile.json" if args.store == "sqlite" else f"hostile-{args.store}.json")
-    out.parent.mkdir(exist_ok=True)
+    out = results_file("hostile/main.json" if args.store == "sqlite" else f"hostile-{args.store}.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
 

@@ -21,8 +21,8 @@ import uvicorn
 from askbrief import Engine, Settings  # noqa: E402
 from askbrief.serve.api import create_app  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
+from scripts.results import results_file
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 MIX = (("ask", 0.6), ("search", 0.25), ("summarize", 0.15))  # what a newsroom page mostly does
 
 
@@ -88,8 +88,7 @@ def main() -> None:
                            for k, _ in MIX if any(kind == k for kind, _, _ in calls)},
     }
     print(json.dumps(report, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "load_test.json").write_text(json.dumps(report, indent=2) + "\n")
+    results_file("load_test/main.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

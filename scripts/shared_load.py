@@ -13,7 +13,7 @@ the service while it runs. Everything listens on 127.0.0.1 and stops by itself.
 3. During a large write: one server with its worker; /health and /ask timed alone, then while
    the largest document the API accepts (MAX_DOCUMENT_CHARS characters) is posted and written as a job.
 
-JSON in results/shared_load.json.
+JSON in results/shared_load/main.json.
 """
 
 import argparse
@@ -36,8 +36,8 @@ from askbrief import Engine, Settings  # noqa: E402
 from askbrief.ingest.documents import MAX_DOCUMENT_CHARS  # noqa: E402
 from scripts.bbc import as_document, load_bbc  # noqa: E402
 from scripts.pgserver import PostgresServer  # noqa: E402
+from scripts.results import results_file
 
-RESULTS = ROOT / "results"
 ASKBRIEF = [sys.executable, "-c", "from askbrief.cli import main; main()"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -150,8 +150,7 @@ def main() -> None:
     if one and two:
         report["two_over_one"] = round(two["questions_per_s"] / one["questions_per_s"], 2)
         print(f"two servers / one: {report['two_over_one']}x questions per second")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "shared_load.json").write_text(json.dumps(report, indent=2) + "\n")
+    results_file("shared_load/main.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 def during_write(env: dict, work: Path, rows: list[dict], questions: list[str]) -> dict:
