@@ -11,7 +11,6 @@ from askbrief.answer.candidates import Candidate
 from askbrief.index.search import BM25_B, BM25_K1
 from askbrief.records import Evidence
 from askbrief.retrieve.question import Question
-from askbrief.text.copies import first_per_cluster, folds
 from askbrief.text.sentences import SENTENCE_ENDINGS, terms
 
 if TYPE_CHECKING:
@@ -38,14 +37,14 @@ def bm25(question_terms: set[str], idf: dict[str, float], sentence_terms: list[s
 
 def candidates(evidence: Evidence, trace: "Trace | None" = None) -> list[Candidate]:
     """The sentences of the evidence's chunks (each once, with its best chunk rank), one copy
-    per syndicated cluster: the best-ranked. A trace hears which copies were folded into which."""
+    per syndicated cluster: the best-ranked, as retrieval folded them. A trace hears which copies
+    were folded into which."""
     chunks = [evidence.chunks[h.chunk_id] for h in evidence.hits]
-    kept = set(first_per_cluster([c.doc_id for c in chunks], evidence.clusters))
     if trace is not None:
-        trace.folded = folds([c.doc_id for c in chunks], evidence.clusters)
+        trace.folded = evidence.folded
     seen: dict[tuple[str, int], Candidate] = {}
     for rank, (hit, chunk) in enumerate(zip(evidence.hits, chunks)):
-        if chunk.doc_id not in kept:
+        if chunk.doc_id in evidence.folded:
             continue  # a syndicated copy of an article already being read
         for idx in range(chunk.first, chunk.last + 1):
             stored = evidence.sentences[(chunk.doc_id, idx)]

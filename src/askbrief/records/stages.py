@@ -111,3 +111,4 @@ class Evidence:
     term_counts: dict[str, int]  # question term -> chunks holding it (for IDF)
     chunk_total: int
     quotes: list[tuple[str, Quote]] = field(default_factory=list)  # (doc_id, quote)
+    folded: dict[str, str] = field(default_factory=dict)  # a syndicated copy among the hits -> the one read

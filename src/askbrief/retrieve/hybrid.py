@@ -15,7 +15,7 @@ import numpy as np
 from askbrief.index.store import Store
 from askbrief.records import Evidence, Hit, SearchHit, StoredSentence
 from askbrief.retrieve.question import Question
-from askbrief.text.copies import first_per_cluster
+from askbrief.text.copies import first_per_cluster, folds
 
 if TYPE_CHECKING:
     from askbrief.records.trace import Trace
@@ -113,10 +113,10 @@ class Retriever:
             chunks = store.chunks([h.chunk_id for h in listed])
             documents = store.documents(c.doc_id for c in chunks.values())
             clusters = store.clusters_of(documents)
-            kept = set(first_per_cluster([chunks[h.chunk_id].doc_id for h in hits], clusters))
+            folded = folds([chunks[h.chunk_id].doc_id for h in hits], clusters)  # read once, by the best-ranked copy
             sentences: dict[tuple[str, int], StoredSentence] = {}
             for chunk in (chunks[h.chunk_id] for h in hits):
-                if chunk.doc_id in kept:
+                if chunk.doc_id not in folded:
                     _collect(store, sentences, chunk.doc_id, chunk.first - 1, chunk.last + 1)
             quotes = []
             if question.speaker:
@@ -130,7 +130,8 @@ class Retriever:
             if trace is not None:
                 trace.searched = store.telling_terms(list(dict.fromkeys(question.terms)), term_counts)
             return Evidence(hits=hits, chunks=chunks, documents=documents, sentences=sentences, clusters=clusters,
-                            copies=store.copies(documents), term_counts=term_counts, chunk_total=total, quotes=quotes)
+                            copies=store.copies(documents), term_counts=term_counts, chunk_total=total, quotes=quotes,
+                            folded=folded)
 
 
 def _collect(store: Store, into: dict[tuple[str, int], StoredSentence], doc_id: str, first: int, last: int) -> None:
