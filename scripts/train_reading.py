@@ -53,15 +53,16 @@ class Texts:
         self.title = {d.id: d.title or "" for d in documents}
         self.spans = {d.id: split_sentences(d.text) for d in documents}
 
-    def pair(self, question: str, doc_id: str, start: int, group: int, answers: bool = False,
-             span: tuple[int, int] | None = None) -> Pair | None:
+    def pair(self, question: str, doc_id: str, start: int, group: int) -> Pair | None:
+        """The sentence starting at `start`, read with the one before it and the title (a negative
+        until the caller says otherwise)."""
         spans = self.spans[doc_id]
         i = next((i for i, (a, _) in enumerate(spans) if a == start), None)
         if i is None:
             return None
         text = self.text[doc_id]
         before = text[spans[i - 1][0]:spans[i - 1][1]][-train_reader.CONTEXT_CHARS:] if i else ""
-        return Pair(question, before, text[spans[i][0]:spans[i][1]], answers, span, group, self.title[doc_id])
+        return Pair(question, before, text[spans[i][0]:spans[i][1]], False, None, group, self.title[doc_id])
 
 
 def located(sentence: str, answer: str) -> tuple[int, int] | None:
@@ -241,6 +242,10 @@ def train(args) -> None:
         print(f"resumed at step {state['step']}; curve so far {state['curve']}", flush=True)
     if args.export_only:
         return export_best(model, args)
+    def resumable() -> dict:
+        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "state": state}
+
     model.train()
     started, first_step = time.perf_counter(), state["step"]
     per_epoch = -(-len(pairs) // args.batch)
@@ -263,12 +268,10 @@ def train(args) -> None:
                 print(f"validation {figures}{' (best)' if improved else ''}", flush=True)
                 (args.checkpoints / "curve.json").write_text(json.dumps(state["curve"], indent=2) + "\n")
             if state["step"] % args.save_every == 0:
-                save(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                  "scheduler": scheduler.state_dict(), "state": state})
+                save(checkpoint, resumable())
             if state["since_best"] >= args.patience or state["step"] >= args.max_steps:
                 break
-    save(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                      "scheduler": scheduler.state_dict(), "state": state})
+    save(checkpoint, resumable())
     print(f"stopped at step {state['step']}: AUROC best {state['best']}, {state['since_best']} evaluations "
           f"without a gain; {time.perf_counter() - started:.0f} s this run", flush=True)
     if args.export:

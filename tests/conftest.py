@@ -99,7 +99,7 @@ def cosine_pairs(engine: Engine, record: Answer | Summary) -> np.ndarray:
 ON_BOTH_BACKENDS = {"test_engine", "test_store"}
 # The tiers (`make test-fast` runs what none of these marks): a test is marked by the fixtures it
 # uses; the modules named start servers or processes of their own inside the tests.
-MARKS_BY_FIXTURE = {"server": {"server", "battery", "served", "seed_home", "client_process", "web_engine"},
+MARKS_BY_FIXTURE = {"server": {"server", "battery", "served", "seed_home", "web_engine"},
                     "browser": {"browser"}, "shared_store": {"postgres_server", "milvus_server"}}
 SERVER_MODULES = {"test_service", "test_hostile", "test_hostile_battery", "test_fuzz", "test_feeds", "test_page",
                   "test_mcp", "test_cli", "test_postgres", "test_vectors", "test_layers"}
