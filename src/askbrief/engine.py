@@ -53,8 +53,8 @@ from askbrief.retrieve.hybrid import Mode, Retriever
 from askbrief.retrieve.question import Question, as_query, parse
 from askbrief.settings import Settings
 from askbrief.summary.request import run_summary
-from askbrief.summary.summarise import DEFAULT_SENTENCES
-from askbrief.text.language import reading
+from askbrief.summary.summarise import DEFAULT_SENTENCES, load_summary_scorer
+from askbrief.text.language import detect, reading
 
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -102,6 +102,8 @@ class Engine:
         """Load the models now rather than on the first request (a server calls this at start)."""
         _ = (self.store(), self.reader) if self.exists() else None
         self.embedder.encode(["warm up"])
+        load_summary_scorer()
+        detect("warm up")  # the language model: a second, paid by the first request otherwise
 
     def _nonempty_store(self) -> Store:
         store = self.store()

@@ -1,11 +1,14 @@
 """Serving the index: the HTTP API and page, the write worker, the MCP server on stdio."""
 
+import sys
 from typing import Annotated
 
 import typer
 
 from askbrief.cli.common import IndexOpt, app, engine_for, reported
 from askbrief.errors import BadInput
+
+SWITCH_INTERVAL_S = 0.0005
 
 
 @app.command()
@@ -34,6 +37,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, index: IndexOpt = "default"
     # A server answers many questions at once: one core a model call beats every core for each
     # (16 clients: 41 questions/s at 28.5 CPU-ms each, against 32 at 53; docs/deploy.md).
     os.environ.setdefault("ASKBRIEF_ONNX_THREADS", "1")
+    # A worker thread ingesting a large article holds the GIL for up to the switch interval at each
+    # turn, and /health takes several turns: at CPython's 5 ms its slowest polls during a 195 KB
+    # ingest were 40-130 ms; at 0.5 ms, 15-25 ms (scripts/hostile.py, probe 5).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     with reported():
         every = _duration(poll_feeds) if poll_feeds is not None else None
         engine = engine_for(index)

@@ -52,8 +52,9 @@ def write_routes(engine: Engine, write: list, read: list) -> APIRouter:
             return JSONResponse(status_code=422, content={"detail": [
                 {"loc": ["body", *map(str, err["loc"])], "msg": err["msg"], "type": err["type"]} for err in e.errors()]})
         items = body if isinstance(body, list) else [body]
-        documents = [make_document(d.text, where=f"body[{i}]", id=d.id, title=d.title, published=d.published,
-                                   source=d.source) for i, d in enumerate(items)]
+        documents = await run_in_threadpool(lambda: [  # language detection reads every text: off the event loop
+            make_document(d.text, where=f"body[{i}]", id=d.id, title=d.title, published=d.published, source=d.source)
+            for i, d in enumerate(items)])
         if int(request.headers.get("content-length") or 0) > settings.async_ingest_bytes:
             return await queued(documents)
         results = await run_in_threadpool(engine.ingest, documents)
