@@ -140,7 +140,7 @@ def test_an_index_from_before_languages_opens_and_reads_its_documents_language(t
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 3}))
     reopened = Engine("old", settings)
     assert reopened.document("wn-fr-france-psa-va-supprimer-8-000").lang == "fr"  # detected on read
-    assert json.loads(manifest.read_text())["format"] == 4
+    assert json.loads(manifest.read_text())["format"] == 5
     assert reopened.ask("How many jobs will PSA cut?").citations
 
 

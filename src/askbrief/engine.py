@@ -27,8 +27,10 @@ from askbrief.index.store import Store
 from askbrief.ingest.batches import INGEST_BATCH, ingest_into
 from askbrief.ingest.documents import load_paths, parse_date
 from askbrief.limits import (
+    MAX_PER_DATE,
     MAX_SUMMARY_DOCS,
     MAX_SUMMARY_SENTENCES,
+    MAX_TIMELINE_DATES,
     MAX_TOP_K,
     check_question,
     check_range,
@@ -47,6 +49,7 @@ from askbrief.records import (
     QuoteRecord,
     SearchHit,
     Summary,
+    Timeline,
 )
 from askbrief.records.trace import Trace
 from askbrief.retrieve.hybrid import Mode, Retriever
@@ -54,6 +57,7 @@ from askbrief.retrieve.question import Question, as_query, parse
 from askbrief.settings import Settings
 from askbrief.summary.request import run_summary
 from askbrief.summary.summarise import DEFAULT_SENTENCES, load_summary_scorer
+from askbrief.summary.timeline import build_timeline
 from askbrief.text.language import detect, reading
 
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -188,9 +192,7 @@ class Engine:
         in one batch. `explain`: each answer carries the `Explanation` of its own run."""
         texts = [check_question(q) for q in questions]
         check_range("top_k", top_k, 1, MAX_TOP_K)
-        since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
-        if since and until and since > until:
-            raise BadInput("since", f"since {since} is after until {until}; swap them")
+        since, until = _date_range(since, until)
         newest = self._nonempty_store().newest_published()
         newest_date = dt.date.fromisoformat(newest) if newest else None
         languages = self.store().languages()
@@ -259,6 +261,18 @@ class Engine:
         explanation = explain_summary(run.pool, run.trace, run.summary, run.choice, run.docs, since)
         return run.summary.model_copy(update={"explanation": explanation})
 
+    def timeline(self, query: str, dates: int | None = None, per_date: int = 1, since: str | None = None,
+                 until: str | None = None, explain: bool = False) -> Timeline:
+        """The story of `query` day by day: `dates` days (askbrief chooses, at most 20, when None),
+        `per_date` cited sentences each, from the articles published in since..until."""
+        query = check_question(query, field="query")
+        _ = dates is None or check_range("dates", dates, 1, MAX_TIMELINE_DATES)
+        check_range("per_date", per_date, 1, MAX_PER_DATE)
+        since, until = _date_range(since, until)
+        store, started = self._nonempty_store(), time.perf_counter()
+        timeline = build_timeline(store, self.embedder, query, dates, per_date, since, until, explain)
+        return timeline.model_copy(update={"timings_ms": {"total": round((time.perf_counter() - started) * 1000, 2)}})
+
     def quotes(self, speaker: str | None = None, about: str | None = None, limit: int | None = 50) -> list[QuoteRecord]:
         """Stored quotes, of one speaker if named (a part of the name, any case), ranked by
         similarity to `about` when given, else oldest article first. No match is an empty list."""
@@ -295,3 +309,10 @@ class Engine:
             size, model = self.store().sizes(), self.store().manifest["model"]
         return {"status": "ok", "version": __version__, "model": model,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
+
+
+def _date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
+    if since and until and since > until:
+        raise BadInput("since", f"since {since} is after until {until}; swap them")
+    return since, until

@@ -8,6 +8,8 @@ MAX_QUESTION = 1000  # characters; longer is a document, not a question
 MAX_SUMMARY_SENTENCES = 20  # in a summary; more is no longer a paragraph
 MAX_TOP_K = 50  # chunks read for an answer, or passages a search returns
 MAX_SUMMARY_DOCS = 50  # documents named in one summary request; more is a digest, not a paragraph
+MAX_TIMELINE_DATES = 200  # days on one timeline (Timeline17's longest reference has 104)
+MAX_PER_DATE = 10  # sentences a day on a timeline
 MAX_QUOTES_RANKED = 500  # a speaker's quotes ranked by topic per request, newest first: each is embedded
 
 

@@ -4,7 +4,7 @@ Readable text by default, the DESIGN.md records with --json. Every `AskbriefErro
 one-line message on stderr and exit code 1; never a traceback.
 """
 
-from askbrief.cli import writing, reading, serving  # noqa: F401, I001 - each registers its commands on `app`, in help order
+from askbrief.cli import writing, reading, timelines, serving  # noqa: F401, I001 - each registers its commands on `app`, in help order
 from askbrief.cli.common import app
 
 __all__ = ["app", "main"]

@@ -112,7 +112,8 @@ class PostgresStore(Store):
                 model = manifest.get("model")
             while manifest.get("format") in MIGRATIONS and (manifest["model"], manifest["dim"]) == (model, dim):
                 with conn.transaction():
-                    conn.execute(MIGRATIONS[manifest["format"]])
+                    step = MIGRATIONS[manifest["format"]]
+                    step(conn) if callable(step) else conn.execute(step)
                     manifest["format"] += 1
                     conn.execute("UPDATE meta SET value = %s WHERE key = 'manifest'", (json.dumps(manifest),))
         check_identity(manifest, model, dim, self.name, f"index {self.name!r} in PostgreSQL")

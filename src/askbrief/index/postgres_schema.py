@@ -3,15 +3,22 @@ schema an index lives in, and the tsvector form of a chunk's stemmed terms."""
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from askbrief.errors import BackendUnavailable
+from askbrief.index.schema import day_rows
 
 CONNECT_TIMEOUT_S = 10
 
 # The same tables as SQLite's (schema.py) in PostgreSQL's types. Ids, dates and hashes compare
 # byte-wise (COLLATE "C"), as in SQLite, so both stores list and match alike.
+SCHEMA_OF_DAYS = """CREATE TABLE IF NOT EXISTS sentence_days (
+    doc_id TEXT COLLATE "C" NOT NULL, idx INTEGER NOT NULL, day TEXT COLLATE "C" NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sentence_days_doc ON sentence_days(doc_id);
+CREATE INDEX IF NOT EXISTS sentence_days_day ON sentence_days(day);
+"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT COLLATE "C" PRIMARY KEY, title TEXT NOT NULL, published TEXT COLLATE "C", source TEXT NOT NULL,
@@ -20,7 +27,7 @@ CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT COLLATE "C" NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     vector BYTEA NOT NULL, PRIMARY KEY (doc_id, idx));
-CREATE TABLE IF NOT EXISTS chunks (
+""" + SCHEMA_OF_DAYS + """CREATE TABLE IF NOT EXISTS chunks (
     id BIGINT PRIMARY KEY, doc_id TEXT COLLATE "C" NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BYTEA NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
@@ -60,7 +67,11 @@ INSERT INTO meta VALUES ('generation', '0'), ('next_chunk', '1'), ('chunks', '0'
 """
 # Steps from an older format to the next, each run in one transaction on open (format 3 is the
 # first PostgreSQL knows; a later format adds its step here, as schema.py does for SQLite).
-MIGRATIONS: dict[int, str] = {3: "ALTER TABLE documents ADD COLUMN IF NOT EXISTS lang TEXT"}
+MIGRATIONS: dict[int, str | Callable] = {
+    3: "ALTER TABLE documents ADD COLUMN IF NOT EXISTS lang TEXT",
+    4: lambda conn: (conn.execute(SCHEMA_OF_DAYS), day_rows(lambda sql, params=(): conn.execute(pg(sql), params).fetchall(),
+                                                            lambda sql, rows: conn.cursor().executemany(pg(sql), rows))),
+}
 
 
 def schema_name(index: str) -> str:

@@ -8,8 +8,8 @@ import numpy as np
 from askbrief.citations import CITATION_ID, cite
 from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound
 from askbrief.index.base import StoreBase
-from askbrief.index.schema import batches, marks, vectors_of
-from askbrief.records import ChunkRow, Citation, Document, Quote
+from askbrief.index.schema import batches, filter_sql, marks, vectors_of
+from askbrief.records import ChunkRow, Citation, Document, Filter, Quote
 from askbrief.text.language import detect
 
 
@@ -124,6 +124,20 @@ class Reads(StoreBase):
         rows = self._rows('SELECT idx, start, "end", vector FROM sentences WHERE doc_id = ? AND idx BETWEEN ? AND ?'
                           " ORDER BY idx", (doc_id, first, last))
         return [(r[0], r[1], r[2]) for r in rows], vectors_of([bytes(r[3]) for r in rows], self.dim)
+
+    def story_sentences(self, where: Filter) -> tuple[list[tuple[str, int, int, int]], np.ndarray]:
+        """Every sentence (doc_id, idx, start, end) of the documents inside `where`, with its
+        vector, in document and sentence order: what a timeline reads."""
+        clause, params = filter_sql(where)
+        rows = self._rows('SELECT s.doc_id, s.idx, s.start, s."end", s.vector FROM sentences s JOIN documents d'
+                          f" ON d.id = s.doc_id WHERE {clause} ORDER BY s.doc_id, s.idx", params)
+        return [(r[0], r[1], r[2], r[3]) for r in rows], vectors_of([bytes(r[4]) for r in rows], self.dim)
+
+    def story_days(self, where: Filter) -> list[tuple[str, int, str]]:
+        """(doc_id, sentence idx, day) of every day named by the documents inside `where`."""
+        clause, params = filter_sql(where)
+        return [tuple(r) for r in self._rows("SELECT t.doc_id, t.idx, t.day FROM sentence_days t JOIN documents d"
+                                             f" ON d.id = t.doc_id WHERE {clause} ORDER BY t.doc_id, t.idx, t.start", params)]
 
     def sentence_range(self, doc_id: str, start: int, end: int) -> tuple[int, int] | None:
         """(first, last) index of the document's sentences that overlap text[start:end]."""

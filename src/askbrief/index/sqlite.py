@@ -18,7 +18,7 @@ from askbrief.errors import BadSetting, IndexNotFound
 from askbrief.index.faiss_vectors import FaissIndex
 from askbrief.index.identity import check_identity
 from askbrief.index.milvus_vectors import MilvusIndex
-from askbrief.index.schema import FORMAT_VERSION, SCHEMA, filter_sql, migrate_from_1, migrate_from_2, migrate_from_3
+from askbrief.index.schema import FORMAT_VERSION, SCHEMA, filter_sql, migrate_from_1, migrate_from_2, migrate_from_3, migrate_from_4
 from askbrief.index.store import Store
 from askbrief.index.vectors import VectorIndex, write_atomic
 from askbrief.records import Filter
@@ -59,7 +59,8 @@ class SqliteStore(Store):
         if any_model:  # `askbrief reindex` opens an index of another model to re-embed it
             model = self.manifest.get("model")
         if (self.manifest.get("model"), self.manifest.get("dim")) == (model, dim):
-            for version, step in ((1, migrate_from_1), (2, lambda db: migrate_from_2(db, dim)), (3, migrate_from_3)):
+            for version, step in ((1, migrate_from_1), (2, lambda db: migrate_from_2(db, dim)), (3, migrate_from_3),
+                                  (4, migrate_from_4)):
                 if self.manifest.get("format") == version:
                     step(self.path / "index.db")
                     self.manifest["format"] = version + 1

@@ -88,6 +88,8 @@ class Writes(StoreBase):
         self._many('INSERT INTO quotes (doc_id, speaker, cue, start, "end", speaker_start, speaker_end)'
                    ' VALUES (?, ?, ?, ?, ?, ?, ?)',
                    [(doc.id, q.speaker, q.cue, q.start, q.end, q.speaker_start, q.speaker_end) for q in item.quotes])
+        self._many('INSERT INTO sentence_days (doc_id, idx, day, start, "end") VALUES (?, ?, ?, ?, ?)',
+                   [(doc.id, *row) for row in item.days])
         cluster = (syndication and self._cluster_for(item.signature, pending)) or doc.id
         self._rows("INSERT INTO syndication (doc_id, signature, cluster) VALUES (?, ?, ?)",
                    (doc.id, item.signature.tobytes(), cluster))
@@ -141,7 +143,7 @@ class Writes(StoreBase):
         self._unindex_terms(ids)
         self._rows("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self._count_chunks(-len(ids))
-        for table in ("sentences", "syndication", "quotes"):
+        for table in ("sentences", "sentence_days", "syndication", "quotes"):
             self._rows(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
         self._rows("DELETE FROM documents WHERE id = ?", (doc_id,))
         self._rows("DELETE FROM aliases WHERE doc_id = ?", (doc_id,))

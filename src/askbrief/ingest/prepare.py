@@ -15,6 +15,7 @@ from askbrief.errors import BadInput
 from askbrief.ingest.documents import MAX_DOCUMENT_SENTENCES
 from askbrief.records import Document, Prepared
 from askbrief.text.copies import signature
+from askbrief.text.dated import sentence_days
 from askbrief.text.language import ENGLISH
 from askbrief.text.quotes import extract as extract_quotes
 from askbrief.text.quotes_fr_de_es import extract_other
@@ -47,7 +48,7 @@ def prepare(documents: list[Document], embedder: Embedder,
             sentence_vectors=sentence_vectors[s_at:s_at + len(spans)],
             chunk_vectors=chunk_vectors[c_at:c_at + len(runs)],
             chunk_terms=[" ".join(terms(doc.text[spans[f][0]:spans[l][1]], doc.lang)) for f, l in runs],
-            signature=signature(doc.text), quotes=quotes_of(doc)))
+            signature=signature(doc.text), quotes=quotes_of(doc), days=days_of(doc, spans)))
         s_at += len(spans)
         c_at += len(runs)
     return prepared
@@ -78,6 +79,11 @@ def batched(items: Iterator, size: int) -> Iterator[list]:
     """Lists of up to `size` items, in order (itertools.batched from Python 3.12)."""
     while batch := list(islice(items, size)):
         yield batch
+
+
+def days_of(doc: Document, spans: list[tuple[int, int]]) -> list[tuple[int, str, int, int]]:
+    """The days its sentences name, for timelines: English patterns, so English (or unknown) only."""
+    return sentence_days(doc.text, doc.published, spans) if doc.lang in (ENGLISH, None) else []
 
 
 def quotes_of(doc: Document) -> list:

@@ -33,6 +33,7 @@ from askbrief.records.public import (
     Span,
     Summary,
 )
+from askbrief.records.timelines import DayExplained, Timeline, TimelineEntry, TimelineExplanation, TimelineSentence
 from askbrief.records.stages import Chunk, ChunkRow, Evidence, Filter, Hit, Prepared, Quote, Sentence, StoredSentence
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "SummaryExplanation", "Document", "Citation", "Span", "Answer", "Summary", "IngestResult", "Feed", "Job",
     "SkippedEntry", "FeedPoll", "DocumentInfo", "DocumentPage", "QuoteRecord", "SearchHit", "Sentence",
     "Chunk", "Quote", "Filter", "Prepared", "ChunkRow", "Hit", "StoredSentence", "Evidence",
+    "Timeline", "TimelineEntry", "TimelineSentence", "TimelineExplanation", "DayExplained",
 ]

@@ -61,6 +61,7 @@ class Prepared:
     chunk_terms: list[str]  # space-joined stemmed terms, one string a chunk
     signature: np.ndarray  # MinHash of the text, to find syndicated copies
     quotes: list[Quote]  # who said what in it
+    days: list[tuple[int, str, int, int]] = field(default_factory=list)  # (sentence, day named, start, end)
 
 
 @dataclass(frozen=True, slots=True)

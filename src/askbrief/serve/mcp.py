@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from askbrief import __version__
 from askbrief.engine import Engine
 from askbrief.errors import AskbriefError
-from askbrief.records import Answer, Citation, Document, QuoteRecord, SearchHit, Summary
+from askbrief.records import Answer, Citation, Document, QuoteRecord, SearchHit, Summary, Timeline
 from askbrief.serve.requests import (
     MAX_LISTED,
     QUOTES_LIMIT,
@@ -25,8 +25,10 @@ from askbrief.serve.requests import (
     About,
     CitationId,
     Date,
+    Dates,
     DocIds,
     Listed,
+    PerDate,
     Question,
     Sentences,
     Sources,
@@ -66,6 +68,14 @@ def create_server(engine: Engine) -> MCPServer:
         published on or after that date add to the earlier ones. `explain` adds why each sentence
         was picked and what was left out (a near-duplicate, or not new since the date)."""
         return _reported(lambda: engine.summarize(doc_ids, query, max_sentences, since, explain))
+
+    @server.tool()
+    def timeline(query: Question, dates: Dates = None, per_date: PerDate = 1, since: Date = None, until: Date = None,
+                 explain: bool = False) -> Timeline:
+        """A story day by day: the days the articles about `query` report (askbrief chooses how
+        many unless `dates` is given), each with `per_date` verbatim, cited sentences and the
+        outlets that reported it. `explain` adds why these days and what was folded."""
+        return _reported(lambda: engine.timeline(query, dates, per_date, since, until, explain))
 
     @server.tool()
     def quotes(speaker: Speaker = None, about: About = None, limit: Listed = QUOTES_LIMIT) -> list[QuoteRecord]:

@@ -6,9 +6,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from askbrief.engine import Engine
-from askbrief.records import Answer, Citation, Document, DocumentPage, QuoteRecord, SearchHit, Summary
+from askbrief.records import Answer, Citation, Document, DocumentPage, QuoteRecord, SearchHit, Summary, Timeline
 from askbrief.serve.http import record
-from askbrief.serve.requests import AskRequest, DocumentsQuery, QuotesQuery, SearchQuery, SummarizeRequest
+from askbrief.serve.requests import (
+    AskRequest,
+    DocumentsQuery,
+    QuotesQuery,
+    SearchQuery,
+    SummarizeRequest,
+    TimelineQuery,
+    TimelineRequest,
+)
 
 
 def read_routes(engine: Engine, read: list) -> APIRouter:
@@ -27,6 +35,16 @@ def read_routes(engine: Engine, read: list) -> APIRouter:
     def summarize(request: SummarizeRequest) -> Response:
         return record(engine.summarize(request.doc_ids, request.query, request.max_sentences, request.since,
                                        request.explain))
+
+    @router.post("/timeline", response_model=Timeline)
+    def timeline(request: TimelineRequest) -> Response:
+        """The story of a query day by day, each day's sentences cited."""
+        return record(engine.timeline(request.query, request.dates, request.per_date, request.since, request.until,
+                                      request.explain))
+
+    @router.get("/timeline", response_model=Timeline)
+    def timeline_get(query: Annotated[TimelineQuery, Query()]) -> Response:
+        return timeline(TimelineRequest(**query.model_dump()))
 
     @router.get("/search", response_model=list[SearchHit])
     def search(query: Annotated[SearchQuery, Query()]) -> list[SearchHit]:

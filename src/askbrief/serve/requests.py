@@ -7,7 +7,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from askbrief.ingest.documents import MAX_ID
-from askbrief.limits import MAX_QUESTION, MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, MAX_TOP_K
+from askbrief.limits import (
+    MAX_PER_DATE,
+    MAX_QUESTION,
+    MAX_SUMMARY_DOCS,
+    MAX_SUMMARY_SENTENCES,
+    MAX_TIMELINE_DATES,
+    MAX_TOP_K,
+)
 
 MAX_DATE = 40  # characters of a date a request gives (YYYY-MM-DD, with room for a clear error)
 MAX_SPEAKER = 200  # characters of a speaker's name asked for
@@ -32,6 +39,9 @@ About = Annotated[str | None, Field(max_length=MAX_QUESTION)]  # a topic to rank
 Speaker = Annotated[str | None, Field(max_length=MAX_SPEAKER)]
 Listed = Annotated[int, Field(ge=1, le=MAX_LISTED, description=f"1-{MAX_LISTED}")]
 Offset = Annotated[int, Field(ge=0, le=2**31)]
+Dates = Annotated[int | None, Field(ge=1, le=MAX_TIMELINE_DATES,
+                                    description=f"days on the timeline, 1-{MAX_TIMELINE_DATES}; none: askbrief chooses")]
+PerDate = Annotated[int, Field(ge=1, le=MAX_PER_DATE, description=f"sentences a day, 1-{MAX_PER_DATE}")]
 CitationId = Annotated[str, Field(min_length=1, max_length=MAX_CITATION_ID)]
 
 
@@ -56,6 +66,25 @@ class SummarizeRequest(Strict):
     max_sentences: Sentences = SUMMARY_SENTENCES
     since: Date = Field(None, description="What's new since this date (YYYY-MM-DD)")
     explain: bool = Field(False, description="Add `explanation`: why each sentence was picked, what was left out")
+
+
+class TimelineRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "BP oil spill", "dates": 10}]})
+    query: Question
+    dates: Dates = None
+    per_date: PerDate = 1
+    since: Date = None
+    until: Date = None
+    explain: bool = Field(False, description="Add `explanation`: why these days and sentences")
+
+
+class TimelineQuery(BaseModel):  # GET /timeline: the same fields as query parameters
+    query: Question
+    dates: Dates = None
+    per_date: PerDate = 1
+    since: Date = None
+    until: Date = None
+    explain: bool = False
 
 
 class SearchQuery(BaseModel):  # query parameters: unknown ones are ignored, as HTTP clients expect

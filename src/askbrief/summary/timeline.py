@@ -1,0 +1,180 @@
+"""A story's timeline: which days mattered, and for each the sentences that say what happened.
+
+A day matters when the articles about the story report events on it: they are published that
+day, or their sentences name it ("on 20 April", "last Tuesday", resolved at ingest against each
+article's date). Days are ranked by both counts (the date signals of news-tls's DATEWISE and of
+Martschat & Markert 2018, without their trained parts). For each chosen day, the sentences that
+name it and the opening sentences of that day's articles compete: about the query, central to
+what the day's candidates say (several outlets saying it), naming the day; never a repeat of a
+sentence already on the timeline, and a syndicated copy folds into the first with its outlet.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from askbrief.citations import cite
+from askbrief.encoders.embed import Embedder
+from askbrief.index.store import Store
+from askbrief.records import (
+    DayExplained,
+    Document,
+    Filter,
+    Timeline,
+    TimelineEntry,
+    TimelineExplanation,
+    TimelineSentence,
+)
+
+DEFAULT_DATES = 20  # the most days askbrief chooses by itself
+ARTICLE_FLOOR = 0.30  # an article is about the query when its best sentence is at least this close
+SENTENCE_FLOOR = 0.25  # a sentence counts for a day (and may be picked) from this closeness on
+REFERENCE_WEIGHT = 0.5  # a sentence naming a day counts half an article published on it
+AUTO_SHARE = 0.2  # without --dates: the days scoring at least this share of the best one
+LEAD = 4  # the opening sentences of a day's articles speak for that day
+CENTRAL_WEIGHT = 0.5  # closeness to the day's candidates' centroid, beside closeness to the query
+NAMES_DAY_BONUS = 0.05
+REPEAT = 0.9  # a sentence this close to one already on the timeline is a repeat
+WORDS = (6, 70)  # a timeline sentence has between these many words: no datelines, no run-ons
+
+
+@dataclass
+class Story:
+    """What a timeline reads: the sentences of the articles about the query, their closeness to
+    it, and the days each names."""
+
+    rows: list[tuple[str, int, int, int]]  # (doc_id, idx, start, end)
+    vectors: np.ndarray
+    closeness: np.ndarray
+    docs: dict[str, Document]
+    about: set[str]  # the articles about the query
+    read: int  # the articles inside since..until
+    named: dict[int, list[str]] = field(default_factory=dict)  # row -> days it names
+
+
+def build_timeline(store: Store, embedder: Embedder, query: str, dates: int | None, per_date: int,
+                   since: str | None, until: str | None, explain: bool = False) -> Timeline:
+    """The timeline of `query` over the articles published in since..until (inclusive)."""
+    story = read_story(store, embedder, query, Filter(since, until))
+    if story is None or not story.about:
+        reason = ("no article in the index is about this query" if story else "no article inside since..until")
+        return Timeline(query=query, entries=[], reason=reason)
+    scores, published, referenced = score_days(story, since, until)
+    if not scores:
+        return Timeline(query=query, entries=[], reason="the articles about this query carry no dates")
+    ranked = sorted(scores, key=lambda d: (-scores[d], d))
+    chosen, why = choose_days(ranked, scores, dates)
+    entries, folded = [], 0
+    picked: list[int] = []
+    candidates = candidates_by_day(story)
+    for day in sorted(chosen):
+        entry, more_folded = day_entry(story, day, candidates.get(day, []), per_date, picked, len(picked))
+        folded += more_folded
+        if entry is not None:
+            entries.append(entry)
+    explanation = None
+    if explain:
+        shown = ranked[:max(2 * len(chosen), 30)]
+        explanation = TimelineExplanation(
+            articles=len(story.about), articles_read=story.read, dates_asked=dates, dates_reason=why, folded=folded,
+            days=[DayExplained(date=d, score=round(scores[d], 3), published=published[d], referenced=referenced[d],
+                               chosen=d in chosen) for d in shown])
+    return Timeline(query=query, entries=entries, explanation=explanation,
+                    reason=None if entries else "no sentence about the query on the chosen days")
+
+
+def read_story(store: Store, embedder: Embedder, query: str, where: Filter) -> Story | None:
+    rows, vectors = store.story_sentences(where)
+    if not rows:
+        return None
+    closeness = vectors @ embedder.encode_queries([query])[0]
+    best: dict[str, float] = {}
+    for (doc_id, *_), score in zip(rows, closeness.tolist()):
+        best[doc_id] = max(score, best.get(doc_id, -1.0))
+    about = {d for d, score in best.items() if score >= ARTICLE_FLOOR}
+    story = Story(rows, vectors, closeness, store.documents(list(about)), about, len(best))
+    at = {(doc_id, idx): row for row, (doc_id, idx, _, _) in enumerate(rows)}
+    for doc_id, idx, day in store.story_days(where):
+        if doc_id in about:
+            story.named.setdefault(at[doc_id, idx], []).append(day)
+    return story
+
+
+def score_days(story: Story, since: str | None, until: str | None) -> tuple[dict[str, float], Counter, Counter]:
+    """Each day's score: the articles about the query published on it, and half a point for each
+    sentence about the query that names it (inside since..until)."""
+    published = Counter(d.published for d in story.docs.values() if d.published)
+    referenced: Counter = Counter()
+    for row, days in story.named.items():
+        if story.closeness[row] >= SENTENCE_FLOOR:
+            referenced.update(set(days))
+    inside = {day for day in published.keys() | referenced.keys()
+              if (not since or day >= since) and (not until or day <= until)}
+    return {day: published[day] + REFERENCE_WEIGHT * referenced[day] for day in inside}, published, referenced
+
+
+def choose_days(ranked: list[str], scores: dict[str, float], dates: int | None) -> tuple[set[str], str]:
+    if dates is not None:
+        return set(ranked[:dates]), f"{dates} days asked for; {len(ranked)} days had articles or mentions"
+    best = scores[ranked[0]]
+    kept = [d for d in ranked if scores[d] >= AUTO_SHARE * best][:DEFAULT_DATES]
+    return set(kept), (f"the {len(kept)} days scoring at least {AUTO_SHARE:.0%} of the busiest day ({best:g}),"
+                       f" at most {DEFAULT_DATES}, of {len(ranked)} days with articles or mentions")
+
+
+def candidates_by_day(story: Story) -> dict[str, list[int]]:
+    """The rows that may speak for each day: sentences about the query that name it, and the
+    opening sentences of the day's articles about the query that name no other day."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for row, (doc_id, idx, start, end) in enumerate(story.rows):
+        if doc_id not in story.about or story.closeness[row] < SENTENCE_FLOOR:
+            continue
+        doc = story.docs[doc_id]
+        if not WORDS[0] <= len(doc.text[start:end].split()) <= WORDS[1]:
+            continue
+        days = set(story.named.get(row, ()))
+        if idx < LEAD and doc.published and days <= {doc.published}:
+            days.add(doc.published)
+        for day in days:
+            out[day].append(row)
+    return out
+
+
+def day_entry(story: Story, day: str, rows: list[int], per_date: int, picked: list[int],
+              cited: int) -> tuple[TimelineEntry | None, int]:
+    """The day's `per_date` best sentences among `rows` (added to `picked`), and how many copies
+    were folded."""
+    if not rows:
+        return None, 0
+    vectors = story.vectors[rows]
+    centroid = vectors.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    scores = story.closeness[rows] + CENTRAL_WEIGHT * (vectors @ centroid)
+    scores += NAMES_DAY_BONUS * np.array([day in story.named.get(r, []) for r in rows])
+    chosen: list[tuple[int, list[str]]] = []
+    folded = 0
+    for i in np.argsort(-scores, kind="stable"):
+        row = rows[i]
+        near = [p for p in picked if float(story.vectors[p] @ story.vectors[row]) >= REPEAT]
+        if near:
+            folded += 1
+            for entry_row, copies in chosen:
+                if entry_row in near and story.rows[row][0] not in copies:
+                    copies.append(story.rows[row][0])
+            continue
+        if len(chosen) < per_date:
+            chosen.append((row, []))
+            picked.append(row)
+    sentences = []
+    for n, (row, copies) in enumerate(chosen, start=cited + 1):
+        doc_id, _, start, end = story.rows[row]
+        doc = story.docs[doc_id]
+        sentences.append(TimelineSentence(text=doc.text[start:end], citation=cite(n, doc, start, end),
+                                          also_reported_by=[c for c in copies if c != doc_id]))
+    reporting = {story.rows[r][0] for r in rows}
+    cited_sources = [story.docs[story.rows[r][0]].source for r, _ in chosen]
+    others = sorted({story.docs[d].source for d in reporting} - set(cited_sources))
+    first = min((story.docs[d].published for d in reporting if story.docs[d].published), default=day)
+    return TimelineEntry(date=day, sentences=sentences, reported_by=list(dict.fromkeys(cited_sources + others)),
+                         first_reported=first), folded

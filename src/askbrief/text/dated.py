@@ -1,0 +1,115 @@
+"""Days a news sentence refers to, resolved against its article's publication date.
+
+"on 20 April", "April 20, 2010", "on Tuesday", "yesterday", "last night": a story's timeline
+needs to know which day a sentence speaks of, and news names days relative to the day it is
+published. Only references to one day are kept (a month or a year is no timeline step); a weekday
+is the latest such day on or before publication ("on Tuesday", in past-tense news), or the next one
+after a future cue ("will", "is due to"). Written for English; measured against dateparser's
+`search_dates` in docs/timelines.md (scripts/eval_date_refs.py).
+"""
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name} | {"sept": 9}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+((?:19|20)\d\d))?"
+_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAY = "(" + "|".join(_WEEKDAYS) + ")"
+
+_DAY_MONTH = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}\b", re.I)  # 20 April (2010)
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?!\s*(?:%|percent|per cent)){_YEAR}", re.I)  # April 20(, 2010)
+_ISO = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+_WEEKDAY_REF = re.compile(rf"\b(?:(last|next|this|on|since|by|until)\s+)?{_WEEKDAY}\b(?!\s*,?\s*{_MONTH}|\s+\d)", re.I)
+_RELATIVE = re.compile(r"\b(today|tonight|this (?:morning|afternoon|evening)|yesterday|last night|tomorrow)\b", re.I)
+_RELATIVE_DAYS = {"today": 0, "tonight": 0, "yesterday": -1, "last night": -1, "tomorrow": 1}
+_FUTURE = re.compile(r"\b(will|would|shall|is due|are due|is expected|are expected|is scheduled|are scheduled|plans? to"
+                     r"|to be held|going to)\b", re.I)
+# Months far from the publication date are a year off: "December 30" in a January article.
+_NEAREST_YEAR_DAYS = 183
+
+
+@dataclass(frozen=True, slots=True)
+class DateRef:
+    """`text[start:end]` names `day` (ISO, YYYY-MM-DD)."""
+
+    start: int
+    end: int
+    day: str
+
+
+def references(text: str, published: str | None) -> list[DateRef]:
+    """Every one-day reference in `text` (a sentence), in order; relative ones ("Tuesday",
+    "yesterday") need the publication date and are left out without it."""
+    base = _as_date(published)
+    found: list[DateRef] = []
+    taken: list[tuple[int, int]] = []
+
+    def keep(match: re.Match, day: dt.date | None) -> None:
+        span = match.span()
+        if day is None or any(a < span[1] and span[0] < b for a, b in taken):
+            return
+        taken.append(span)
+        found.append(DateRef(span[0], span[1], day.isoformat()))
+
+    for m in _ISO.finditer(text):
+        keep(m, _safe_date(int(m[1]), int(m[2]), int(m[3])))
+    for m in _DAY_MONTH.finditer(text):
+        keep(m, _calendar_day(int(m[1]), _MONTHS[m[2].lower()], m[3], base))
+    for m in _MONTH_DAY.finditer(text):
+        keep(m, _calendar_day(int(m[2]), _MONTHS[m[1].lower()], m[3], base))
+    if base is not None:
+        future = bool(_FUTURE.search(text))
+        for m in _WEEKDAY_REF.finditer(text):
+            keep(m, _weekday(_WEEKDAYS[m[2].lower()], (m[1] or "").lower(), future, base))
+        for m in _RELATIVE.finditer(text):
+            word = m[1].lower()
+            keep(m, base + dt.timedelta(days=_RELATIVE_DAYS.get(word, 0)))
+    return sorted(found, key=lambda r: r.start)
+
+
+def _as_date(published: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(published[:10]) if published else None
+    except ValueError:
+        return None
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _calendar_day(day: int, month: int, year: str | None, base: dt.date | None) -> dt.date | None:
+    """A day and month, in the year given, else the year that puts it nearest publication."""
+    if year:
+        return _safe_date(int(year), month, day)
+    if base is None:
+        return None
+    candidates = [d for y in (base.year - 1, base.year, base.year + 1) if (d := _safe_date(y, month, day))]
+    nearest = min(candidates, key=lambda d: abs((d - base).days), default=None)
+    return nearest if nearest and abs((nearest - base).days) <= _NEAREST_YEAR_DAYS else None
+
+
+def _weekday(weekday: int, modifier: str, future: bool, base: dt.date) -> dt.date:
+    """The weekday's date: the latest on or before publication, or with "next" or a future cue
+    ("will", "is due to") the first after it; "last Tuesday" is always before publication."""
+    back = (base.weekday() - weekday) % 7
+    if modifier == "last":
+        return base - dt.timedelta(days=back or 7)
+    if modifier == "next" or (future and modifier not in ("since",) and back):
+        return base + dt.timedelta(days=(weekday - base.weekday()) % 7 or 7)
+    return base - dt.timedelta(days=back)
+
+
+def sentence_days(text: str, published: str | None, spans: list[tuple[int, int]]) -> list[tuple[int, str, int, int]]:
+    """(sentence index, day, start, end) of every one-day reference in a document's sentences, the
+    offsets in the document's text: the rows ingest stores beside the sentences."""
+    return [(i, ref.day, a + ref.start, a + ref.end)
+            for i, (a, b) in enumerate(spans) for ref in references(text[a:b], published)]
