@@ -46,10 +46,13 @@ def test_the_tools_answer_with_the_rest_apis_citations(home):
             shown = await client.call_tool("show_citation", {"citation_id": answer["citations"][0]["id"]})
             resources = await client.read_resource("askbrief://documents")
             document = await client.read_resource(f"askbrief://documents/{SEED_ID}")
-            return listed, asked, searched, summary, quoted, shown, resources, document, explained, summary_why
+            story = await client.call_tool("timeline", {"query": "Russia and India trade", "dates": 2})
+            return listed, asked, searched, summary, quoted, shown, resources, document, explained, summary_why, story
 
-    listed, asked, searched, summary, quoted, shown, resources, document, explained, summary_why = anyio.run(calls)
-    assert set(listed) == {"ask", "search", "summarize", "quotes", "show_citation"}
+    listed, asked, searched, summary, quoted, shown, resources, document, explained, summary_why, story = anyio.run(calls)
+    assert set(listed) == {"ask", "search", "summarize", "quotes", "show_citation", "timeline"}
+    assert story.structured_content == engine.timeline("Russia and India trade", dates=2).model_dump(exclude={"timings_ms"}) | {
+        "timings_ms": story.structured_content["timings_ms"]}
     assert listed["ask"].input_schema["required"] == ["question"]
     assert answer_has_no_explanation(asked) and explained.structured_content["explanation"]["path"] == "quotes"
     assert explained.structured_content["citations"] == asked.structured_content["citations"]
@@ -149,7 +152,7 @@ def test_mcp_over_http_answers_as_post_ask_does_behind_the_same_key(served):
             return tools, asked, document
 
     tools, asked, document = anyio.run(calls, {"Authorization": f"Bearer {KEY}"})
-    assert tools == {"ask", "search", "summarize", "quotes", "show_citation"} and not asked.is_error
+    assert tools == {"ask", "search", "summarize", "quotes", "show_citation", "timeline"} and not asked.is_error
     rest = httpx.post(served + "/ask", json={"question": SEED_QUESTION}, headers={"Authorization": f"Bearer {KEY}"}).json()
     over_mcp = dict(asked.structured_content)
     assert over_mcp.pop("timings_ms") and rest.pop("timings_ms")

@@ -4,7 +4,6 @@ The CLI and the API call only this. It validates requests (raising `AskbriefErro
 edges translate), opens the index once, and loads the embedder once per process.
 """
 
-import datetime as dt
 import re
 import threading
 import time
@@ -25,12 +24,8 @@ from askbrief.fetch.pages import Fetcher, checked_url
 from askbrief.index.factory import open_index, reembed_index, store_exists
 from askbrief.index.store import Store
 from askbrief.ingest.batches import INGEST_BATCH, ingest_into
-from askbrief.ingest.documents import load_paths, parse_date
+from askbrief.ingest.documents import date_range, load_paths
 from askbrief.limits import (
-    MAX_PER_DATE,
-    MAX_SUMMARY_DOCS,
-    MAX_SUMMARY_SENTENCES,
-    MAX_TIMELINE_DATES,
     MAX_TOP_K,
     check_question,
     check_range,
@@ -39,7 +34,6 @@ from askbrief.records import (
     Answer,
     Citation,
     Document,
-    DocumentInfo,
     DocumentPage,
     Evidence,
     Feed,
@@ -53,12 +47,12 @@ from askbrief.records import (
 )
 from askbrief.records.trace import Trace
 from askbrief.retrieve.hybrid import Mode, Retriever
-from askbrief.retrieve.question import Question, as_query, parse
+from askbrief.retrieve.question import Question, parse_all
 from askbrief.settings import Settings
-from askbrief.summary.request import run_summary
+from askbrief.summary.request import checked_summary, run_summary
 from askbrief.summary.summarise import DEFAULT_SENTENCES, load_summary_scorer
-from askbrief.summary.timeline import build_timeline
-from askbrief.text.language import detect, reading
+from askbrief.summary.timeline import build_timeline, checked_timeline
+from askbrief.text.language import detect
 
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -192,11 +186,8 @@ class Engine:
         in one batch. `explain`: each answer carries the `Explanation` of its own run."""
         texts = [check_question(q) for q in questions]
         check_range("top_k", top_k, 1, MAX_TOP_K)
-        since, until = _date_range(since, until)
-        newest = self._nonempty_store().newest_published()
-        newest_date = dt.date.fromisoformat(newest) if newest else None
-        languages = self.store().languages()
-        parsed = [parse(q, newest_date, since, until, tuple(sources), *reading(q, languages)) for q in texts]
+        since, until = date_range(since, until)
+        parsed = parse_all(self._nonempty_store(), texts, since, until, tuple(sources))
         embedder = self.embedder  # loaded before the clock starts: timings are per question, not per process
         started = time.perf_counter()
         # "What did X say about Y": Y (or X) is embedded in the same batch, to rank X's quotes by it.
@@ -234,11 +225,8 @@ class Engine:
         bound the publication date (inclusive); `mode` "dense" or "keyword" reads one list alone."""
         query = check_question(query, field="q")
         check_range("k", k, 1, MAX_TOP_K)
-        since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
-        store = self._nonempty_store()
-        question = as_query(query, Filter(since, until), *reading(query, store.languages()))
-        vector = self.embedder.encode_queries([query], [question.across])[0]
-        return Retriever(store).passages(question, vector, k, mode)
+        since, until = date_range(since, until)
+        return Retriever(self._nonempty_store()).passages_for(query, self.embedder, k, Filter(since, until), mode)
 
     def summarize(self, doc_ids: Iterable[str] = (), query: str | None = None,
                   max_sentences: int = DEFAULT_SENTENCES, since: str | None = None, explain: bool = False) -> Summary:
@@ -247,14 +235,8 @@ class Engine:
         With `since`, what's new: only articles published on or after it speak, and only with what
         the earlier (or undated) ones among the same documents did not already say. `explain`:
         the summary carries why each sentence was picked and what the salient others lost to."""
-        check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
-        since = parse_date(since, "since", "since")
-        wanted = list(dict.fromkeys(doc_ids))
-        if len(wanted) > MAX_SUMMARY_DOCS:
-            raise BadInput("doc_ids", f"{len(wanted)} documents named; a summary reads at most {MAX_SUMMARY_DOCS}"
-                           " (or name none and give a query)")
+        wanted, query, since = checked_summary(doc_ids, query, max_sentences, since)
         store = self._nonempty_store()
-        query = check_question(query, field="query") if query is not None else None
         run = run_summary(store, self.embedder, self.name, wanted, query, max_sentences, since, explain)
         if run.trace is None:
             return run.summary
@@ -265,10 +247,7 @@ class Engine:
                  until: str | None = None, explain: bool = False) -> Timeline:
         """The story of `query` day by day: `dates` days (askbrief chooses, at most 20, when None),
         `per_date` cited sentences each, from the articles published in since..until."""
-        query = check_question(query, field="query")
-        _ = dates is None or check_range("dates", dates, 1, MAX_TIMELINE_DATES)
-        check_range("per_date", per_date, 1, MAX_PER_DATE)
-        since, until = _date_range(since, until)
+        query, since, until = checked_timeline(query, dates, per_date, since, until)
         store, started = self._nonempty_store(), time.perf_counter()
         timeline = build_timeline(store, self.embedder, query, dates, per_date, since, until, explain)
         return timeline.model_copy(update={"timings_ms": {"total": round((time.perf_counter() - started) * 1000, 2)}})
@@ -279,24 +258,12 @@ class Engine:
         return quote_records(self.store(), speaker, about, limit, lambda topic: self.embedder.encode_queries([topic])[0])
 
     def document(self, doc_id: str) -> Document:
-        """The stored document, with the ids of its syndicated copies and of its exact copies
-        (an exact copy's id resolves to it)."""
-        store = self.store()
-        with store.snapshot():
-            stored = store.resolve([doc_id]).get(doc_id, doc_id)
-            revisions, updated = store.revisions(stored)
-            return store.document(stored).model_copy(update={
-                "also_reported_by": store.also_reported_by(stored), "aliases": store.aliases_of(stored),
-                "revisions": revisions, "updated": updated})
+        """The stored document, with the ids of its syndicated and exact copies and its revisions."""
+        return self.store().document_view(doc_id)
 
     def list_documents(self, offset: int = 0, limit: int = 50) -> DocumentPage:
         """One page of the index, oldest published first (undated last), then by id."""
-        store = self.store()
-        with store.snapshot():
-            ids = store.list_ids(offset, limit)
-            docs = store.documents(ids)
-            return DocumentPage(total=store.count(), offset=offset, limit=limit, documents=[
-                DocumentInfo(id=d.id, title=d.title, published=d.published, source=d.source) for d in map(docs.get, ids)])
+        return self.store().page(offset, limit)
 
     def citation(self, citation_id: str) -> Citation:
         """Resolve a citation id ("<hash prefix>:<start>-<end>") to its quote in the stored text."""
@@ -310,9 +277,3 @@ class Engine:
         return {"status": "ok", "version": __version__, "model": model,
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 
-
-def _date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
-    if since and until and since > until:
-        raise BadInput("since", f"since {since} is after until {until}; swap them")
-    return since, until

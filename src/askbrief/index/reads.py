@@ -9,7 +9,7 @@ from askbrief.citations import CITATION_ID, cite
 from askbrief.errors import BadInput, CitationReplaced, DocumentNotFound
 from askbrief.index.base import StoreBase
 from askbrief.index.schema import batches, filter_sql, marks, vectors_of
-from askbrief.records import ChunkRow, Citation, Document, Filter, Quote
+from askbrief.records import ChunkRow, Citation, Document, DocumentInfo, DocumentPage, Filter, Quote
 from askbrief.text.language import detect
 
 
@@ -78,6 +78,24 @@ class Reads(StoreBase):
         if doc_id not in found:
             raise DocumentNotFound.by_id(doc_id, self.name)
         return found[doc_id]
+
+    def document_view(self, doc_id: str) -> Document:
+        """The stored document (an exact copy's id resolves to it), with the ids of its syndicated
+        copies and of its exact copies, and its revisions: one snapshot."""
+        with self.snapshot():
+            stored = self.resolve([doc_id]).get(doc_id, doc_id)
+            revisions, updated = self.revisions(stored)
+            return self.document(stored).model_copy(update={
+                "also_reported_by": self.also_reported_by(stored), "aliases": self.aliases_of(stored),
+                "revisions": revisions, "updated": updated})
+
+    def page(self, offset: int, limit: int) -> DocumentPage:
+        """One page of the index, oldest published first (undated last), then by id."""
+        with self.snapshot():
+            ids = self.list_ids(offset, limit)
+            docs = self.documents(ids)
+            return DocumentPage(total=self.count(), offset=offset, limit=limit, documents=[
+                DocumentInfo(id=d.id, title=d.title, published=d.published, source=d.source) for d in map(docs.get, ids)])
 
     def list_ids(self, offset: int = 0, limit: int | None = None) -> list[str]:
         """Document ids, oldest published first (undated last), then by id."""

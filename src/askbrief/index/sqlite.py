@@ -18,7 +18,15 @@ from askbrief.errors import BadSetting, IndexNotFound
 from askbrief.index.faiss_vectors import FaissIndex
 from askbrief.index.identity import check_identity
 from askbrief.index.milvus_vectors import MilvusIndex
-from askbrief.index.schema import FORMAT_VERSION, SCHEMA, filter_sql, migrate_from_1, migrate_from_2, migrate_from_3, migrate_from_4
+from askbrief.index.schema import (
+    FORMAT_VERSION,
+    SCHEMA,
+    filter_sql,
+    migrate_from_1,
+    migrate_from_2,
+    migrate_from_3,
+    migrate_from_4,
+)
 from askbrief.index.store import Store
 from askbrief.index.vectors import VectorIndex, write_atomic
 from askbrief.records import Filter

@@ -64,6 +64,14 @@ def parse_date(value: object, where: str, field: str = "published") -> str | Non
     raise BadInput(field, f"{where}: cannot read the date {value!r}; write it as YYYY-MM-DD")
 
 
+def date_range(since: object, until: object) -> tuple[str | None, str | None]:
+    """A request's since..until, both inclusive ISO dates or None; since after until is refused."""
+    since, until = parse_date(since, "since", "since"), parse_date(until, "until", "until")
+    if since and until and since > until:
+        raise BadInput("since", f"since {since} is after until {until}; swap them")
+    return since, until
+
+
 def lenient_date(value: object, where: str) -> str | None:
     """A document's date, or None with a warning naming the file: a bad date in one article's
     metadata should not stop a whole ingest."""

@@ -33,8 +33,8 @@ from askbrief.records.public import (
     Span,
     Summary,
 )
-from askbrief.records.timelines import DayExplained, Timeline, TimelineEntry, TimelineExplanation, TimelineSentence
 from askbrief.records.stages import Chunk, ChunkRow, Evidence, Filter, Hit, Prepared, Quote, Sentence, StoredSentence
+from askbrief.records.timelines import DayExplained, Timeline, TimelineEntry, TimelineExplanation, TimelineSentence
 
 __all__ = [
     "Record", "TermExplained", "QuestionExplained", "ChunkExplained", "RetrievalExplained", "FeatureEffect",

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from askbrief.encoders.embed import Embedder
 from askbrief.index.store import Store
-from askbrief.records import Evidence, Hit, SearchHit, StoredSentence
-from askbrief.retrieve.question import Question
+from askbrief.records import Evidence, Filter, Hit, SearchHit, StoredSentence
+from askbrief.retrieve.question import Question, as_query
 from askbrief.text.copies import first_per_cluster, folds
+from askbrief.text.language import reading
 
 if TYPE_CHECKING:
     from askbrief.records.trace import Trace
@@ -93,6 +95,11 @@ class Retriever:
         return [SearchHit(doc_id=c.doc_id, title=docs[c.doc_id].title, published=docs[c.doc_id].published,
                           start=c.start, end=c.end, text=docs[c.doc_id].text[c.start:c.end], score=round(h.score, 6))
                 for h in hits for c in [chunks[h.chunk_id]]]
+
+    def passages_for(self, query: str, embedder: Embedder, k: int, where: Filter, mode: Mode = "fused") -> list[SearchHit]:
+        """A search box's query (not a question: no time words read) over the filtered documents."""
+        question = as_query(query, where, *reading(query, self.store.languages()))
+        return self.passages(question, embedder.encode_queries([query], [question.across])[0], k, mode)
 
     def by_recency(self, hits: list[Hit]) -> list[Hit]:
         """Scale each score by its article's recency weight (see `recency_weights`)."""

@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from askbrief.index.store import Store
 from askbrief.records import Filter
 from askbrief.retrieve.dates import scope
 from askbrief.retrieve.dates_fr_de_es import scope_in
-from askbrief.text.language import ENGLISH
+from askbrief.text.language import ENGLISH, reading
 from askbrief.text.sentences import terms
 
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
@@ -137,3 +138,13 @@ def kind_of_answer(wants: re.Pattern | None) -> str | None:
     return {_NUMBER: "a number", _DATE: "a date", _NAME: "a name", _GIVES_REASON: "a reason"}.get(wants) if wants else None
 
 
+
+
+def parse_all(store: Store, texts: list[str], since: str | None, until: str | None,
+              sources: tuple[str, ...]) -> list[Question]:
+    """Questions asked of one index: time words read against its newest article, each question's
+    language among the index's."""
+    newest = store.newest_published()
+    newest_date = dt.date.fromisoformat(newest) if newest else None
+    languages = store.languages()
+    return [parse(q, newest_date, since, until, sources, *reading(q, languages)) for q in texts]

@@ -2,18 +2,34 @@
 the newest), what's new since a date against the earlier ones, and the trained summariser over
 their sentences. What Engine.summarize runs once it has checked the request."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from askbrief.encoders.embed import DIM, Embedder
+from askbrief.errors import BadInput
+from askbrief.ingest.documents import parse_date
+from askbrief.limits import MAX_SUMMARY_DOCS, MAX_SUMMARY_SENTENCES, check_question, check_range
 from askbrief.records import Document, Summary
 from askbrief.summary.sources import SourceChoice, choose_sources
 from askbrief.summary.summarise import SummaryTrace, make_pool, summarise
 
 if TYPE_CHECKING:
     from askbrief.index.store import Store
+
+
+def checked_summary(doc_ids: Iterable[str], query: str | None, max_sentences: int,
+                    since: str | None) -> tuple[list[str], str | None, str | None]:
+    """The request's documents (each once), query and date, or a BadInput naming what is wrong."""
+    check_range("max_sentences", max_sentences, 1, MAX_SUMMARY_SENTENCES)
+    since = parse_date(since, "since", "since")
+    wanted = list(dict.fromkeys(doc_ids))
+    if len(wanted) > MAX_SUMMARY_DOCS:
+        raise BadInput("doc_ids", f"{len(wanted)} documents named; a summary reads at most {MAX_SUMMARY_DOCS}"
+                       " (or name none and give a query)")
+    return wanted, check_question(query, field="query") if query is not None else None, since
 
 
 @dataclass

@@ -17,6 +17,8 @@ import numpy as np
 from askbrief.citations import cite
 from askbrief.encoders.embed import Embedder
 from askbrief.index.store import Store
+from askbrief.ingest.documents import date_range
+from askbrief.limits import MAX_PER_DATE, MAX_TIMELINE_DATES, check_question, check_range
 from askbrief.records import (
     DayExplained,
     Document,
@@ -51,6 +53,15 @@ class Story:
     about: set[str]  # the articles about the query
     read: int  # the articles inside since..until
     named: dict[int, list[str]] = field(default_factory=dict)  # row -> days it names
+
+
+def checked_timeline(query: str, dates: int | None, per_date: int, since: str | None,
+                     until: str | None) -> tuple[str, str | None, str | None]:
+    """The request's query and dates, or a BadInput naming what is wrong."""
+    query = check_question(query, field="query")
+    _ = dates is None or check_range("dates", dates, 1, MAX_TIMELINE_DATES)
+    check_range("per_date", per_date, 1, MAX_PER_DATE)
+    return (query, *date_range(since, until))
 
 
 def build_timeline(store: Store, embedder: Embedder, query: str, dates: int | None, per_date: int,
