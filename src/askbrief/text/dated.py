@@ -17,18 +17,22 @@ _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name} | {"sept": 9}
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
-_YEAR = r"(?:,?\s+((?:19|20)\d\d))?"
+_YEAR = r"(?:(?:,?\s+|\.)(1[5-9]\d\d|20\d\d)\b)?"  # "April 20, 2010", "Jan 2.2003" (a crawl's joined stop)
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 _WEEKDAY = "(" + "|".join(_WEEKDAYS) + ")"
 
-_DAY_MONTH = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}\b", re.I)  # 20 April (2010)
-_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?!\s*(?:%|percent|per cent)){_YEAR}", re.I)  # April 20(, 2010)
+# A range ("April 21-27", "23-25 October") or a week ("the week of May 17") names no one day.
+_NOT_A_RANGE = r"(?<!week of )(?<![\d–-])"
+_DAY_MONTH = re.compile(rf"{_NOT_A_RANGE}\b{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}", re.I)  # 20 April (2010)
+_MONTH_DAY = re.compile(rf"(?<!week of )\b{_MONTH}\s+{_DAY}\b(?!\s*(?:%|percent|per cent|[–-]\s*\d)){_YEAR}", re.I)
 _ISO = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
-_WEEKDAY_REF = re.compile(rf"\b(?:(last|next|this|on|since|by|until)\s+)?{_WEEKDAY}\b(?!\s*,?\s*{_MONTH}|\s+\d)", re.I)
+_WEEKDAY_REF = re.compile(rf"(?<!News )\b(?:(last|next|this|on|since|by|until)\s+)?{_WEEKDAY}\b(?!\s*,?\s*{_MONTH}|\s+\d)",
+                          re.I)  # not "Fox News Sunday"
 _RELATIVE = re.compile(r"\b(today|tonight|this (?:morning|afternoon|evening)|yesterday|last night|tomorrow)\b", re.I)
 _RELATIVE_DAYS = {"today": 0, "tonight": 0, "yesterday": -1, "last night": -1, "tomorrow": 1}
-_FUTURE = re.compile(r"\b(will|would|shall|is due|are due|is expected|are expected|is scheduled|are scheduled|plans? to"
-                     r"|to be held|going to)\b", re.I)
+_FUTURE = re.compile(r"\b(will|shall|is due|are due|(?:is|are|was|were) expected|expects?|(?:is|are) scheduled|plans? to"
+                     r"|to be|going to)\b", re.I)
+_CLAUSE = re.compile(r"[;:]|,\s|\b(?:and|but|while|versus|whereas)\b")
 # Months far from the publication date are a year off: "December 30" in a January article.
 _NEAREST_YEAR_DAYS = 183
 
@@ -63,13 +67,19 @@ def references(text: str, published: str | None) -> list[DateRef]:
     for m in _MONTH_DAY.finditer(text):
         keep(m, _calendar_day(int(m[2]), _MONTHS[m[1].lower()], m[3], base))
     if base is not None:
-        future = bool(_FUTURE.search(text))
         for m in _WEEKDAY_REF.finditer(text):
-            keep(m, _weekday(_WEEKDAYS[m[2].lower()], (m[1] or "").lower(), future, base))
+            keep(m, _weekday(_WEEKDAYS[m[2].lower()], (m[1] or "").lower(), _future_before(text, m.start()), base))
         for m in _RELATIVE.finditer(text):
             word = m[1].lower()
             keep(m, base + dt.timedelta(days=_RELATIVE_DAYS.get(word, 0)))
     return sorted(found, key=lambda r: r.start)
+
+
+def _future_before(text: str, at: int) -> bool:
+    """Whether the clause that ends at `at` speaks of the future ("will testify on Thursday"); a
+    "will" in another clause ("will hit... versus the barrels trapped on Wednesday") does not count."""
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, at)), default=0)
+    return bool(_FUTURE.search(text, clause_start, at))
 
 
 def _as_date(published: str | None) -> dt.date | None:
