@@ -9,6 +9,7 @@ what the day's candidates say (several outlets saying it), naming the day; never
 sentence already on the timeline, and a syndicated copy folds into the first with its outlet.
 """
 
+import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ SENTENCE_FLOOR = 0.25  # a sentence counts for a day (and may be picked) from th
 REFERENCE_WEIGHT = 0.5  # a sentence naming a day counts half an article published on it
 AUTO_SHARE = 0.2  # without --dates: the days scoring at least this share of the best one
 LEAD = 4  # the opening sentences of a day's articles speak for that day
+LAG = range(1, 8)  # an opening naming an earlier day (up to a week) reports that day
 CENTRAL_WEIGHT = 0.5  # closeness to the day's candidates' centroid, beside closeness to the query
 NAMES_DAY_BONUS = 0.05
 REPEAT = 0.9  # a sentence this close to one already on the timeline is a repeat
@@ -53,6 +55,9 @@ class Story:
     about: set[str]  # the articles about the query
     read: int  # the articles inside since..until
     named: dict[int, list[str]] = field(default_factory=dict)  # row -> days it names
+    # The day each article reports: the day its opening names ("on Monday", in Tuesday's paper),
+    # else its publication day. Published counts go to it: news runs a day behind its events.
+    reports: dict[str, str] = field(default_factory=dict)
 
 
 def checked_timeline(query: str, dates: int | None, per_date: int, since: str | None,
@@ -109,13 +114,23 @@ def read_story(store: Store, embedder: Embedder, query: str, where: Filter) -> S
     for doc_id, idx, day in store.story_days(where):
         if doc_id in about:
             story.named.setdefault(at[doc_id, idx], []).append(day)
+            published = story.docs[doc_id].published
+            if idx < LEAD and doc_id not in story.reports and published and _days_before(day, published) in LAG:
+                story.reports[doc_id] = day
+    for doc_id, doc in story.docs.items():
+        if doc.published:
+            story.reports.setdefault(doc_id, doc.published)
     return story
+
+
+def _days_before(day: str, published: str) -> int:
+    return (dt.date.fromisoformat(published) - dt.date.fromisoformat(day)).days
 
 
 def score_days(story: Story, since: str | None, until: str | None) -> tuple[dict[str, float], Counter, Counter]:
     """Each day's score: the articles about the query published on it, and half a point for each
     sentence about the query that names it (inside since..until)."""
-    published = Counter(d.published for d in story.docs.values() if d.published)
+    published = Counter(story.reports.values())
     referenced: Counter = Counter()
     for row, days in story.named.items():
         if story.closeness[row] >= SENTENCE_FLOOR:
@@ -145,8 +160,9 @@ def candidates_by_day(story: Story) -> dict[str, list[int]]:
         if not WORDS[0] <= len(doc.text[start:end].split()) <= WORDS[1]:
             continue
         days = set(story.named.get(row, ()))
-        if idx < LEAD and doc.published and days <= {doc.published}:
-            days.add(doc.published)
+        reports = story.reports.get(doc_id)
+        if idx < LEAD and reports and days <= {reports, doc.published}:
+            days.add(reports)
         for day in days:
             out[day].append(row)
     return out

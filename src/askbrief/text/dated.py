@@ -33,6 +33,10 @@ _RELATIVE_DAYS = {"today": 0, "tonight": 0, "yesterday": -1, "last night": -1, "
 _FUTURE = re.compile(r"\b(will|shall|is due|are due|(?:is|are|was|were) expected|expects?|(?:is|are) scheduled|plans? to"
                      r"|to be|going to)\b", re.I)
 _CLAUSE = re.compile(r"[;:]|,\s|\b(?:and|but|while|versus|whereas)\b")
+# A page's own dateline ("8 November 2011 Last updated at 14:07 GMT", "updated at 08:14 GMT,
+# Tuesday, 8 November 2011") names when it was posted, not a day of the story.
+_DATELINE_BEFORE = re.compile(r"(?:\b(?:updated|published|posted)\b|\bGMT\b|\d\d:\d\d)[^.]{0,24}$", re.I)
+_DATELINE_AFTER = re.compile(r"^[\s,|-]*(?:last updated|updated|\d{1,2}:\d\d)", re.I)
 # Months far from the publication date are a year off: "December 30" in a January article.
 _NEAREST_YEAR_DAYS = 183
 
@@ -56,6 +60,9 @@ def references(text: str, published: str | None) -> list[DateRef]:
     def keep(match: re.Match, day: dt.date | None) -> None:
         span = match.span()
         if day is None or any(a < span[1] and span[0] < b for a, b in taken):
+            return
+        if _DATELINE_BEFORE.search(text, max(0, span[0] - 40), span[0]) or _DATELINE_AFTER.match(text[span[1]:span[1] + 20]):
+            taken.append(span)  # and its weekday ("Tuesday, 8 November") goes with it
             return
         taken.append(span)
         found.append(DateRef(span[0], span[1], day.isoformat()))
