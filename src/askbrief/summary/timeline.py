@@ -31,7 +31,8 @@ from askbrief.records import (
 )
 
 DEFAULT_DATES = 20  # the most days askbrief chooses by itself
-ARTICLE_FLOOR = 0.30  # an article is about the query when its best sentence is at least this close
+ARTICLE_FLOOR = 0.30  # an article is about the query when its best sentence is at least this close,
+ARTICLE_SHARE = 0.5  # and at least this share of the closest article's: other stories stay out
 SENTENCE_FLOOR = 0.25  # a sentence counts for a day (and may be picked) from this closeness on
 REFERENCE_WEIGHT = 0.5  # a sentence naming a day counts half an article published on it
 AUTO_SHARE = 0.2  # without --dates: the days scoring at least this share of the best one
@@ -108,7 +109,8 @@ def read_story(store: Store, embedder: Embedder, query: str, where: Filter) -> S
     best: dict[str, float] = {}
     for (doc_id, *_), score in zip(rows, closeness.tolist()):
         best[doc_id] = max(score, best.get(doc_id, -1.0))
-    about = {d for d, score in best.items() if score >= ARTICLE_FLOOR}
+    floor = max(ARTICLE_FLOOR, ARTICLE_SHARE * max(best.values()))
+    about = {d for d, score in best.items() if score >= floor}
     story = Story(rows, vectors, closeness, store.documents(list(about)), about, len(best))
     at = {(doc_id, idx): row for row, (doc_id, idx, _, _) in enumerate(rows)}
     for doc_id, idx, day in store.story_days(where):
