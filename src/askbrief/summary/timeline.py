@@ -38,7 +38,7 @@ REFERENCE_WEIGHT = 0.5  # a sentence naming a day counts half an article publish
 AUTO_SHARE = 0.2  # without --dates: the days scoring at least this share of the best one
 LEAD = 4  # the opening sentences of a day's articles speak for that day
 LAG = range(1, 8)  # an opening naming an earlier day (up to a week) reports that day
-CENTRAL_WEIGHT = 0.5  # closeness to the day's candidates' centroid, beside closeness to the query
+CENTRAL_WEIGHT = 4.0  # closeness to the day's candidates' centroid (what most reports say), beside the query's
 NAMES_DAY_BONUS = 0.05
 REPEAT = 0.9  # a sentence this close to one already on the timeline is a repeat
 WORDS = (6, 70)  # a timeline sentence has between these many words: no datelines, no run-ons
@@ -152,8 +152,8 @@ def choose_days(ranked: list[str], scores: dict[str, float], dates: int | None) 
 
 
 def candidates_by_day(story: Story) -> dict[str, list[int]]:
-    """The rows that may speak for each day: sentences about the query that name it, and the
-    opening sentences of the day's articles about the query that name no other day."""
+    """The rows that may speak for each day: sentences about the query that name it first, and
+    the opening sentences, naming no day, of the articles about the query that report it."""
     out: dict[str, list[int]] = defaultdict(list)
     for row, (doc_id, idx, start, end) in enumerate(story.rows):
         if doc_id not in story.about or story.closeness[row] < SENTENCE_FLOOR:
@@ -161,12 +161,12 @@ def candidates_by_day(story: Story) -> dict[str, list[int]]:
         doc = story.docs[doc_id]
         if not WORDS[0] <= len(doc.text[start:end].split()) <= WORDS[1]:
             continue
-        days = set(story.named.get(row, ()))
+        named = story.named.get(row, [])
         reports = story.reports.get(doc_id)
-        if idx < LEAD and reports and days <= {reports, doc.published}:
-            days.add(reports)
-        for day in days:
-            out[day].append(row)
+        if named:  # "On Wednesday, the court ruled the suspension, in effect since Tuesday, ...": Wednesday's
+            out[named[0]].append(row)
+        elif idx < LEAD and reports:
+            out[reports].append(row)
     return out
 
 
