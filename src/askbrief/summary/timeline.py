@@ -183,10 +183,12 @@ def day_entry(story: Story, day: str, rows: list[int], per_date: int, picked: li
     scores += NAMES_DAY_BONUS * np.array([day in story.named.get(r, []) for r in rows])
     chosen: list[tuple[int, list[str]]] = []
     folded = 0
+    # Repeats of earlier days' sentences, in one product; the day's own picks are checked as they come.
+    earlier = vectors @ story.vectors[picked].T if picked else np.zeros((len(rows), 0), np.float32)
     for i in np.argsort(-scores, kind="stable"):
         row = rows[i]
-        near = [p for p in picked if float(story.vectors[p] @ story.vectors[row]) >= REPEAT]
-        if near:
+        near = [r for r, _ in chosen if float(story.vectors[r] @ story.vectors[row]) >= REPEAT]
+        if near or (earlier.shape[1] and earlier[i].max() >= REPEAT):
             folded += 1
             for entry_row, copies in chosen:
                 if entry_row in near and story.rows[row][0] not in copies:
