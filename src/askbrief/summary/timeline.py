@@ -41,7 +41,7 @@ LAG = range(1, 8)  # an opening naming an earlier day (up to a week) reports tha
 CENTRAL_WEIGHT = 4.0  # closeness to the day's candidates' centroid (what most reports say), beside the query's
 NAMES_DAY_BONUS = 0.05
 REPEAT = 0.9  # a sentence this close to one already on the timeline is a repeat
-WORDS = (6, 70)  # a timeline sentence has between these many words: no datelines, no run-ons
+WORDS = (6, 35)  # a timeline sentence has between these many words: entries are one-line news (25/30/35/50/70 measured)
 
 
 @dataclass
