@@ -80,15 +80,18 @@ def build_timeline(store: Store, embedder: Embedder, query: str, dates: int | No
     scores, published, referenced = score_days(story, since, until)
     if not scores:
         return Timeline(query=query, entries=[], reason="the articles about this query carry no dates")
-    ranked = sorted(scores, key=lambda d: (-scores[d], d))
+    candidates = candidates_by_day(story)
+    # A day with no sentence to say it (all too long, or questions) cannot be an entry: the next one is.
+    ranked = sorted((d for d in scores if candidates.get(d)), key=lambda d: (-scores[d], d))
+    if not ranked:
+        return Timeline(query=query, entries=[], reason="no sentence about the query names or opens a day")
     chosen, why = choose_days(ranked, scores, dates)
     entries, folded = [], 0
     picked: list[int] = []
-    candidates = candidates_by_day(story)
     for day in sorted(chosen):
         entry, more_folded = day_entry(story, day, candidates.get(day, []), per_date, picked, len(picked))
         folded += more_folded
-        if entry is not None:
+        if entry is not None and entry.sentences:  # every candidate a repeat of an earlier day's: none
             entries.append(entry)
     explanation = None
     if explain:
@@ -159,8 +162,9 @@ def candidates_by_day(story: Story) -> dict[str, list[int]]:
         if doc_id not in story.about or story.closeness[row] < SENTENCE_FLOOR:
             continue
         doc = story.docs[doc_id]
-        if not WORDS[0] <= len(doc.text[start:end].split()) <= WORDS[1]:
-            continue
+        text = doc.text[start:end]
+        if not WORDS[0] <= len(text.split()) <= WORDS[1] or text.rstrip(" '\"’”").endswith("?"):
+            continue  # a question ("Swine flu: how serious a threat?") reports nothing
         named = story.named.get(row, [])
         reports = story.reports.get(doc_id)
         if named:  # "On Wednesday, the court ruled the suspension, in effect since Tuesday, ...": Wednesday's
