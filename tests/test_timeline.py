@@ -149,5 +149,12 @@ def test_the_api_and_the_cli_give_the_same_timeline(story_engine):
     assert refused.exit_code == 1 and "dates" in refused.output
 
 
-def _doc(doc_id: str, text: str, published: str):
+def _doc(doc_id: str, text: str, published: str | None):
     return make_document(text, where=doc_id, id=doc_id, published=published)
+
+
+def test_articles_without_dates_give_an_empty_timeline_with_the_reason(tmp_path):
+    engine = Engine("undated", Settings(home=tmp_path))
+    engine.ingest([_doc("u1", "The council voted to close the old bridge. Repairs would cost too much, the mayor said.", None)])
+    story = engine.timeline("the old bridge")
+    assert story.entries == [] and "no dates" in story.reason
