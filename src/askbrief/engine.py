@@ -18,7 +18,7 @@ from askbrief.answer.quoted import quote_records
 from askbrief.answer.reader import Reader, reader_for
 from askbrief.encoders.embed import DIM, MODELS, Embedder, load_embedder
 from askbrief.errors import BadInput, EmptyIndex
-from askbrief.explain.answer import explain_answer
+from askbrief.explain.answer import answer_timed
 from askbrief.explain.summary import explain_summary
 from askbrief.fetch.pages import Fetcher, checked_url
 from askbrief.index.factory import open_index, reembed_index, store_exists
@@ -195,29 +195,13 @@ class Engine:
         vectors = embedder.encode_queries(texts + topics, [q.across for q in parsed])
         embed_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         topic_vectors = iter(vectors[len(texts):])
-        return [self._answer(q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
+        retriever, reader = Retriever(self.store()), self.reader
+        return [answer_timed(retriever, reader, q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
                 for q, v in zip(parsed, vectors[:len(texts)])]
 
     def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5, trace: Trace | None = None) -> Evidence:
         """What the reader reads for a parsed question: the top_k chunks, from one snapshot."""
         return Retriever(self.store()).evidence(question, vector, top_k, trace)
-
-    def _answer(self, question: Question, vector: np.ndarray, top_k: int, embed_ms: float,
-                topic_vector: np.ndarray | None = None, explain: bool = False) -> Answer:
-        timings = {"embed": embed_ms}
-        trace = Trace() if explain else None
-        t0 = time.perf_counter()
-        evidence = self.evidence(question, vector, top_k, trace)
-        t1 = time.perf_counter()
-        answer = self.reader.answer(question, vector, evidence, topic_vector, trace)
-        t2 = time.perf_counter()
-        timings |= {"retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
-        update: dict = {}
-        if trace is not None:
-            update["explanation"] = explain_answer(question, evidence, trace, answer, self.reader.model)
-            timings["explain"] = (time.perf_counter() - t2) * 1000
-        timings["total"] = sum(timings.values())
-        return answer.model_copy(update={**update, "timings_ms": {k: round(v, 2) for k, v in timings.items()}})
 
     def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None,
                mode: Mode = "fused") -> list[SearchHit]:

@@ -1,17 +1,20 @@
 """Explain mode for answers: the stages recorded a `Trace` (askbrief.records.trace) as they ran
 when explain was asked; `explain_answer` turns it into the `Explanation` record. Every text in an
-explanation is indexed text, cut at its offsets."""
+explanation is indexed text, cut at its offsets. `answer_timed` runs one question through
+retrieval and reading, timing each stage, and explains it when asked."""
 
+import time
 
 import numpy as np
 
 from askbrief.answer.ranker import ReaderModel
-from askbrief.answer.reader import english_reading
+from askbrief.answer.reader import Reader, english_reading
 from askbrief.explain.reading import Context, quote_entries, sentence_entries, tokens_of
 from askbrief.explain.retrieval import question_explained, retrieval_explained
 from askbrief.explain.words import MENTIONED, by_weight, quoted, words_of_terms
 from askbrief.records import Answer, ConfidenceExplained, Evidence, Explanation
 from askbrief.records.trace import Trace
+from askbrief.retrieve.hybrid import Retriever
 from askbrief.retrieve.question import Question, kind_of_answer
 
 
@@ -91,3 +94,23 @@ def explain_answer(question: Question, evidence: Evidence, trace: Trace, answer:
     return Explanation(question=question_explained(question, evidence, trace), retrieval=retrieval_explained(evidence, trace),
                        reading=reading, headlines=len(trace.headlines), path=trace.path, order=order,
                        confidence=confidence_explained(question, evidence, trace, ctx))
+
+
+def answer_timed(retriever: Retriever, reader: Reader, question: Question, vector: np.ndarray, top_k: int,
+                 embed_ms: float, topic_vector: np.ndarray | None = None, explain: bool = False) -> Answer:
+    """One parsed question retrieved and read, with each stage's time, and with its explanation
+    when asked (the trace is kept only then: recording costs the plain path nothing)."""
+    timings = {"embed": embed_ms}
+    trace = Trace() if explain else None
+    t0 = time.perf_counter()
+    evidence = retriever.evidence(question, vector, top_k, trace)
+    t1 = time.perf_counter()
+    answer = reader.answer(question, vector, evidence, topic_vector, trace)
+    t2 = time.perf_counter()
+    timings |= {"retrieve": (t1 - t0) * 1000, "read": (t2 - t1) * 1000}
+    update: dict = {}
+    if trace is not None:
+        update["explanation"] = explain_answer(question, evidence, trace, answer, reader.model)
+        timings["explain"] = (time.perf_counter() - t2) * 1000
+    timings["total"] = sum(timings.values())
+    return answer.model_copy(update={**update, "timings_ms": {k: round(v, 2) for k, v in timings.items()}})
