@@ -7,6 +7,7 @@ import numpy as np
 
 from askbrief.explain.words import MENTIONED, ordinal, words_of_terms
 from askbrief.records import Document, Summary, SummaryExplanation, SummarySentenceExplained
+from askbrief.summary.request import SummaryRun
 from askbrief.summary.sources import TOPIC_MARGIN, WHOLE_INDEX, SourceChoice
 from askbrief.summary.summarise import ALREADY_SAID, REDUNDANT, Pool, SummaryTrace
 from askbrief.text.sentences import terms
@@ -65,6 +66,14 @@ class _Reading:
     by_salience: list[int]
     sims: np.ndarray
     since: str | None
+
+
+def summary_of(run: SummaryRun, since: str | None) -> Summary:
+    """The run's summary, carrying its explanation when the run was traced (explain mode)."""
+    if run.trace is None:
+        return run.summary
+    explanation = explain_summary(run.pool, run.trace, run.summary, run.choice, run.docs, since)
+    return run.summary.model_copy(update={"explanation": explanation})
 
 
 def explain_summary(pool: Pool, trace: SummaryTrace, summary: Summary, choice: SourceChoice,

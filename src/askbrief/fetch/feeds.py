@@ -15,11 +15,11 @@ from typing import Protocol
 
 import feedparser
 
-from askbrief.errors import AskbriefError, PollInProgress
-from askbrief.fetch.pages import Fetched, Fetcher, FetchError, canonical_url
+from askbrief.errors import AskbriefError
+from askbrief.fetch.pages import Fetched, Fetcher, FetchError
+from askbrief.fetch.urls import canonical_url
 from askbrief.ingest.documents import html_fields, make_document, url_id
 from askbrief.records import Document, Feed, FeedPoll, IngestResult, SkippedEntry
-from askbrief.settings import Settings
 
 MAX_ENTRIES = 100  # entries read from one poll of a feed, newest first as the feed lists them
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that does not say
@@ -28,21 +28,29 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that do
 Ingest = Callable[[list[Document]], list[IngestResult]]  # the engine's ingest, passed in: feeds never call back up
 
 
+class FeedBook(Protocol):
+    """The feed ledger (index/ledgers.py): each watched feed and what its polls found."""
+
+    def get(self, ref: str | int) -> Feed: ...
+    def all(self) -> list[Feed]: ...
+    def remove(self, feed_id: int) -> None: ...
+    def validators(self, feed_id: int) -> tuple[str | None, str | None]: ...
+    def entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]: ...
+    def record_entries(self, feed_id: int, entries: list[tuple[str, str, str | None, str | None, float]]) -> None: ...
+    def record_poll(self, feed_id: int, status: str, error: str | None, title: str | None,
+                    validators: tuple[str | None, str | None] | None, added: int, skipped: int) -> None: ...
+
+
 class Ledger(Protocol):
-    """What feeds read and write in the index: what is stored, aliases, and each feed's state."""
+    """What feeds read and write in the index: what is stored, aliases, the poll turn, and the
+    feed ledger beside it."""
+
+    feeds: FeedBook
 
     def resolve(self, doc_ids: Iterable[str]) -> dict[str, str]: ...
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]: ...
     def add_aliases(self, aliases: Iterable[tuple[str, str]]) -> None: ...
-    def feed(self, ref: str | int) -> Feed: ...
-    def feeds(self) -> list[Feed]: ...
-    def remove_feed(self, feed_id: int) -> None: ...
     def poll_lock(self) -> AbstractContextManager[bool]: ...
-    def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]: ...
-    def feed_entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]: ...
-    def record_entries(self, feed_id: int, entries: list[tuple[str, str, str | None, str | None, float]]) -> None: ...
-    def record_poll(self, feed_id: int, status: str, error: str | None, title: str | None,
-                    validators: tuple[str | None, str | None] | None, added: int, skipped: int) -> None: ...
 
 
 def page_document(page: Fetched, entry: dict | None = None) -> Document:
@@ -127,16 +135,16 @@ def ingest_pages(urls: list[str], store: Ledger, ingest: Ingest, fetcher: Fetche
 def poll(store: Ledger, ingest: Ingest, feed: Feed, fetcher: Fetcher, recheck_undated_h: float) -> FeedPoll:
     """One poll of one feed, recorded on the feed whatever happens."""
     try:
-        page = fetcher.get(feed.url, *store.feed_validators(feed.id))
+        page = fetcher.get(feed.url, *store.feeds.validators(feed.id))
         if page.status == 304:
-            store.record_poll(feed.id, "not modified", None, None, None, 0, 0)
-            return FeedPoll(feed=store.feed(feed.id), status="not modified", added=[], skipped=[], error=None)
+            store.feeds.record_poll(feed.id, "not modified", None, None, None, 0, 0)
+            return FeedPoll(feed=store.feeds.get(feed.id), status="not modified", added=[], skipped=[], error=None)
         parsed = feedparser.parse(page.content, response_headers={"content-type": page.content_type or "application/xml"})
         if parsed.bozo and not any(e.get("link") for e in parsed.entries):
             raise FetchError(f"{feed.url}: not a readable RSS or Atom feed ({parsed.get('bozo_exception')})")
         entries = parsed.entries[:MAX_ENTRIES]
         linked = [(e.get("link"), e) for e in entries if e.get("link")]
-        fresh, due, seen = sort_known(linked, store, store.feed_entries(feed.id), recheck_undated_h)
+        fresh, due, seen = sort_known(linked, store, store.feeds.entries(feed.id), recheck_undated_h)
         origins: dict[str, dict] = {}
         documents, skipped, aliases = fetch_articles(fresh, store, fetcher, origins)
         skipped += [SkippedEntry(url=feed.url, reason=f"entry {e.get('title', '')[:80]!r} has no link")
@@ -147,13 +155,13 @@ def poll(store: Ledger, ingest: Ingest, feed: Feed, fetcher: Fetcher, recheck_un
         kept = {r.id for r in added}
         seen += states + [(d.id, signature(origins.get(d.id) or {}), None, None, time.time())
                           for d in documents if d.id in kept]
-        store.record_entries(feed.id, seen)
+        store.feeds.record_entries(feed.id, seen)
     except AskbriefError as e:
-        store.record_poll(feed.id, "failed", str(e), None, None, 0, 0)
-        return FeedPoll(feed=store.feed(feed.id), status="failed", added=[], skipped=[], error=str(e))
-    store.record_poll(feed.id, "updated", None, parsed.feed.get("title"), (page.etag, page.last_modified),
+        store.feeds.record_poll(feed.id, "failed", str(e), None, None, 0, 0)
+        return FeedPoll(feed=store.feeds.get(feed.id), status="failed", added=[], skipped=[], error=str(e))
+    store.feeds.record_poll(feed.id, "updated", None, parsed.feed.get("title"), (page.etag, page.last_modified),
                       len(added), len(skipped))
-    return FeedPoll(feed=store.feed(feed.id), status="updated", added=added, revised=revised, skipped=skipped, error=None)
+    return FeedPoll(feed=store.feeds.get(feed.id), status="updated", added=added, revised=revised, skipped=skipped, error=None)
 
 
 # ---- articles that change: corrections and updates ---------------------------------------------
@@ -218,26 +226,3 @@ def reread(store: Ledger, ingest: Ingest, due: list, fetcher: Fetcher,
 def _entry_date(entry: dict) -> str | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     return dt.date(*parsed[:3]).isoformat() if parsed else None
-
-
-def watched(store: Ledger, ref: str | int) -> Feed:
-    """A watched feed by its id, or by its URL in any spelling canonical_url maps to the same."""
-    return store.feed(ref if str(ref).isdigit() else canonical_url(str(ref)))
-
-
-def poll_watched(store: Ledger, ingest: Ingest, settings: Settings, index: str, ref: str | int | None = None) -> list[FeedPoll]:
-    """One pass over the watched feeds (or the one named) under the store's poll turn: with
-    PostgreSQL one process at a time (`PollInProgress` when another holds the turn)."""
-    with store.poll_lock() as mine:
-        if not mine:
-            raise PollInProgress(f"another askbrief process is polling the feeds of {index!r} now; its pass covers them")
-        with Fetcher.from_settings(settings, store) as fetcher:
-            feeds = store.feeds() if ref is None else [watched(store, ref)]
-            return [poll(store, ingest, feed, fetcher, settings.feed_recheck_undated_h) for feed in feeds]
-
-
-def unwatch(store: Ledger, ref: str | int) -> Feed:
-    """Stop watching a feed (by id or URL); the articles it brought stay."""
-    feed = watched(store, ref)
-    store.remove_feed(feed.id)
-    return feed

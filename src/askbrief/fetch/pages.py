@@ -11,21 +11,20 @@ SNI keep the name), so a DNS answer that changes between the check and the conne
 steer it elsewhere. `ASKBRIEF_ALLOW_PRIVATE_URLS=true` lifts the check (tests, intranets).
 """
 
-import ipaddress
-import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from askbrief import __version__
-from askbrief.errors import AskbriefError, BadInput
+from askbrief.errors import AskbriefError
+from askbrief.fetch.urls import BlockedURL, checked_address
 
 USER_AGENT = f"askbrief/{__version__} (offline news question answering; feed and article fetcher)"
 ROBOTS_AGENT = "askbrief"  # the product token robots.txt groups match (RFC 9309)
@@ -39,10 +38,6 @@ BACKOFF_S = 0.5  # doubled at each retry; a Retry-After header is obeyed up to M
 MAX_RETRY_AFTER_S = 30.0
 RETRY_STATUS = {429, 500, 502, 503, 504}
 REDIRECTS = {301, 302, 303, 307, 308}
-# Query parameters that only track the reader; dropped so one article has one URL.
-_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "at_medium", "at_campaign", "ocid", "cmpid")
-
-
 class FetchError(AskbriefError, status=502):
     """A page or feed could not be fetched (network, status, size, type)."""
 
@@ -55,13 +50,6 @@ class RobotsDisallowed(FetchError, status=403):
     """The site's robots.txt does not let askbrief fetch this URL."""
 
 
-class BlockedURL(BadInput):
-    """A URL that askbrief refuses to fetch: not http(s), or pointing inside the network."""
-
-    def __init__(self, message: str):
-        super().__init__("url", message)
-
-
 @dataclass(frozen=True)
 class Fetched:
     url: str  # after redirects
@@ -70,65 +58,6 @@ class Fetched:
     content_type: str
     etag: str | None
     last_modified: str | None
-
-
-def canonical_url(url: str) -> str:
-    """One spelling per page: lower-case scheme and host, no default port, no fragment, no
-    tracking parameters."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as e:
-        raise BlockedURL(f"{url[:200]}: not a valid URL ({e})") from None
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not k.lower().startswith(_TRACKING)])
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
-
-
-def checked_url(url: str, allow_private: bool) -> str:
-    """A URL as askbrief keeps it (canonical_url), once it is known to be fetchable now."""
-    if not isinstance(url, str) or not url.strip():
-        raise BlockedURL("give a URL, http:// or https://")
-    url = canonical_url(url)
-    checked_address(url, allow_private)
-    return url
-
-
-def checked_address(url: str, allow_private: bool) -> tuple[str, int, str]:
-    """(host, port, address to connect to) for an http(s) URL whose every address is global;
-    a `BlockedURL` otherwise, naming the address and how to allow it."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError as e:
-        raise BlockedURL(f"{url[:200]}: not a valid URL ({e})") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise BlockedURL(f"{url[:200]}: only http:// and https:// URLs can be fetched")
-    port = port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as e:
-        raise BlockedURL(f"{url[:200]}: cannot resolve {host} ({e})") from None
-    addresses = sorted(dict.fromkeys(info[4][0] for info in infos), key=lambda a: ":" in a)  # IPv4 first
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if not allow_private and not is_public(ip):
-            raise BlockedURL(f"{url[:200]}: {host} resolves to {ip}, a loopback, private, link-local or reserved"
-                             " address; askbrief does not fetch inside the network (set"
-                             " ASKBRIEF_ALLOW_PRIVATE_URLS=true to allow it)")
-    return host, port, addresses[0]
-
-
-def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Reachable on the public internet: not loopback, private, link-local, shared, reserved,
-    unspecified or multicast."""
-    return ip.is_global and not ip.is_multicast
 
 
 class Fetcher:

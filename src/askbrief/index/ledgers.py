@@ -1,5 +1,7 @@
-"""Ledgers kept beside the articles: watched feeds and their entries, turns at each host and
-robots.txt (shared by every process), and the queue of writes done off the serving path."""
+"""Ledgers kept beside the articles, each its own object on the store's connection: watched feeds
+and their entries, turns at each host and robots.txt (shared by every process), and the queue of
+writes done off the serving path. The store keeps documents and search; `store.feeds`,
+`store.hosts` and `store.jobs` keep these, so a fetcher or a job worker is handed only its own."""
 
 import datetime as dt
 import json
@@ -10,16 +12,32 @@ from askbrief.index.base import StoreBase, now
 from askbrief.records import Feed, Job
 
 
-class Ledgers(StoreBase):
-    def add_feed(self, url: str) -> Feed:
+class _Ledger:
+    """One ledger: its tables, read and written through the store's own statements (one
+    connection and one transaction discipline for the articles and everything beside them)."""
+
+    def __init__(self, database: StoreBase):
+        self._db = database
+
+    def _rows(self, sql: str, params=()) -> list[tuple]:
+        return self._db._rows(sql, params)
+
+    def _value(self, sql: str, params=()):
+        return self._db._value(sql, params)
+
+
+class FeedLedger(_Ledger):
+    """Watched RSS/Atom feeds, what each poll found, and the entries each listed before."""
+
+    def add(self, url: str) -> Feed:
         """Watch a feed (again adding a watched URL changes nothing)."""
         self._rows("INSERT INTO feeds (url, added) VALUES (?, ?) ON CONFLICT (url) DO NOTHING", (url, now()))
-        return self.feed(url)
+        return self.get(url)
 
-    def feeds(self) -> list[Feed]:
+    def all(self) -> list[Feed]:
         return [_feed(r) for r in self._rows(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY id")]
 
-    def feed(self, ref: str | int) -> Feed:
+    def get(self, ref: str | int) -> Feed:
         """A watched feed by its id or its URL; `FeedNotFound` otherwise."""
         rows = self._rows(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ? OR url = ?",
                           (int(ref) if str(ref).isdigit() and int(ref) < 2**62 else -1, str(ref)))
@@ -27,12 +45,12 @@ class Ledgers(StoreBase):
             raise FeedNotFound(f"no feed {ref!r} is watched here; `askbrief feeds list` shows them")
         return _feed(rows[0])
 
-    def remove_feed(self, feed_id: int) -> None:
+    def remove(self, feed_id: int) -> None:
         """Stop watching a feed; the articles it brought stay."""
         self._rows("DELETE FROM feeds WHERE id = ?", (feed_id,))
         self._rows("DELETE FROM feed_entries WHERE feed_id = ?", (feed_id,))
 
-    def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]:
+    def validators(self, feed_id: int) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified of the feed's last full answer, for a conditional GET."""
         rows = self._rows("SELECT etag, last_modified FROM feeds WHERE id = ?", (feed_id,))
         return tuple(rows[0]) if rows else (None, None)
@@ -48,19 +66,20 @@ class Ledgers(StoreBase):
             " polls = polls + 1, documents_added = documents_added + ?, entries_skipped = entries_skipped + ?"
             " WHERE id = ?", (now(), status, error, title, keep, etag, keep, modified, added, skipped, feed_id))
 
-    def feed_entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]:
+    def entries(self, feed_id: int) -> dict[str, tuple[str, str | None, str | None, float]]:
         """doc id -> (signature, etag, last modified, checked) of what the feed listed before."""
         return {r[0]: (r[1], r[2], r[3], float(r[4])) for r in self._rows(
             "SELECT doc_id, signature, etag, last_modified, checked FROM feed_entries WHERE feed_id = ?", (feed_id,))}
 
     def record_entries(self, feed_id: int, entries: list[tuple[str, str, str | None, str | None, float]]) -> None:
         """Remember (doc id, signature, etag, last modified, checked) of the feed's entries."""
-        self._many("INSERT INTO feed_entries (feed_id, doc_id, signature, etag, last_modified, checked)"
+        self._db._many("INSERT INTO feed_entries (feed_id, doc_id, signature, etag, last_modified, checked)"
                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, doc_id) DO UPDATE SET signature = excluded.signature,"
                    " etag = excluded.etag, last_modified = excluded.last_modified, checked = excluded.checked",
                    [(feed_id, *e) for e in entries])
 
-    # ---- fetching: turns at each host and robots.txt, shared by every process ------------------
+class HostLedger(_Ledger):
+    """Turns at each host and its robots.txt, shared by every process of the index."""
 
     def claim_turn(self, host: str, delay_s: float) -> float:
         """Seconds to wait before asking `host` (its next free turn, kept here so that servers and
@@ -81,41 +100,40 @@ class Ledgers(StoreBase):
                    " DO UPDATE SET robots = excluded.robots, robots_expires = excluded.robots_expires",
                    (host, text, expires))
 
-    # ---- jobs: writes done off the serving path ---------------------------------------------
+class JobLedger(_Ledger):
+    """The queue of writes done off the serving path (a worker takes, beats and finishes a job)."""
 
-    def add_job(self, payload: str, total: int) -> Job:
+    def add(self, payload: str, total: int) -> Job:
         job_id = self._value("INSERT INTO jobs (payload, total, state, created) VALUES (?, ?, 'queued', ?) RETURNING id",
                              (payload, total, now()))
-        return self.job(job_id)
+        return self.get(job_id)
 
-    def job(self, job_id: int) -> Job | None:
+    def get(self, job_id: int) -> Job | None:
         rows = self._rows(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         if not rows:
             return None
         fields = dict(zip(_JOB_FIELDS, rows[0]))
         return Job(**fields | {"result": json.loads(fields["result"]) if fields["result"] else None})
 
-    def take_job(self, worker: str, stale_s: float) -> tuple[Job, str] | None:
+    def take(self, worker: str, stale_s: float) -> tuple[Job, str] | None:
         """The oldest queued job (or a running one whose worker has not beaten its heart for
         `stale_s`), marked running by `worker`, with its payload; None when there is none."""
         stale = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_s)).isoformat(timespec="seconds")
-        with self._lock, self._transaction():
+        with self._db._lock, self._db._transaction():
             row = self._rows("SELECT id, payload FROM jobs WHERE state = 'queued' OR (state = 'running' AND heartbeat < ?)"
                              " ORDER BY id LIMIT 1", (stale,))
             if not row:
                 return None
             self._rows("UPDATE jobs SET state = 'running', worker = ?, heartbeat = ?, attempts = attempts + 1,"
                        " done = 0 WHERE id = ?", (worker, now(), row[0][0]))
-        return self.job(row[0][0]), row[0][1]
+        return self.get(row[0][0]), row[0][1]
 
-    def job_progress(self, job_id: int, worker: str, done: int) -> None:
+    def progress(self, job_id: int, worker: str, done: int) -> None:
         self._rows("UPDATE jobs SET done = ?, heartbeat = ? WHERE id = ? AND worker = ?", (done, now(), job_id, worker))
 
-    def finish_job(self, job_id: int, worker: str, done: int, result: str | None, error: str | None) -> None:
+    def finish(self, job_id: int, worker: str, done: int, result: str | None, error: str | None) -> None:
         self._rows("UPDATE jobs SET state = ?, done = ?, result = ?, error = ?, finished = ?, payload = ''"
                    " WHERE id = ? AND worker = ?", ("failed" if error else "done", done, result, error, now(), job_id, worker))
-
-
 
 
 _FEED_COLUMNS = ("id, url, title, added, last_polled, last_status, last_error, polls, documents_added,"

@@ -6,15 +6,23 @@ chosen by ASKBRIEF_STORE_URL; index/factory.py picks). What both do alike is wri
 SQL both speak (`?` placeholders, ON CONFLICT upserts, "end" quoted), in the parts below over the
 hooks of index/base.py; each database brings its connection handling, its keyword index and
 where the index's identity lives. The database is the single source of truth; the vector index
-(FAISS or Milvus) holds derived state.
+(FAISS or Milvus) holds derived state. Feeds, hosts and jobs are ledgers of their own
+(index/ledgers.py) on the same connection.
 """
 
-from askbrief.index.ledgers import Ledgers
+from askbrief.index.ledgers import FeedLedger, HostLedger, JobLedger
 from askbrief.index.reads import Reads
 from askbrief.index.reembed import Reembed
 from askbrief.index.search import Search
 from askbrief.index.writes import Writes
 
 
-class Store(Writes, Reads, Search, Ledgers, Reembed):
-    """The whole contract: what the engine, the retriever, feeds and jobs may ask of an index."""
+class Store(Writes, Reads, Search, Reembed):
+    """Documents and search: what the engine and the retriever may ask of an index; beside them
+    the ledgers `feeds`, `hosts` and `jobs`, for the feed poller, the fetcher and the job worker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.feeds = FeedLedger(self)
+        self.hosts = HostLedger(self)
+        self.jobs = JobLedger(self)

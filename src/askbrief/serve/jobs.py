@@ -30,11 +30,11 @@ def queue(engine: Engine, documents: list[Document]) -> Job:
     check_distinct_ids(documents)
     payload = json.dumps([d.model_dump(mode="json", include={"id", "title", "published", "source", "text", "hash"})
                           for d in documents])
-    return engine.store(create=True).add_job(payload, len(documents))
+    return engine.store(create=True).jobs.add(payload, len(documents))
 
 
 def job(engine: Engine, job_id: int) -> Job:
-    found = engine.store().job(job_id) if engine.exists() else None
+    found = engine.store().jobs.get(job_id) if engine.exists() else None
     if found is None:
         raise JobNotFound(f"no job {job_id} in {engine.name!r}; POST /documents answers 202 with a job's id")
     return found
@@ -49,7 +49,7 @@ def work_once(engine: Engine, worker: str) -> Job | None:
     if not engine.exists():
         return None
     store = engine.store()
-    taken = store.take_job(worker, engine.settings.job_stale_s)
+    taken = store.jobs.take(worker, engine.settings.job_stale_s)
     if taken is None:
         return None
     job, payload = taken
@@ -58,7 +58,7 @@ def work_once(engine: Engine, worker: str) -> Job | None:
 
     def beat() -> None:
         while not stop.wait(min(HEARTBEAT_S, engine.settings.job_stale_s / 3)):
-            store.job_progress(job.id, worker, done[0])
+            store.jobs.progress(job.id, worker, done[0])
 
     heart = threading.Thread(target=beat, daemon=True, name=f"askbrief-job-{job.id}")
     heart.start()
@@ -66,16 +66,16 @@ def work_once(engine: Engine, worker: str) -> Job | None:
         documents = [Document(**d) for d in json.loads(payload)]
         results = engine.ingest(documents, on_batch=lambda n: done.__setitem__(0, n), batch_size=JOB_BATCH)
     except AskbriefError as e:
-        store.finish_job(job.id, worker, done[0], None, str(e))
+        store.jobs.finish(job.id, worker, done[0], None, str(e))
     except Exception as e:  # noqa: BLE001 - the job says why; the worker lives on
         log.exception("job %s failed", job.id)
-        store.finish_job(job.id, worker, done[0], None, f"{type(e).__name__}: {e}")
+        store.jobs.finish(job.id, worker, done[0], None, f"{type(e).__name__}: {e}")
     else:
-        store.finish_job(job.id, worker, len(results), json.dumps([r.model_dump(mode="json") for r in results]), None)
+        store.jobs.finish(job.id, worker, len(results), json.dumps([r.model_dump(mode="json") for r in results]), None)
     finally:
         stop.set()
         heart.join()
-    return store.job(job.id)
+    return store.jobs.get(job.id)
 
 
 def run_worker(engine: Engine, stop: threading.Event, worker: str | None = None) -> None:
