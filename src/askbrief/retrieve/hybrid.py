@@ -14,7 +14,7 @@ import numpy as np
 
 from askbrief.encoders.embed import Embedder
 from askbrief.index.store import Store
-from askbrief.records import Evidence, Filter, Hit, SearchHit, StoredSentence
+from askbrief.records import ChunkRow, Document, Evidence, Filter, Hit, SearchHit, StoredSentence
 from askbrief.retrieve.question import Question, as_query
 from askbrief.text.copies import first_per_cluster, folds
 from askbrief.text.language import reading
@@ -69,7 +69,14 @@ class Retriever:
         """The top `k` chunks for the question, best first; newer ones ranked up when it asks
         for the latest. A `trace` (explain mode) keeps both lists with their scores, and the
         fused list a little past `k`."""
+        return self._ranked(question, query_vector, k, mode, trace)[0]
+
+    def _ranked(self, question: Question, query_vector: np.ndarray, k: int, mode: Mode = "fused",
+                trace: "Trace | None" = None) -> tuple[list[Hit], dict[int, ChunkRow], dict[str, Document]]:
+        """`search`, with the chunks and documents a "latest" ranking read (none otherwise), so
+        that the evidence does not read them again."""
         where = question.where or None
+        chunks, docs = {}, {}
         with self.store.snapshot() as store:
             dense = store.dense_search(query_vector, DENSE_POOL, where, by_sentence=True)[:CANDIDATES] \
                 if mode != "keyword" else []
@@ -77,11 +84,13 @@ class Retriever:
             listed = CANDIDATES if question.prefer_recent else max(k, EXPLAINED_CHUNKS) if trace else k
             hits = fuse([cid for cid, _ in dense], [cid for cid, _ in keyword], listed)
             if question.prefer_recent:
-                hits = self.by_recency(hits)
+                chunks = store.chunks([h.chunk_id for h in hits])
+                docs = store.documents({c.doc_id for c in chunks.values()})
+                hits = by_recency(hits, chunks, docs)
             if trace is not None:
                 trace.dense, trace.keyword, trace.fused = dense, keyword, hits[:max(k, EXPLAINED_CHUNKS)]
                 trace.excluded = store.excluded_by(where) if where else {}
-            return hits[:k]
+            return hits[:k], chunks, docs
 
     def passages(self, question: Question, query_vector: np.ndarray, k: int, mode: Mode = "fused") -> list[SearchHit]:
         """The `k` best passages as search results, one copy per syndicated cluster, from one snapshot."""
@@ -101,24 +110,21 @@ class Retriever:
         question = as_query(query, where, *reading(query, self.store.languages()))
         return self.passages(question, embedder.encode_queries([query], [question.across])[0], k, mode)
 
-    def by_recency(self, hits: list[Hit]) -> list[Hit]:
-        """Scale each score by its article's recency weight (see `recency_weights`)."""
-        chunks = self.store.chunks([h.chunk_id for h in hits])
-        docs = self.store.documents({c.doc_id for c in chunks.values()})
-        published = [docs[chunks[h.chunk_id].doc_id].published for h in hits]
-        weights = recency_weights(published, max((p for p in published[:RECENCY_CLOCK] if p), default=None))
-        rescored = [Hit(h.chunk_id, h.score * w, h.dense_rank, h.keyword_rank, float(w)) for h, w in zip(hits, weights)]
-        return sorted(rescored, key=lambda h: -h.score)
-
     def evidence(self, question: Question, query_vector: np.ndarray, read: int, trace: "Trace | None" = None) -> Evidence:
         """The top `read` chunks and all the reader needs about them, from one snapshot: a write
         landing meanwhile is either wholly in it or wholly out. A `trace` also gets the chunks
         and documents of the fused list beyond `read`, to explain what was not read."""
         with self.store.snapshot() as store:
-            hits = self.search(question, query_vector, k=read, trace=trace)
+            hits, known, known_docs = self._ranked(question, query_vector, read, trace=trace)
             listed = trace.fused if trace is not None else hits
-            chunks = store.chunks([h.chunk_id for h in listed])
-            documents = store.documents(c.doc_id for c in chunks.values())
+            if known:  # a "latest" ranking read every candidate's chunk and document already
+                ids = {h.chunk_id for h in listed}
+                chunks = {cid: c for cid, c in known.items() if cid in ids}
+                read_docs = {c.doc_id for c in chunks.values()}
+                documents = {d: doc for d, doc in known_docs.items() if d in read_docs}
+            else:
+                chunks = store.chunks([h.chunk_id for h in listed])
+                documents = store.documents(c.doc_id for c in chunks.values())
             clusters = store.clusters_of(documents)
             folded = folds([chunks[h.chunk_id].doc_id for h in hits], clusters)  # read once, by the best-ranked copy
             sentences: dict[tuple[str, int], StoredSentence] = {}
@@ -139,6 +145,14 @@ class Retriever:
             return Evidence(hits=hits, chunks=chunks, documents=documents, sentences=sentences, clusters=clusters,
                             copies=store.copies(documents), term_counts=term_counts, chunk_total=total, quotes=quotes,
                             folded=folded)
+
+
+def by_recency(hits: list[Hit], chunks: dict[int, ChunkRow], docs: dict[str, Document]) -> list[Hit]:
+    """Scale each score by its article's recency weight (see `recency_weights`)."""
+    published = [docs[chunks[h.chunk_id].doc_id].published for h in hits]
+    weights = recency_weights(published, max((p for p in published[:RECENCY_CLOCK] if p), default=None))
+    rescored = [Hit(h.chunk_id, h.score * w, h.dense_rank, h.keyword_rank, float(w)) for h, w in zip(hits, weights)]
+    return sorted(rescored, key=lambda h: -h.score)
 
 
 def _collect(store: Store, into: dict[tuple[str, int], StoredSentence], doc_id: str, first: int, last: int) -> None:
