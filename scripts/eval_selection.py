@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 from askbrief.answer.span import CONTEXT_CHARS, load_scorer  # noqa: E402
 from askbrief.records import Hit  # noqa: E402
-from askbrief.retrieve.hybrid import _collect  # noqa: E402
+from askbrief.retrieve.hybrid import Retriever, _collect  # noqa: E402
 from askbrief.retrieve.question import parse  # noqa: E402
 from askbrief.text.sentences import terms  # noqa: E402
 from scripts.squad import Question, build_engine, contains_answer, load_news_dev, load_squad  # noqa: E402
@@ -70,7 +70,7 @@ def reader_scores(engine, question: Question, query: np.ndarray, pool: list[dict
     candidate it does not read (a headline it skips) ranks last."""
     store = engine.store()
     parsed = parse(question.text)
-    evidence = engine.evidence(parsed, query, CHUNKS)
+    evidence = Retriever(engine.store()).evidence(parsed, query, CHUNKS)
     gold = [r[0] for r in store._rows("SELECT id FROM chunks WHERE doc_id = ? ORDER BY id", (question.doc_id,))]
     missing = [cid for cid in gold if cid not in evidence.chunks]
     if missing:

@@ -38,7 +38,6 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 # The reader's trainer: it computes the reader's own features, so it imports the reader's internals.
 from askbrief import make_document  # noqa: E402
@@ -48,9 +47,10 @@ from askbrief.answer.ranker import CALIBRATOR_INPUTS, MODEL_FILE, calibrator_inp
 from askbrief.answer.span import load_scorer  # noqa: E402
 from askbrief.answer.verifier import VERIFIER_FILE, load_verifier  # noqa: E402
 from askbrief.records import Evidence  # noqa: E402
+from askbrief.retrieve.hybrid import Retriever
 from askbrief.retrieve.question import parse  # noqa: E402
 from askbrief.text.sentences import split_sentences  # noqa: E402
-from scripts.eval_qa import expected_calibration_error  # noqa: E402
+from scripts.answerability import best_threshold, summarise
 from scripts.squad import Question, build_engine, contains_answer, load_squad, paragraph_id  # noqa: E402
 from scripts.train_reader import _ENTITY, SEED, _swap_entity, load_articles, split_articles  # noqa: E402
 
@@ -64,7 +64,6 @@ VERIFIED = 3  # the ranker's best sentences the verifier reads
 # What a question shares with a sentence word for word: nothing across languages.
 KEYWORD_FEATURES = ("coverage", "coverage_gap", "matched", "bm25", "bigrams", "window_coverage", "missing_rare",
                     "keyword_rank")
-MIN_ANSWERED = 0.80  # of answerable questions the threshold must still answer
 
 
 @dataclass
@@ -127,7 +126,7 @@ def collect(engine, asked: list[tuple[Question, str]], across: bool = False) -> 
     samples = []
     for (q, kind), v in zip(asked, vectors):
         question = parse(q.text)
-        evidence = engine.evidence(question, v, 5)
+        evidence = Retriever(engine.store()).evidence(question, v, 5)
         cands, feats = gather(question, v, evidence)
         docs = evidence.documents
         if not cands:
@@ -221,34 +220,6 @@ def cross_validate(samples: list[Sample]) -> dict:
             held[s.kind].append((s, r, c, fitted.threshold))
             held["mix"].append((s, r, c, fitted.threshold))
     return {name: summarise(rows) for name, rows in held.items() if rows}
-
-
-def best_threshold(confidence: np.ndarray, answerable: np.ndarray) -> float:
-    """The confidence cut that best separates answerable from unanswerable (balanced accuracy)
-    among those that still answer MIN_ANSWERED of the answerable questions."""
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    answered = np.array([(confidence >= t)[answerable].mean() for t in grid])
-    scores = np.array([((confidence >= t)[answerable].mean() + (confidence < t)[~answerable].mean()) / 2 for t in grid])
-    scores[answered < MIN_ANSWERED] = -1.0
-    return float(grid[int(np.argmax(scores))])
-
-
-def summarise(rows: list) -> dict:
-    """Held-out figures from (sample, right, confidence, threshold) rows."""
-    right = np.array([r for _, r, _, _ in rows])
-    conf = np.array([c for _, _, c, _ in rows])
-    cut = np.array([t for _, _, _, t in rows])
-    answerable = np.array([s.answerable for s, _, _, _ in rows])
-    out = {"questions": len(rows), "ece": expected_calibration_error(conf, right)}
-    if answerable.any():
-        out["accuracy@1"] = float(right[answerable].mean())
-        out["answered_when_answerable"] = float((conf >= cut)[answerable].mean())
-    if (~answerable).any():
-        out["declined_when_unanswerable"] = float((conf < cut)[~answerable].mean())
-    if answerable.any() and (~answerable).any():
-        out["auc_answerable"] = float(roc_auc_score(answerable, conf))
-        out["balanced_accuracy"] = (out["answered_when_answerable"] + out["declined_when_unanswerable"]) / 2
-    return out
 
 
 def main() -> None:

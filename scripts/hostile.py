@@ -26,10 +26,11 @@ from pathlib import Path
 
 import httpx
 
+from scripts.measure import milvus_server, postgres_server
 from scripts.results import results_file
+from scripts.wikinews import NEWS
 
 ROOT = Path(__file__).resolve().parents[1]
-NEWS = ROOT / "tests" / "data" / "wikinews-en.jsonl"
 KEY = "hostile-battery-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 MB = 1024 * 1024
@@ -116,12 +117,10 @@ def followed(client: httpx.Client, response: httpx.Response):
 
 
 def chunked_upload(size: int):
-    def body():
-        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n\r\n'
-        for _ in range(size // MB):
-            yield b"word " * (MB // 5)
-        yield b"\r\n--b--\r\n"
-    return body()
+    """A multipart upload of `size` bytes of words, streamed (its length unannounced)."""
+    yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n\r\n'
+    yield from (b"word " * (MB // 5) for _ in range(size // MB))
+    yield b"\r\n--b--\r\n"
 
 
 def probes() -> dict:
@@ -264,25 +263,14 @@ def print_table(result: dict) -> None:
 
 @contextlib.contextmanager
 def shared_store(store: str):
-    """For `--store postgres`: PostgreSQL and a Milvus server on 127.0.0.1, named to the server
-    and the ingest through the environment they inherit."""
-    if store != "postgres":
+    """For `--store postgres`: PostgreSQL and a Milvus server on 127.0.0.1 (scripts/measure.py's),
+    named to the server and the ingest through the environment they inherit."""
+    home = Path(tempfile.mkdtemp(prefix="askbrief-milvus-"))
+    with postgres_server(store) as url, milvus_server("milvus-server" if url else "", home) as milvus:
+        if url:
+            os.environ.update({"ASKBRIEF_STORE_URL": url, "ASKBRIEF_VECTOR_BACKEND": "milvus",
+                               "ASKBRIEF_MILVUS_URI": f"http://127.0.0.1:{milvus.listen_port}"})
         yield
-        return
-    from milvus import MilvusServer
-
-    from scripts.pgserver import PostgresServer
-
-    postgres, milvus = PostgresServer().start(), MilvusServer()
-    milvus.set_base_dir(tempfile.mkdtemp(prefix="askbrief-milvus-"))
-    milvus.start()
-    os.environ.update({"ASKBRIEF_STORE_URL": postgres.url, "ASKBRIEF_VECTOR_BACKEND": "milvus",
-                       "ASKBRIEF_MILVUS_URI": f"http://127.0.0.1:{milvus.listen_port}"})
-    try:
-        yield
-    finally:
-        milvus.stop()
-        postgres.stop()
 
 
 def main() -> None:
@@ -290,7 +278,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=50, help="news articles indexed beside the seed")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take before it counts as a timeout")
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
-                        help="postgres: a throw-away PostgreSQL and Milvus server for the run (tests/pgserver.py, `milvus`)")
+                        help="postgres: a throw-away PostgreSQL and Milvus server for the run (scripts/pgserver.py, `milvus`)")
     args = parser.parse_args()
     with shared_store(args.store):
         result = run(args.articles, args.timeout)

@@ -3,7 +3,7 @@ the gold paragraph is the first (recall@1) or among the first five (recall@5) ke
 
     python -m scripts.keyword_parity ../shared/data/squad2-dev-subset.json ../shared/data/squad1-dev-xquad-subset.json
 
-Starts a throw-away PostgreSQL (tests/pgserver.py) and a Milvus server (the `milvus` test
+Starts a throw-away PostgreSQL (scripts/pgserver.py) and a Milvus server (the `milvus` test
 package) on 127.0.0.1 for the run.
 """
 

@@ -1,5 +1,5 @@
 """A news site on 127.0.0.1 for the feed tests: RSS 2.0 and Atom feeds and article pages built
-from the Wikinews articles of tests/data. `python tests/newsserver.py 8765` serves it until
+from the Wikinews articles of tests/data. `python -m scripts.newsserver 8765` serves it until
 stopped (the README's feed example).
 """
 
@@ -9,7 +9,7 @@ import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import news_articles
+from scripts.wikinews import news_articles
 
 ARTICLES = news_articles(2)[:5]
 MAX_BYTES = 100_000

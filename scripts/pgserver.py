@@ -2,7 +2,7 @@
 (its initdb and pg_ctl; `make test` installs it where it is missing). PostgreSQL will not run as
 root, so as root the server runs as the `postgres` user in a folder it owns.
 
-    python tests/pgserver.py [FOLDER [PORT]]   # serves until Ctrl-C (docs/deploy.md's example)
+    python -m scripts.pgserver [FOLDER [PORT]]   # serves until Ctrl-C (docs/deploy.md's example)
 """
 
 import glob

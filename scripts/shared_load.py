@@ -5,7 +5,7 @@ the service while it runs. Everything listens on 127.0.0.1 and stops by itself.
     python -m scripts.shared_load ../shared/data/bbc-news-summary.jsonl [--articles 200]
         [--clients 16] [--seconds 30] [--servers 1 2]
 
-1. The first --articles BBC articles are indexed into PostgreSQL (tests/pgserver.py) and a
+1. The first --articles BBC articles are indexed into PostgreSQL (scripts/pgserver.py) and a
    Milvus server started for the run.
 2. For each count in --servers: that many `askbrief serve` processes (own homes, no worker),
    --clients threads asking BBC headlines round-robin over them for --seconds; questions/s,

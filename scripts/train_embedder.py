@@ -119,7 +119,7 @@ def last_checkpoint(folder: Path) -> str | None:
     return str(found[-1]) if found else None
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("squad", type=Path, help="SQuAD 1.1 train (.json.gz)")
     parser.add_argument("--checkpoints", type=Path, default=CHECKPOINTS)
@@ -131,8 +131,11 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=50, help="steps between points of the curve")
     parser.add_argument("--limit", type=int, help="train on the first N rows only (a smoke run)")
     parser.add_argument("--export", action="store_true", help="write the final model int8 into the package")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main() -> None:
+    args = options()
     import torch
     from datasets import Dataset
     from sentence_transformers import (

@@ -34,8 +34,9 @@ from askbrief import Engine, Settings  # noqa: E402
 from askbrief.answer.verifier import PASSAGE_TOKENS, passage  # noqa: E402
 from askbrief.text.sentences import split_sentences  # noqa: E402
 from scripts import train_reader
+from scripts.reading_model import Pair  # noqa: E402
 from scripts.squad import contains_answer, load_squad, paragraph_id  # noqa: E402
-from scripts.train_reader import Pair, _negate, _swap_entity, answer_sentence  # noqa: E402
+from scripts.train_reader import _negate, _swap_entity, answer_sentence  # noqa: E402
 
 SEED = 29
 TRAIN_V11 = "squad-v1.1-train.explorer.json.gz"
