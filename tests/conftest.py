@@ -9,6 +9,7 @@ it is absent; CI has it.
 import json
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts.newsserver import MAX_BYTES, news_server
+from scripts.wikinews import news_articles
 
 from askbrief.engine import Engine
 from askbrief.records import Answer, Summary
@@ -25,24 +28,9 @@ from askbrief.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 DATA = Path(os.environ.get("ASKBRIEF_DATA", ROOT.parent / "shared" / "data"))
-NEWS = ROOT / "tests" / "data" / "wikinews-en.jsonl"
 needs_data = pytest.mark.data  # skipped, with one reason, where the evaluation data is absent
 SEED_ID = "000_94717b999ff50f1a"
 SEED_QUESTION = "What did Putin say about trade?"
-
-
-TOPICS = ("politics", "disasters", "science", "courts", "business", "health", "sport")
-
-
-def news_articles(n: int | None = None, topics: tuple[str, ...] = TOPICS) -> list[dict]:
-    """The first n Wikinews articles of each topic (all with n=None), in file order: id, title,
-    published, source ("Wikinews"), topic, story (a developing story's name, or None), text."""
-    rows = [json.loads(line) for line in NEWS.read_text(encoding="utf-8").splitlines()]
-    taken: dict[str, list[dict]] = {t: [] for t in topics}
-    for row in rows:
-        if row["topic"] in taken and (n is None or len(taken[row["topic"]]) < n):
-            taken[row["topic"]].append({k: row[k] for k in ("id", "title", "published", "source", "topic", "story", "text")})
-    return [r for t in topics for r in taken[t]]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -96,12 +84,12 @@ def cosine_pairs(engine: Engine, record: Answer | Summary) -> np.ndarray:
 # The retrieval and answer tests of these modules run on every store and vector backend (issues
 # 8, 14, 24): SQLite with FAISS, with embedded milvus-lite and with a Milvus server process (the
 # `milvus` package) over gRPC, and PostgreSQL with that Milvus server ("postgres").
-ON_BOTH_BACKENDS = {"test_engine", "test_store"}
+ON_BOTH_BACKENDS = {"test_engine", "test_store", "test_migrations"}
 # The tiers (`make test-fast` runs what none of these marks): a test is marked by the fixtures it
 # uses; the modules named start servers or processes of their own inside the tests.
 MARKS_BY_FIXTURE = {"server": {"server", "battery", "served", "seed_home", "web_engine"},
                     "browser": {"browser"}, "shared_store": {"postgres_server", "milvus_server"}}
-SERVER_MODULES = {"test_service", "test_hostile", "test_hostile_battery", "test_fuzz", "test_feeds", "test_page",
+SERVER_MODULES = {"test_service", "test_hostile", "test_hostile_battery", "test_fuzz", "test_feeds", "test_fetching", "test_page",
                   "test_mcp", "test_cli", "test_postgres", "test_vectors", "test_layers"}
 
 
@@ -218,3 +206,30 @@ def engine(tmp_path, backend_settings) -> Iterator[Engine]:
     yield engine
     if settings.store_url and engine._store is not None:
         engine._store.close()  # its pool's connections
+
+
+# ---- the fetch tests' news site and engine; the index tests' row counts ------------------------
+
+@pytest.fixture()
+def server():
+    news = news_server()
+    yield news
+    news.server.shutdown()
+
+
+@pytest.fixture()
+def web_engine(tmp_path) -> Engine:
+    return Engine("web", Settings(home=tmp_path / "indexes", allow_private_urls=True, fetch_host_delay_s=0,
+                                  fetch_max_bytes=MAX_BYTES, fetch_timeout_s=5))
+
+
+def rows(engine, table):
+    if engine.settings.store_url:
+        return engine.store()._value(f"SELECT count(*) FROM {table}")
+    return sqlite3.connect(engine.path / "index.db").execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def sqlite_only(engine: Engine) -> None:
+    """Skip a test of SQLite's own file (its layout, manifest, migrations) on PostgreSQL."""
+    if engine.settings.store_url:
+        pytest.skip("tests SQLite's index file; PostgreSQL's own tests are in test_postgres.py")

@@ -15,6 +15,7 @@ from askbrief.cli import app
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, DocumentNotFound
 from askbrief.ingest.documents import make_document
+from askbrief.retrieve.hybrid import Retriever
 from askbrief.retrieve.question import parse
 from askbrief.serve.api import create_app
 
@@ -22,7 +23,7 @@ from askbrief.serve.api import create_app
 def test_top_k_sets_how_many_chunks_the_reader_reads(news_engine):
     question = "What did the court decide about the suspension of Parliament?"
     parsed, vector = parse(question), news_engine.embedder.encode([question])[0]
-    read = {k: news_engine.evidence(parsed, vector, k) for k in (1, 5, 12)}
+    read = {k: Retriever(news_engine.store()).evidence(parsed, vector, k) for k in (1, 5, 12)}
     assert [len(read[k].hits) for k in (1, 5, 12)] == [1, 5, 12]
     sentences = {k: {(c.doc_id, c.idx) for c in candidates(e)} for k, e in read.items()}
     assert sentences[1] < sentences[5] < sentences[12]  # more chunks, more candidate sentences

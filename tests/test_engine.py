@@ -5,6 +5,7 @@ from conftest import SEED_ID, SEED_QUESTION, SEEDS, assert_faithful, cosine_pair
 from askbrief.engine import Engine
 from askbrief.errors import BadInput, DocumentNotFound, EmptyIndex, IndexNotFound
 from askbrief.records import Filter
+from askbrief.retrieve.hybrid import Retriever
 from askbrief.settings import Settings
 
 
@@ -104,7 +105,7 @@ def test_answer_sentences_are_the_best_scored(seed_engine):
 
     vector = seed_engine.embedder.encode([SEED_QUESTION])[0]
     question = parse(SEED_QUESTION)
-    evidence = seed_engine.evidence(question, vector)
+    evidence = Retriever(seed_engine.store()).evidence(question, vector, 5)
     scored = seed_engine.reader.score(question, vector, evidence)
     assert len(scored.cands) == scored.feats.shape[0] == len(scored.logits)
     model, _ = seed_engine.reader.read_one(question, scored.cands[int(np.argmax(scored.logits))], evidence)

@@ -19,7 +19,7 @@ from askbrief.errors import BadInput
 from askbrief.text.language import detect, question_language
 from askbrief.text.sentences import split_sentences, terms
 
-FRENCH = Path(__file__).parent / "data" / "wikinews-multilingual.jsonl"
+FRENCH = Path(__file__).parents[1] / "data" / "wikinews-multilingual.jsonl"
 SAMPLES = ["The dollar fell sharply against the euro on Friday.",
            "Le président a déclaré que l'économie allait bien.",
            "Die Regierung hat am Montag neue Steuern angekündigt.",

@@ -7,6 +7,7 @@ from conftest import SEEDS, needs_data
 from fastapi.testclient import TestClient
 
 from askbrief.ingest.documents import load_paths
+from askbrief.retrieve.hybrid import Retriever
 from askbrief.serve.api import create_app
 from askbrief.text.quotes import extract
 
@@ -73,7 +74,7 @@ def test_what_did_x_say_is_answered_from_x_quotes_with_their_own_confidence(seed
     assert_faithful(seed_engine, answer)
     parsed = parse(question)
     vector, topic = seed_engine.embedder.encode([question, parsed.topic])  # one batch, as ask() embeds them
-    evidence = seed_engine.evidence(parsed, vector)
+    evidence = Retriever(seed_engine.store()).evidence(parsed, vector, 5)
     assert seed_engine.reader.answer(parsed, vector, evidence, topic) == answer.model_copy(update={"timings_ms": {}})
     sentence_answer = seed_engine.reader.answer(parsed, vector, evidence)  # without the topic, no quote is read
     assert answer.confidence != sentence_answer.confidence  # the quote's own

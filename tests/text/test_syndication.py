@@ -98,7 +98,7 @@ def test_french_and_german_copies_cluster_and_other_stories_do_not(tmp_path):
     from pathlib import Path
 
     rng = random.Random(5)
-    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "wikinews-multilingual.jsonl")
+    rows = [json.loads(line) for line in (Path(__file__).parents[1] / "data" / "wikinews-multilingual.jsonl")
             .read_text(encoding="utf-8").splitlines()]
     originals = [make_document(r["text"], where=r["id"], id=r["id"], title=r["title"], published=r["published"])
                  for r in rows]

@@ -23,7 +23,7 @@ SUPPORTED = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 # article runs on after the date on the same line, so only the header itself is cut.
 _DATE_HEADER = re.compile(r"\A\s*date:?[ \t]+(\d{4}-\d{2}-\d{2}|[^\n]*?\d{4})(?=\s)[ \t]*\n?", re.I)
 # Ids are plain ASCII that every endpoint can carry in a URL path: no '/', no spaces, no control,
-# bidi or zero-width characters, no look-alike letters from other scripts (tests/test_hostile.py).
+# bidi or zero-width characters, no look-alike letters from other scripts (tests/serve/test_hostile.py).
 ID_CHARS = "letters A-Z a-z, digits, and . _ - : @ + ~ (not first)"
 MAX_ID = 200
 _ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@+~-]{{0,{MAX_ID - 1}}}")
