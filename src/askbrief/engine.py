@@ -4,14 +4,11 @@ The CLI and the API call only this. It validates requests (raising `AskbriefErro
 edges translate), opens the index once, and loads the embedder once per process.
 """
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
-
-import numpy as np
 
 from askbrief import __version__
 from askbrief.answer.quoted import quote_records
@@ -19,23 +16,19 @@ from askbrief.answer.reader import Reader, reader_for
 from askbrief.encoders.embed import DIM, MODELS, Embedder, load_embedder
 from askbrief.errors import BadInput, EmptyIndex
 from askbrief.explain.answer import answer_timed
-from askbrief.explain.summary import explain_summary
-from askbrief.fetch.pages import Fetcher, checked_url
-from askbrief.index.factory import open_index, reembed_index, store_exists
+from askbrief.explain.summary import summary_of
+from askbrief.fetch.desk import FetchDesk
+from askbrief.index.embedder_choice import auto_embedder, embedder_reason, moves_to_multilingual, pin_of
+from askbrief.index.factory import index_languages, open_index, reembed_index, store_exists
 from askbrief.index.store import Store
 from askbrief.ingest.batches import INGEST_BATCH, ingest_into
 from askbrief.ingest.documents import date_range, load_paths
-from askbrief.limits import (
-    MAX_TOP_K,
-    check_question,
-    check_range,
-)
+from askbrief.limits import MAX_TOP_K, check_index_name, check_question, check_range
 from askbrief.records import (
     Answer,
     Citation,
     Document,
     DocumentPage,
-    Evidence,
     Feed,
     FeedPoll,
     Filter,
@@ -45,32 +38,27 @@ from askbrief.records import (
     Summary,
     Timeline,
 )
-from askbrief.records.trace import Trace
 from askbrief.retrieve.hybrid import Mode, Retriever
-from askbrief.retrieve.question import Question, parse_all
+from askbrief.retrieve.question import parse_all
 from askbrief.settings import Settings
 from askbrief.summary.request import checked_summary, run_summary
 from askbrief.summary.summarise import DEFAULT_SENTENCES, load_summary_scorer
 from askbrief.summary.timeline import build_timeline, checked_timeline
 from askbrief.text.language import detect
 
-_INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
 
 class Engine:
     def __init__(self, index: str = "default", settings: Settings | None = None, embedder: str | None = None):
-        """`embedder` ("english", "multilingual"): a new index's (default: the settings')."""
-        if not _INDEX_NAME.fullmatch(index) or ".." in index:
-            raise BadInput("index", f"index name {index!r}: use letters, digits, '_', '-' or '.', up to 64")
-        self.settings = settings or Settings()
-        self.name = index
+        """`embedder` ("english", "multilingual"): pins the index's (default: the settings', where
+        "auto" follows the articles' languages: index/embedder_choice.py)."""
+        self.settings, self.name = settings or Settings(), check_index_name(index)
         if embedder is not None and embedder not in MODELS:
             raise BadInput("embedder", f"embedder {embedder!r}: choose one of {', '.join(MODELS)}")
         self.chosen = embedder
+        self._languages: set[str | None] = set()  # of the articles this process adds, and a reindexed index's
         self.path = self.settings.home / index
         self._store: Store | None = None
         self._opening = threading.Lock()
-        self._polling = threading.Lock()
 
     def store(self, create: bool = False) -> Store:
         """The index, opened once (two first requests at once must not open two)."""
@@ -89,8 +77,12 @@ class Engine:
         """The model the index's vectors were made with (for a new index, the chosen one)."""
         return load_embedder(self.store().manifest["model"] if self.exists() else self.wanted)
 
-    wanted = property(lambda self: MODELS[self.chosen or self.settings.embedder],
-                      doc="The model a new index gets, or a reindex moves one to.")
+    wanted = property(lambda self: MODELS[self.chosen or auto_embedder(self.settings.embedder, self._languages)],
+                      doc="The model a new index gets, or a reindex (or an article in another language) moves one to.")
+
+    def pinned(self) -> str | None:
+        """The embedder someone chose: --embedder, ASKBRIEF_EMBEDDER, or a choice the index keeps."""
+        return self.chosen or pin_of(self.settings.embedder) or (self.store().pinned_embedder() if self.exists() else None)
 
     @cached_property
     def reader(self) -> Reader:
@@ -118,56 +110,55 @@ class Engine:
                batch_size: int = INGEST_BATCH) -> list[IngestResult]:
         """Add documents in batches, a transaction each; exact copies resolve to the stored one.
         Ids must differ within a call. `deduplicate=False` (benchmarks) skips the near-copy check;
-        `on_batch` hears how many documents are written after each batch (a job's progress)."""
-        return ingest_into(self.store(create=True), self.embedder, documents, progress, deduplicate, on_batch,
-                           batch_size)
+        `on_batch` hears how many documents are written after each batch (a job's progress). An
+        English index that meets another language is re-embedded multilingual first."""
+        documents = list(documents)
+        self._languages |= {d.lang for d in documents}
+        if self.exists() and moves_to_multilingual(self.store().manifest["model"], self.pinned(), self._languages):
+            self.reindex(progress)
+        store = self.store(create=True)
+        _ = store.pin_embedder(self.chosen) if self.chosen else None
+        return ingest_into(store, self.embedder, documents, progress, deduplicate, on_batch, batch_size)
 
     def reindex(self, progress: bool = False) -> tuple[str, str]:
         """Re-embed the index in place with the chosen (or default) embedder, atomically: readers
         see the old vectors or the new; a stopped run resumes. (model before, model now)."""
+        self._languages |= index_languages(self.settings, self.name)  # "auto": a multilingual index stays so
         with self._opening:
             if self._store is not None:
                 self._store.close()
                 self._store = None
             _ = [self.__dict__.pop(cached, None) for cached in ("embedder", "reader")]  # of the model before
-        return reembed_index(self.settings, self.name, self.wanted, DIM, load_embedder(self.wanted).encode,
-                             progress), self.wanted
+        before = reembed_index(self.settings, self.name, self.wanted, DIM, load_embedder(self.wanted).encode, progress)
+        _ = self.store().pin_embedder(self.chosen) if self.chosen else None
+        return before, self.wanted
+
+    # ---- the web: article URLs and watched feeds (fetch/desk.py) --------------------------
+
+    @cached_property
+    def _web(self) -> FetchDesk:
+        return FetchDesk(self.store, self.exists, self.ingest, self.settings, self.name)
 
     def ingest_urls(self, urls: Iterable[str]) -> list[IngestResult]:
         """Fetch article pages (all first: a page that fails stops the ingest before any write)
         and ingest them; a URL already indexed comes back as a copy of the stored document."""
-        from askbrief.fetch.feeds import ingest_pages
-
-        urls = [checked_url(u, self.settings.allow_private_urls) for u in urls]
-        store = self.store(create=True)
-        with Fetcher.from_settings(self.settings, store) as fetcher:
-            return ingest_pages(urls, store, self.ingest, fetcher)
-
-    # ---- feeds --------------------------------------------------------------------------
+        return self._web.ingest_urls(urls)
 
     def add_feed(self, url: str) -> Feed:
         """Watch an RSS or Atom feed; its articles arrive with the next poll."""
-        return self.store(create=True).add_feed(checked_url(url, self.settings.allow_private_urls))
+        return self._web.add_feed(url)
 
     def feeds(self) -> list[Feed]:
         """The watched feeds; none (and no index created) where the index does not exist yet."""
-        return self.store().feeds() if self.exists() else []
+        return self._web.feeds()
 
     def remove_feed(self, ref: str | int) -> Feed:
         """Stop watching a feed (by id or URL); the articles it brought stay."""
-        from askbrief.fetch.feeds import unwatch
-
-        return unwatch(self.store(), ref)
+        return self._web.remove_feed(ref)
 
     def poll_feeds(self, ref: str | int | None = None) -> list[FeedPoll]:
-        """One pass over the watched feeds (or one of them), one pass at a time: in this process,
-        and with PostgreSQL in all of them (`PollInProgress` when another holds the turn)."""
-        from askbrief.fetch.feeds import poll_watched
-
-        if ref is None and not self.feeds():
-            return []
-        with self._polling:
-            return poll_watched(self.store(), self.ingest, self.settings, self.name, ref)
+        """One pass over the watched feeds (or one of them), one pass at a time (`PollInProgress`)."""
+        return self._web.poll(ref)
 
     def delete(self, doc_ids: list[str]) -> None:
         store = self.store()
@@ -199,10 +190,6 @@ class Engine:
         return [answer_timed(retriever, reader, q, v, top_k, embed_ms, next(topic_vectors) if q.speaker else None, explain)
                 for q, v in zip(parsed, vectors[:len(texts)])]
 
-    def evidence(self, question: Question, vector: np.ndarray, top_k: int = 5, trace: Trace | None = None) -> Evidence:
-        """What the reader reads for a parsed question: the top_k chunks, from one snapshot."""
-        return Retriever(self.store()).evidence(question, vector, top_k, trace)
-
     def search(self, query: str, k: int = 10, since: str | None = None, until: str | None = None,
                mode: Mode = "fused") -> list[SearchHit]:
         """Passages for a query, best first, one copy per syndicated cluster; `since`/`until`
@@ -221,11 +208,8 @@ class Engine:
         the summary carries why each sentence was picked and what the salient others lost to."""
         wanted, query, since = checked_summary(doc_ids, query, max_sentences, since)
         store = self._nonempty_store()
-        run = run_summary(store, self.embedder, self.name, wanted, query, max_sentences, since, explain)
-        if run.trace is None:
-            return run.summary
-        explanation = explain_summary(run.pool, run.trace, run.summary, run.choice, run.docs, since)
-        return run.summary.model_copy(update={"explanation": explanation})
+        return summary_of(run_summary(store, self.embedder, self.name, wanted, query, max_sentences, since, explain),
+                          since)
 
     def timeline(self, query: str, dates: int | None = None, per_date: int = 1, since: str | None = None,
                  until: str | None = None, explain: bool = False) -> Timeline:
@@ -255,9 +239,10 @@ class Engine:
 
     def health(self) -> dict:
         """Model, version and index size; an index not built yet counts as empty."""
-        size, model = {"documents": 0, "chunks": 0}, self.wanted
+        size, model, languages = {"documents": 0, "chunks": 0}, self.wanted, frozenset()
         if self.exists():
-            size, model = self.store().sizes(), self.store().manifest["model"]
+            size, model, languages = self.store().sizes(), self.store().manifest["model"], self.store().languages()
         return {"status": "ok", "version": __version__, "model": model,
+                "languages": sorted(languages), "embedder_reason": embedder_reason(model, languages, self.pinned()),
                 "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 

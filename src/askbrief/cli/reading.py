@@ -153,13 +153,16 @@ def search(query: str, index: IndexOpt = "default", json_out: JsonOpt = False,
 def show(doc_id: Annotated[str | None, typer.Argument(help="A document id.")] = None,
          citation: Annotated[str | None, typer.Option(help="A citation id (HASH:START-END) to resolve instead.")] = None,
          index: IndexOpt = "default", json_out: JsonOpt = False) -> None:
-    """A stored document, its text exactly as indexed, or one cited sentence. Example: askbrief show 000_94717b999ff50f1a"""
+    """A stored document, its text exactly as indexed, or one cited sentence; with neither, the index (its embedder and why). Example: askbrief show 000_94717b999ff50f1a"""
     with reported():
         if citation is not None:
             record = engine_for(index).citation(citation)
             return print_json(record) if json_out else print_cited(record.quote, [record.model_copy(update={"n": 1})])
-        if doc_id is None:
-            raise BadInput("doc_id", "name a document id, or a citation with --citation ID")
+        if doc_id is None:  # the index itself: its size, languages and embedder, and why that one
+            health = engine_for(index).health()
+            return typer.echo(json.dumps(health, indent=2)) if json_out else typer.echo(
+                f"index {index}: {health['documents']} documents, {health['chunks']} chunks; languages "
+                f"{', '.join(health['languages']) or 'none yet'}\nembedder {health['model']}: {health['embedder_reason']}")
         doc = engine_for(index).document(doc_id)
     if json_out:
         return print_json(doc)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from tqdm import tqdm
 
+from askbrief.encoders.embed import DIM
 from askbrief.errors import BadInput
 from askbrief.index.store import Store
 from askbrief.settings import Settings
@@ -51,6 +52,17 @@ def store_exists(settings: Settings, name: str) -> bool:
 
         return index_exists(settings.store_url, name)
     return (settings.home / name / "manifest.json").exists()
+
+
+def index_languages(settings: Settings, name: str) -> frozenset[str]:
+    """The languages an index holds (none where it does not exist), whatever model embedded it."""
+    if not store_exists(settings, name):
+        return frozenset()
+    store = open_store(settings, name, "", DIM, any_model=True)
+    try:
+        return store.languages()
+    finally:
+        store.close()
 
 
 def reembed_index(settings: Settings, name: str, model: str, dim: int, encode: Callable[[list[str]], np.ndarray],

@@ -73,6 +73,10 @@ class Reads(StoreBase):
         stored = self._value("SELECT value FROM meta WHERE key = 'languages'")
         return frozenset(json.loads(stored)) if stored else frozenset()
 
+    def pinned_embedder(self) -> str | None:
+        """The embedder someone chose for this index ("english", "multilingual"), or None."""
+        return self._value("SELECT value FROM meta WHERE key = 'embedder_pinned'")
+
     def document(self, doc_id: str) -> Document:
         found = self.documents([doc_id])
         if doc_id not in found:

@@ -136,6 +136,12 @@ class Writes(StoreBase):
             self._rows("INSERT INTO meta (key, value) VALUES ('languages', ?) ON CONFLICT (key) DO UPDATE"
                        " SET value = excluded.value", (json.dumps(sorted(languages | {lang})),))
 
+    def pin_embedder(self, embedder: str) -> None:
+        """Record that someone chose this index's embedder (`--embedder`): from now on articles in
+        other languages do not move it (index/embedder_choice.py)."""
+        self._rows("INSERT INTO meta (key, value) VALUES ('embedder_pinned', ?) ON CONFLICT (key) DO UPDATE"
+                   " SET value = excluded.value", (embedder,))
+
     def _delete_one(self, doc_id: str, keep_revisions: bool = False) -> list[int]:
         ids = [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
         if not keep_revisions:
