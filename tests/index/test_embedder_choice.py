@@ -31,11 +31,11 @@ def test_the_rule_follows_the_languages_unless_pinned():
     assert not moves_to_multilingual(MODELS["multilingual"], None, ["de"])
     assert not moves_to_multilingual(MODELS["english"], None, ["en", None])
     assert "de, fr" in embedder_reason(MODELS["multilingual"], ["en", "fr", "de"], None)
-    assert "--embedder english" in embedder_reason(MODELS["english"], ["fr"], "english")
+    assert "english, chosen" in embedder_reason(MODELS["english"], ["fr"], "english")
 
 
 def test_an_english_index_turns_multilingual_at_its_first_french_article(tmp_path, monkeypatch):
-    engine = Engine("mixed", Settings(home=tmp_path))
+    engine = Engine("mixed", Settings(home=tmp_path, embedder="auto"))
     engine.ingest_paths([SEEDS])
     assert engine.health()["model"] == MODELS["english"] and "English articles only" in engine.health()["embedder_reason"]
     french = french_articles(2)
@@ -55,16 +55,17 @@ def test_an_english_index_turns_multilingual_at_its_first_french_article(tmp_pat
     assert answer.citations
     assert_faithful(engine, answer)
     monkeypatch.setenv("ASKBRIEF_HOME", str(tmp_path))
+    monkeypatch.setenv("ASKBRIEF_EMBEDDER", "auto")
     shown = CliRunner().invoke(app, ["show", "--index", "mixed"])
     assert shown.exit_code == 0 and "multilingual-e5-small" in shown.output and "fr" in shown.output
 
 
 def test_a_pinned_english_index_stays_english(tmp_path):
-    Engine("pinned", Settings(home=tmp_path), embedder="english").ingest_paths([SEEDS])
-    engine = Engine("pinned", Settings(home=tmp_path))
+    Engine("pinned", Settings(home=tmp_path, embedder="auto"), embedder="english").ingest_paths([SEEDS])
+    engine = Engine("pinned", Settings(home=tmp_path, embedder="auto"))
     engine.ingest([engine_document(a) for a in french_articles(1)])
     health = engine.health()
-    assert health["model"] == MODELS["english"] and "--embedder english" in health["embedder_reason"]
+    assert health["model"] == MODELS["english"] and "english, chosen" in health["embedder_reason"]
 
 
 def engine_document(row: dict):

@@ -37,7 +37,7 @@ def embedder_reason(model: str, languages: Iterable[str], pinned: str | None) ->
     """Why the index uses `model`, in words for `askbrief show` and /health."""
     others = sorted(lang for lang in languages if lang != ENGLISH)
     if pinned:
-        return f"chosen with --embedder {pinned} (kept whatever the articles' languages)"
+        return f"{pinned}, chosen (--embedder or ASKBRIEF_EMBEDDER; kept whatever the articles' languages)"
     if model == MODELS["multilingual"]:
         return (f"articles in {', '.join(others)} besides English" if others else
                 "multilingual when it was built (the English embedder is faster for English articles alone:"
