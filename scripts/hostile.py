@@ -265,11 +265,13 @@ def print_table(result: dict) -> None:
 def shared_store(store: str):
     """For `--store postgres`: PostgreSQL and a Milvus server on 127.0.0.1 (scripts/measure.py's),
     named to the server and the ingest through the environment they inherit."""
-    home = Path(tempfile.mkdtemp(prefix="askbrief-milvus-"))
-    with postgres_server(store) as url, milvus_server("milvus-server" if url else "", home) as milvus:
-        if url:
-            os.environ.update({"ASKBRIEF_STORE_URL": url, "ASKBRIEF_VECTOR_BACKEND": "milvus",
-                               "ASKBRIEF_MILVUS_URI": f"http://127.0.0.1:{milvus.listen_port}"})
+    if store != "postgres":
+        yield
+        return
+    milvus_home = Path(tempfile.mkdtemp(prefix="askbrief-milvus-"))
+    with postgres_server(store) as url, milvus_server("milvus-server", milvus_home) as milvus:
+        os.environ.update({"ASKBRIEF_STORE_URL": url, "ASKBRIEF_VECTOR_BACKEND": "milvus",
+                           "ASKBRIEF_MILVUS_URI": f"http://127.0.0.1:{milvus.listen_port}"})
         yield
 
 

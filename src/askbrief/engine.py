@@ -18,7 +18,7 @@ from askbrief.errors import BadInput, EmptyIndex
 from askbrief.explain.answer import answer_timed
 from askbrief.explain.summary import summary_of
 from askbrief.fetch.desk import FetchDesk
-from askbrief.index.embedder_choice import auto_embedder, embedder_reason, moves_to_multilingual, pin_of
+from askbrief.index.embedder_choice import auto_embedder, embedder_reason, moves_to_multilingual
 from askbrief.index.factory import index_languages, open_index, reembed_index, store_exists
 from askbrief.index.store import Store
 from askbrief.ingest.batches import INGEST_BATCH, ingest_into
@@ -66,6 +66,8 @@ class Engine:
             if self._store is None:
                 self._store = open_index(self.settings, self.name, self.wanted, MODELS.values(), DIM, create,
                                          insist=self.chosen)
+                if self.__dict__.get("embedder") and self.embedder.name != self._store.manifest["model"]:
+                    self._forget_models()  # loaded (warm()) before a new index chose its model
         return self._store
 
     def exists(self) -> bool:
@@ -80,9 +82,8 @@ class Engine:
     wanted = property(lambda self: MODELS[self.chosen or auto_embedder(self.settings.embedder, self._languages)],
                       doc="The model a new index gets, or a reindex (or an article in another language) moves one to.")
 
-    def pinned(self) -> str | None:
-        """The embedder someone chose: --embedder, ASKBRIEF_EMBEDDER, or a choice the index keeps."""
-        return self.chosen or pin_of(self.settings.embedder) or (self.store().pinned_embedder() if self.exists() else None)
+    def _forget_models(self) -> None:
+        _ = [self.__dict__.pop(cached, None) for cached in ("embedder", "reader")]  # loaded for another model
 
     @cached_property
     def reader(self) -> Reader:
@@ -114,7 +115,7 @@ class Engine:
         English index that meets another language is re-embedded multilingual first."""
         documents = list(documents)
         self._languages |= {d.lang for d in documents}
-        if self.exists() and moves_to_multilingual(self.store().manifest["model"], self.pinned(), self._languages):
+        if self.exists() and moves_to_multilingual(self.store(), self.settings.embedder, self.chosen, self._languages):
             self.reindex(progress)
         store = self.store(create=True)
         _ = store.pin_embedder(self.chosen) if self.chosen else None
@@ -128,7 +129,7 @@ class Engine:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-            _ = [self.__dict__.pop(cached, None) for cached in ("embedder", "reader")]  # of the model before
+            self._forget_models()
         before = reembed_index(self.settings, self.name, self.wanted, DIM, load_embedder(self.wanted).encode, progress)
         _ = self.store().pin_embedder(self.chosen) if self.chosen else None
         return before, self.wanted
@@ -239,10 +240,11 @@ class Engine:
 
     def health(self) -> dict:
         """Model, version and index size; an index not built yet counts as empty."""
-        size, model, languages = {"documents": 0, "chunks": 0}, self.wanted, frozenset()
+        size, model, languages, pinned = {"documents": 0, "chunks": 0}, self.wanted, frozenset(), self.chosen
         if self.exists():
             size, model, languages = self.store().sizes(), self.store().manifest["model"], self.store().languages()
-        return {"status": "ok", "version": __version__, "model": model,
-                "languages": sorted(languages), "embedder_reason": embedder_reason(model, languages, self.pinned()),
-                "vector_backend": self.settings.vector_backend, "index": self.name, **size}
+            pinned = pinned or self.store().pinned_embedder()
+        reason = embedder_reason(model, languages, pinned, self.settings.embedder)
+        return {"status": "ok", "version": __version__, "model": model, "languages": sorted(languages),
+                "embedder_reason": reason, "vector_backend": self.settings.vector_backend, "index": self.name, **size}
 
